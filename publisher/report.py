@@ -1,0 +1,61 @@
+"""Render findings as text, JSON or Markdown: the one reporter every command uses."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from typing import Literal
+
+from publisher.findings import Finding, Severity, sorted_findings
+
+Format = Literal["text", "json", "markdown"]
+
+
+def summary_line(findings: list[Finding]) -> str:
+    errors = sum(1 for f in findings if f.severity is Severity.ERROR)
+    warnings = sum(1 for f in findings if f.severity is Severity.WARNING)
+    if not findings:
+        return "no findings"
+    return f"{errors} error(s), {warnings} warning(s)"
+
+
+def render_text(findings: Iterable[Finding]) -> str:
+    items = sorted_findings(findings)
+    lines = [f"{f.location}: {f.code} {f.severity}: {f.message}" for f in items]
+    lines.append(summary_line(items))
+    return "\n".join(lines) + "\n"
+
+
+def render_json(findings: Iterable[Finding], **extra: object) -> str:
+    items = sorted_findings(findings)
+    payload: dict[str, object] = dict(extra)
+    payload["findings"] = [f.to_dict() for f in items]
+    payload["summary"] = summary_line(items)
+    return json.dumps(payload, indent=2, sort_keys=False) + "\n"
+
+
+def md_cell(text: object) -> str:
+    """Escape text for a Markdown table cell: pipes and line breaks would break the row."""
+    return str(text).replace("\\", "\\\\").replace("|", "\\|").replace("\r", " ").replace("\n", " ")
+
+
+def render_markdown(findings: Iterable[Finding]) -> str:
+    items = sorted_findings(findings)
+    if not items:
+        return "No findings.\n"
+    rows = ["| Code | Severity | Location | Message |", "|---|---|---|---|"]
+    rows += [
+        f"| {f.code} | {f.severity} | {md_cell(f.location)} | {md_cell(f.message)} |"
+        for f in items
+    ]
+    rows.append("")
+    rows.append(summary_line(items))
+    return "\n".join(rows) + "\n"
+
+
+def render(findings: Iterable[Finding], fmt: Format) -> str:
+    if fmt == "json":
+        return render_json(findings)
+    if fmt == "markdown":
+        return render_markdown(findings)
+    return render_text(findings)
