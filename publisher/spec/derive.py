@@ -1,0 +1,163 @@
+"""Derive, from a spec's architecture and its profile, every module of the model by component.
+
+This is what makes counts checkable: 64 layers × 3 MLP projections is 192 because the layout
+says so, not because someone typed 192.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from publisher.spec.layout import Layer, parse_layout
+from publisher.spec.model import Architecture
+from publisher.spec.profile import Component, Member, ModuleRef, Profile, eval_dim
+
+
+@dataclass
+class ModelInventory:
+    """Every module the architecture implies, grouped by component id."""
+
+    layers: list[Layer]
+    modules: dict[str, list[ModuleRef]] = field(default_factory=dict)
+    formulas: dict[str, str] = field(default_factory=dict)
+
+    def count(self, component_id: str, names: list[str] | None = None, unit: str = "modules") -> int:
+        refs = self.select(component_id, names)
+        if unit == "tensors":
+            return sum(len(ref.tensor_names()) for ref in refs)
+        return len(refs)
+
+    def select(self, component_id: str, names: list[str] | None = None) -> list[ModuleRef]:
+        refs = self.modules.get(component_id, [])
+        if names is None:
+            return refs
+        wanted = set(names)
+        return [ref for ref in refs if ref.local_name in wanted]
+
+    def all_modules(self) -> list[ModuleRef]:
+        """Each module once, under its most specific component (the first that lists it)."""
+        seen: dict[str, ModuleRef] = {}
+        for refs in self.modules.values():
+            for ref in refs:
+                seen.setdefault(ref.name, ref)
+        return list(seen.values())
+
+
+def shape_values(arch: Architecture) -> dict[str, int]:
+    values = {"hidden": arch.hidden_size, "vocab": arch.vocab_size, "layers": arch.num_layers}
+    if arch.ffn:
+        values["intermediate"] = arch.ffn.intermediate_size
+    if arch.moe:
+        values["experts"] = arch.moe.experts
+        values["expert_intermediate"] = arch.moe.expert_intermediate_size
+        values["shared_intermediate"] = (
+            arch.moe.shared_intermediate_size or arch.moe.expert_intermediate_size
+        )
+    if arch.deltanet:
+        values.update(
+            dn_v_heads=arch.deltanet.v_heads,
+            dn_qk_heads=arch.deltanet.qk_heads,
+            dn_head_dim=arch.deltanet.head_dim,
+        )
+    values.update(
+        q_heads=arch.attention.q_heads,
+        kv_heads=arch.attention.kv_heads,
+        head_dim=arch.attention.head_dim,
+    )
+    if arch.vision:
+        values["vision_hidden"] = arch.vision.hidden_size
+        if arch.vision.intermediate_size:
+            values["vision_intermediate"] = arch.vision.intermediate_size
+    return values
+
+
+def derive(arch: Architecture, profile: Profile) -> ModelInventory:
+    """Expand the profile over the architecture. Raises LayoutError for a bad layout."""
+    layers = parse_layout(arch.layout, profile.mixer_aliases(), profile.ffn_alias_table())
+    inventory = ModelInventory(layers=layers)
+    values = shape_values(arch)
+    for component in profile.components:
+        if component.when == "separate_lm_head" and arch.lm_output != "separate":
+            continue
+        refs: list[ModuleRef] = []
+        terms: list[str] = []
+        for member in component.members:
+            expanded = list(_expand(member, component, arch, layers, values))
+            refs.extend(expanded)
+            if expanded:
+                terms.append(_formula_term(member, arch, layers))
+        for included in component.include:
+            refs.extend(inventory.modules.get(included, []))
+            terms.append(f"{included}")
+        inventory.modules[component.id] = refs
+        inventory.formulas[component.id] = " + ".join(_merge_terms(terms)) or "0"
+    return inventory
+
+
+def _expand(
+    member: Member,
+    component: Component,
+    arch: Architecture,
+    layers: list[Layer],
+    values: dict[str, int],
+) -> list[ModuleRef]:
+    shape = _shape(member, values)
+
+    def ref(name: str, layer: int | None = None) -> ModuleRef:
+        return ModuleRef(name, component.id, member.kind, member.bias, shape, layer)
+
+    scope = member.scope
+    if scope == "global":
+        return [ref(member.path)]
+    if scope in ("vision", "vision_block"):
+        if arch.vision is None:
+            return []
+        if scope == "vision":
+            return [ref(member.path)]
+        return [ref(member.path.format(B=b)) for b in range(arch.vision.depth)]
+    if scope == "expert":
+        if arch.moe is None:
+            return []
+        return [
+            ref(member.path.format(L=i, E=e), i)
+            for i in range(len(layers))
+            for e in range(arch.moe.experts)
+        ]
+    if scope == "layer":
+        return [ref(member.path.format(L=i), i) for i in range(len(layers))]
+    return [ref(member.path.format(L=i), i) for i, layer in enumerate(layers) if layer.mixer == scope]
+
+
+def _shape(member: Member, values: dict[str, int]) -> tuple[int, ...] | None:
+    if not member.shape:
+        return None
+    dims = [eval_dim(d, values) for d in member.shape]
+    if any(d is None for d in dims):
+        return None
+    return tuple(int(d) for d in dims if d is not None)
+
+
+def _formula_term(member: Member, arch: Architecture, layers: list[Layer]) -> str:
+    scope = member.scope
+    if scope == "global" or scope == "vision":
+        return "1"
+    if scope == "vision_block":
+        return f"{arch.vision.depth if arch.vision else 0} vision blocks"
+    if scope == "layer":
+        return f"{len(layers)} layers"
+    if scope == "expert":
+        experts = arch.moe.experts if arch.moe else 0
+        return f"{len(layers)} layers × {experts} experts"
+    count = sum(1 for layer in layers if layer.mixer == scope)
+    return f"{count} {scope} layers"
+
+
+def _merge_terms(terms: list[str]) -> list[str]:
+    """['64 layers', '64 layers', '64 layers'] → ['64 layers × 3']."""
+    merged: list[tuple[str, int]] = []
+    for term in terms:
+        if merged and merged[-1][0] == term:
+            merged[-1] = (term, merged[-1][1] + 1)
+        else:
+            merged.append((term, 1))
+    return [t if n == 1 else (f"{n}" if t == "1" else f"{t} × {n}") for t, n in merged]

@@ -1,0 +1,196 @@
+"""Load a spec file: YAML with positions, `extends:` resolved, validated into a ModelSpec.
+
+Merge rules for `extends: PATH` (a family file, relative to the spec):
+- mappings merge key by key, recursively; the child's value wins;
+- lists and scalars in the child replace the parent's whole value;
+- a key set to null in the child removes the inherited value;
+- chains are allowed (a family may extend another); cycles are an error.
+"""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+
+from publisher.findings import Finding, Location
+from publisher.spec.model import ModelSpec
+from publisher.spec.yamlsource import KeyPath, SourceMap, YamlProblem, load_yaml, read_text
+
+MAX_EXTENDS_DEPTH = 8
+
+
+@dataclass
+class LoadedSpec:
+    """The result of loading one spec: the model (when valid), where things are, and findings."""
+
+    path: Path
+    data: dict[str, Any] | None = None
+    source: SourceMap = field(default_factory=SourceMap)
+    spec: ModelSpec | None = None
+    findings: list[Finding] = field(default_factory=list)
+    unusable: bool = False
+
+    def locate(self, *path: str | int) -> Location:
+        """A Location for a key path, falling back to the nearest known ancestor."""
+        position = self.source.locate(tuple(path))
+        pointer = _pointer(path) or None
+        if position is None:
+            return Location(file=str(self.path), pointer=pointer)
+        file, line, column = position
+        return Location(file=file, line=line, column=column, pointer=pointer)
+
+
+def _pointer(path: KeyPath) -> str:
+    text = ""
+    for part in path:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+    return text
+
+
+def load_spec(path: Path) -> LoadedSpec:
+    """Load and validate; never raises for bad input: problems become findings."""
+    result = LoadedSpec(path=path)
+    try:
+        data, source = _load_with_extends(path, ())
+    except YamlProblem as problem:
+        result.unusable = True
+        result.findings.append(
+            Finding(
+                problem.code,
+                problem.message,
+                Location(problem.file, problem.line, problem.column),
+            )
+        )
+        return result
+    result.data, result.source = data, source
+    try:
+        result.spec = ModelSpec.model_validate(data)
+    except ValidationError as error:
+        result.findings.extend(_validation_findings(error, result))
+    return result
+
+
+def _load_with_extends(path: Path, chain: tuple[Path, ...]) -> tuple[dict[str, Any], SourceMap]:
+    resolved = path.resolve()
+    if resolved in chain:
+        cycle = " → ".join(p.name for p in (*chain, resolved))
+        raise YamlProblem("SPEC003", f"'extends' cycle: {cycle}; remove one link", str(path))
+    if len(chain) > MAX_EXTENDS_DEPTH:
+        raise YamlProblem("SPEC003", f"'extends' chain deeper than {MAX_EXTENDS_DEPTH}", str(path))
+    data, source = load_yaml(read_text(path), str(path))
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise YamlProblem(
+            "SPEC007", "a spec must be a YAML mapping of keys to values", str(path), 1, 1
+        )
+    parent_ref = data.get("extends")
+    if parent_ref is None:
+        return data, source
+    if not isinstance(parent_ref, str):
+        position = source.locate(("extends",))
+        raise YamlProblem(
+            "SPEC004", "'extends' must be a path to a family file", str(path),
+            position[1] if position else None, position[2] if position else None,
+        )
+    parent_path = (path.parent / parent_ref)
+    if not parent_path.is_file():
+        position = source.locate(("extends",))
+        raise YamlProblem(
+            "SPEC004",
+            f"'extends' names '{parent_ref}', which does not exist (looked at {parent_path})",
+            str(path),
+            position[1] if position else None,
+            position[2] if position else None,
+        )
+    parent, parent_source = _load_with_extends(parent_path, (*chain, resolved))
+    parent.pop("extends", None)
+    merged_source = SourceMap()
+    merged_source.update(parent_source)
+    merged_source.update(source)
+    merged = merge(parent, data)
+    return merged, merged_source
+
+
+def merge(parent: dict[str, Any], child: dict[str, Any]) -> dict[str, Any]:
+    """Merge a child spec over its parent (see the module docstring for the rules)."""
+    result = dict(parent)
+    for key, value in child.items():
+        if value is None:
+            result.pop(key, None)
+        elif isinstance(value, dict) and isinstance(result.get(key), dict):
+            result[key] = merge(result[key], value)
+        else:
+            result[key] = value
+    return result
+
+
+def _validation_findings(error: ValidationError, loaded: LoadedSpec) -> list[Finding]:
+    findings = []
+    for item in error.errors():
+        loc = tuple(part for part in item["loc"] if not _is_internal(part))
+        kind = item["type"]
+        if kind == "extra_forbidden":
+            key = str(loc[-1]) if loc else "?"
+            parent = loc[:-1]
+            hint = _did_you_mean(key, _allowed_keys(parent))
+            message = f"unknown key '{key}'" + (f"; did you mean '{hint}'?" if hint else "; remove it")
+            code = "SPEC010"
+        elif kind == "missing":
+            message = f"missing required key '{loc[-1]}'" if loc else "missing required key"
+            code = "SPEC012"
+            loc_for_position = loc[:-1]
+            findings.append(Finding(code, message, loaded.locate(*loc_for_position)))
+            continue
+        else:
+            where = _pointer(loc)
+            message = f"{where}: {item['msg']}" if where else item["msg"]
+            code = "SPEC011"
+        findings.append(Finding(code, message, loaded.locate(*loc)))
+    return findings
+
+
+def _is_internal(part: object) -> bool:
+    """pydantic adds union-member names and validator tags to locations; drop them."""
+    return isinstance(part, str) and (
+        part.startswith("function-") or part in {"list[...]", "float", "int", "str", "none"}
+        or "[" in part
+    )
+
+
+def _allowed_keys(path: KeyPath) -> list[str]:
+    model: type[BaseModel] | None = ModelSpec
+    for part in path:
+        if model is None or isinstance(part, int):
+            continue
+        field_info = model.model_fields.get(str(part))
+        if field_info is None:
+            field_info = next(
+                (f for f in model.model_fields.values() if f.alias == part), None
+            )
+        model = _model_of(field_info.annotation) if field_info else None
+    if model is None:
+        return []
+    return [f.alias or name for name, f in model.model_fields.items()]
+
+
+def _model_of(annotation: Any) -> type[BaseModel] | None:
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for arg in getattr(annotation, "__args__", ()) or ():
+        found = _model_of(arg)
+        if found is not None:
+            return found
+    meta = getattr(annotation, "__origin__", None)
+    if meta is not None:
+        return _model_of(meta)
+    return None
+
+
+def _did_you_mean(key: str, allowed: list[str]) -> str | None:
+    matches = difflib.get_close_matches(key, allowed, n=1, cutoff=0.6)
+    return matches[0] if matches else None
