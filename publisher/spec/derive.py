@@ -20,6 +20,8 @@ class ModelInventory:
     layers: list[Layer]
     modules: dict[str, list[ModuleRef]] = field(default_factory=dict)
     formulas: dict[str, str] = field(default_factory=dict)
+    underived: dict[str, str] = field(default_factory=dict)
+    """component id → what the spec must add before the component can be counted"""
 
     def count(self, component_id: str, names: list[str] | None = None, unit: str = "modules") -> int:
         refs = self.select(component_id, names)
@@ -64,7 +66,7 @@ def shape_values(arch: Architecture) -> dict[str, int]:
         kv_heads=arch.attention.kv_heads,
         head_dim=arch.attention.head_dim,
     )
-    if arch.vision:
+    if arch.vision and arch.vision.hidden_size:
         values["vision_hidden"] = arch.vision.hidden_size
         if arch.vision.intermediate_size:
             values["vision_intermediate"] = arch.vision.intermediate_size
@@ -79,6 +81,8 @@ def derive(arch: Architecture, profile: Profile) -> ModelInventory:
     for component in profile.components:
         if component.when == "separate_lm_head" and arch.lm_output != "separate":
             continue
+        if arch.vision is not None and arch.vision.depth is None and _uses_blocks(component, profile):
+            inventory.underived[component.id] = "architecture.vision.depth"
         refs: list[ModuleRef] = []
         terms: list[str] = []
         for member in component.members:
@@ -92,6 +96,16 @@ def derive(arch: Architecture, profile: Profile) -> ModelInventory:
         inventory.modules[component.id] = refs
         inventory.formulas[component.id] = " + ".join(_merge_terms(terms)) or "0"
     return inventory
+
+
+def _uses_blocks(component: Component, profile: Profile) -> bool:
+    if any(m.scope == "vision_block" for m in component.members):
+        return True
+    return any(
+        _uses_blocks(inc, profile)
+        for inc in (profile.component(i) for i in component.include)
+        if inc is not None
+    )
 
 
 def _expand(
@@ -114,7 +128,7 @@ def _expand(
             return []
         if scope == "vision":
             return [ref(member.path)]
-        return [ref(member.path.format(B=b)) for b in range(arch.vision.depth)]
+        return [ref(member.path.format(B=b)) for b in range(arch.vision.depth or 0)]
     if scope == "expert":
         if arch.moe is None:
             return []
@@ -142,7 +156,7 @@ def _formula_term(member: Member, arch: Architecture, layers: list[Layer]) -> st
     if scope == "global" or scope == "vision":
         return "1"
     if scope == "vision_block":
-        return f"{arch.vision.depth if arch.vision else 0} vision blocks"
+        return f"{arch.vision.depth if arch.vision and arch.vision.depth else 0} vision blocks"
     if scope == "layer":
         return f"{len(layers)} layers"
     if scope == "expert":

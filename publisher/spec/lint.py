@@ -37,6 +37,7 @@ CODES: dict[str, str] = {
     "SPEC035": "a component's precision does not fit the quantization format",
     "SPEC036": "group size does not fit the format (NVFP4 uses 16)",
     "SPEC037": "a component that is not made of linear layers is declared quantized",
+    "SPEC038": "a component cannot be counted until the architecture states more (a warning)",
     "SPEC040": "the model name's parameter count contradicts architecture.parameters",
     "SPEC041": "active parameters exceed total parameters",
     "SPEC042": "head or expert counts that cannot work together",
@@ -158,6 +159,17 @@ def check_components(
             )
             continue
         refs = inventory.select(entry.component, entry.modules)
+        if entry.component in inventory.underived:
+            yield Finding(
+                "SPEC038",
+                f"{entry.component} cannot be counted from the architecture until "
+                f"{inventory.underived[entry.component]} is given; its count stays unchecked",
+                loaded.locate(*where, "component"),
+                Severity.WARNING,
+            )
+            for ref in refs:
+                claimed.setdefault(ref.name, index)
+            continue
         if entry.modules is not None:
             available = {ref.local_name for ref in inventory.select(entry.component)}
             unknown = sorted(set(entry.modules) - available)
@@ -169,7 +181,7 @@ def check_components(
                     loaded.locate(*where, "modules"),
                 )
         derived = inventory.count(entry.component, entry.modules, component.unit)
-        if derived != entry.count:
+        if entry.count is not None and derived != entry.count:
             picked = f" ({', '.join(entry.modules)})" if entry.modules else ""
             yield Finding(
                 "SPEC030",
@@ -192,7 +204,7 @@ def check_components(
         for ref in refs:
             claimed.setdefault(ref.name, index)
         if entry.precision in ("nvfp4", "fp8"):
-            quantized_sum += entry.count
+            quantized_sum += derived
             if entry.precision != expected_precision:
                 yield Finding(
                     "SPEC035",

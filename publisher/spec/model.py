@@ -111,8 +111,11 @@ class Context(Strict):
 
 
 class VisionEncoder(Strict):
-    depth: int = Field(gt=0)
-    hidden_size: int = Field(gt=0)
+    """The vision encoder; leave depth/hidden_size unset when the source does not state them
+    (components that need them then cannot be derived, and lint says so)."""
+
+    depth: int | None = Field(default=None, gt=0)
+    hidden_size: int | None = Field(default=None, gt=0)
     intermediate_size: int | None = Field(default=None, gt=0)
     heads: int | None = Field(default=None, gt=0)
 
@@ -174,7 +177,9 @@ class ComponentEntry(Strict):
         default=None, description="only these module names of the component (default: all)"
     )
     precision: Precision
-    count: int = Field(ge=0, description="declared count; checked against the derivation")
+    count: int | None = Field(
+        default=None, ge=0, description="declared count; checked against the derivation (omit to use it)"
+    )
     label: str | None = None
     description: str | None = None
     reason: str | None = Field(default=None, description="why it stayed in higher precision")
