@@ -45,8 +45,7 @@ def render_markdown(findings: Iterable[Finding]) -> str:
         return "No findings.\n"
     rows = ["| Code | Severity | Location | Message |", "|---|---|---|---|"]
     rows += [
-        f"| {f.code} | {f.severity} | {md_cell(f.location)} | {md_cell(f.message)} |"
-        for f in items
+        f"| {f.code} | {f.severity} | {md_cell(f.location)} | {md_cell(f.message)} |" for f in items
     ]
     rows.append("")
     rows.append(summary_line(items))

@@ -40,5 +40,7 @@ def repo_root() -> Path:
 @pytest.fixture(scope="session")
 def shared_dir() -> Path:
     if not SHARED.is_dir():
-        pytest.skip("../shared is not beside this checkout (it is in CI); nothing to compare against")
+        pytest.skip(
+            "../shared is not beside this checkout (it is in CI); nothing to compare against"
+        )
     return SHARED

@@ -45,5 +45,3 @@ def run(args: argparse.Namespace) -> int:
     if unusable:
         return EXIT_INPUT
     return EXIT_FINDINGS if has_errors(findings) else EXIT_OK
-
-

@@ -23,7 +23,9 @@ class ModelInventory:
     underived: dict[str, str] = field(default_factory=dict)
     """component id → what the spec must add before the component can be counted"""
 
-    def count(self, component_id: str, names: list[str] | None = None, unit: str = "modules") -> int:
+    def count(
+        self, component_id: str, names: list[str] | None = None, unit: str = "modules"
+    ) -> int:
         refs = self.select(component_id, names)
         if unit == "tensors":
             return sum(len(ref.tensor_names()) for ref in refs)
@@ -81,7 +83,11 @@ def derive(arch: Architecture, profile: Profile) -> ModelInventory:
     for component in profile.components:
         if component.when == "separate_lm_head" and arch.lm_output != "separate":
             continue
-        if arch.vision is not None and arch.vision.depth is None and _uses_blocks(component, profile):
+        if (
+            arch.vision is not None
+            and arch.vision.depth is None
+            and _uses_blocks(component, profile)
+        ):
             inventory.underived[component.id] = "architecture.vision.depth"
         refs: list[ModuleRef] = []
         terms: list[str] = []
@@ -139,7 +145,9 @@ def _expand(
         ]
     if scope == "layer":
         return [ref(member.path.format(L=i), i) for i in range(len(layers))]
-    return [ref(member.path.format(L=i), i) for i, layer in enumerate(layers) if layer.mixer == scope]
+    return [
+        ref(member.path.format(L=i), i) for i, layer in enumerate(layers) if layer.mixer == scope
+    ]
 
 
 def _shape(member: Member, values: dict[str, int]) -> tuple[int, ...] | None:

@@ -128,7 +128,9 @@ class _Parser:
             self.pos += 1
             return [(token.text, token.column)]
         found = "end of layout" if token.kind == "END" else repr(token.text)
-        raise LayoutError(f"expected a block name, a repeat count or '(', found {found}", token.column)
+        raise LayoutError(
+            f"expected a block name, a repeat count or '(', found {found}", token.column
+        )
 
 
 def expand(text: str) -> list[tuple[str, int]]:
@@ -171,11 +173,20 @@ def parse_layout(
             layers.append(Layer(pending[0], ffns[key]))
             pending = None
         else:
-            known = sorted({*mixer_aliases, *ffn_aliases})
+            known = _first_alias_per_kind(mixer_aliases) + _first_alias_per_kind(ffn_aliases)
             raise LayoutError(f"unknown block '{name}' (known: {', '.join(known)})", column)
     if pending is not None:
         raise LayoutError("the last mixer has no feed-forward block after it", pending[1])
     return layers
+
+
+def _first_alias_per_kind(aliases: dict[str, str]) -> list[str]:
+    """The first spelling given for each kind, skipping the kind's own id (e.g. 'Gated DeltaNet')."""
+    first: dict[str, str] = {}
+    for alias, kind in aliases.items():
+        if alias != kind:
+            first.setdefault(kind, alias)
+    return list(first.values()) or list(aliases)
 
 
 def _fold(name: str) -> str:

@@ -101,9 +101,15 @@ def _derive(
         start = loaded.source.value_start(("architecture", "layout"))
         location = loaded.locate("architecture", "layout")
         if start is not None:
-            location = Location(start[0], start[1], start[2] + error.column - 1, "architecture.layout")
+            location = Location(
+                start[0], start[1], start[2] + error.column - 1, "architecture.layout"
+            )
         findings.append(
-            Finding("SPEC020", f"layout does not parse: {error.reason} (column {error.column} of the layout)", location)
+            Finding(
+                "SPEC020",
+                f"layout does not parse: {error.reason} (column {error.column} of the layout)",
+                location,
+            )
         )
         return None
 
@@ -118,7 +124,7 @@ def _check_layers(
             "SPEC021",
             f"layout describes {len(layers)} layers but num_layers is {arch.num_layers}; "
             "fix the repeat counts or num_layers",
-            loaded.locate("architecture", "layout"),
+            loaded.locate("architecture", "num_layers"),
         )
     ffn_kinds = {layer.ffn for layer in layers}
     wanted = "moe" if arch.moe else "dense"
@@ -256,7 +262,9 @@ def _formula(inventory: ModelInventory, component: str, modules: list[str] | Non
 def _check_identity(spec: ModelSpec, loaded: LoadedSpec) -> Iterator[Finding]:
     params = spec.architecture.parameters
     total = params.total_count
-    match = NAME_SIZE.search(spec.name.split("-A")[0] if NAME_ACTIVE.search(spec.name) else spec.name)
+    match = NAME_SIZE.search(
+        spec.name.split("-A")[0] if NAME_ACTIVE.search(spec.name) else spec.name
+    )
     if match:
         named = parse_param_count(match.group(1) + "B")
         if not _close(named, total):
@@ -315,7 +323,7 @@ def _check_hub(spec: ModelSpec, loaded: LoadedSpec) -> Iterator[Finding]:
     from publisher import hubmeta
 
     hub = spec.hub
-    checks: list[tuple[str, str, str, Callable[[], list[str]]]] = [
+    checks: list[tuple[str, str, str, Callable[[], frozenset[str]]]] = [
         ("SPEC050", "license", hub.license, hubmeta.allowed_licenses),
         ("SPEC051", "pipeline_tag", hub.pipeline_tag, hubmeta.allowed_pipeline_tags),
         ("SPEC052", "library_name", hub.library_name, hubmeta.allowed_libraries),

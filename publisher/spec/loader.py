@@ -43,6 +43,15 @@ class LoadedSpec:
         file, line, column = position
         return Location(file=file, line=line, column=column, pointer=pointer)
 
+    def locate_value(self, *path: str | int) -> Location:
+        """Like locate, but at the value's first character when the value is a scalar."""
+        start = self.source.value_start(tuple(path))
+        if start is None:
+            return self.locate(*path)
+        return Location(
+            file=start[0], line=start[1], column=start[2], pointer=_pointer(path) or None
+        )
+
 
 def _pointer(path: KeyPath) -> str:
     text = ""
@@ -94,10 +103,13 @@ def _load_with_extends(path: Path, chain: tuple[Path, ...]) -> tuple[dict[str, A
     if not isinstance(parent_ref, str):
         position = source.locate(("extends",))
         raise YamlProblem(
-            "SPEC004", "'extends' must be a path to a family file", str(path),
-            position[1] if position else None, position[2] if position else None,
+            "SPEC004",
+            "'extends' must be a path to a family file",
+            str(path),
+            position[1] if position else None,
+            position[2] if position else None,
         )
-    parent_path = (path.parent / parent_ref)
+    parent_path = path.parent / parent_ref
     if not parent_path.is_file():
         position = source.locate(("extends",))
         raise YamlProblem(
@@ -138,7 +150,9 @@ def _validation_findings(error: ValidationError, loaded: LoadedSpec) -> list[Fin
             key = str(loc[-1]) if loc else "?"
             parent = loc[:-1]
             hint = _did_you_mean(key, _allowed_keys(parent))
-            message = f"unknown key '{key}'" + (f"; did you mean '{hint}'?" if hint else "; remove it")
+            message = f"unknown key '{key}'" + (
+                f"; did you mean '{hint}'?" if hint else "; remove it"
+            )
             code = "SPEC010"
         elif kind == "missing":
             message = f"missing required key '{loc[-1]}'" if loc else "missing required key"
@@ -150,6 +164,8 @@ def _validation_findings(error: ValidationError, loaded: LoadedSpec) -> list[Fin
             where = _pointer(loc)
             message = f"{where}: {item['msg']}" if where else item["msg"]
             code = "SPEC011"
+            findings.append(Finding(code, message, loaded.locate_value(*loc)))
+            continue
         findings.append(Finding(code, message, loaded.locate(*loc)))
     return findings
 
@@ -157,7 +173,8 @@ def _validation_findings(error: ValidationError, loaded: LoadedSpec) -> list[Fin
 def _is_internal(part: object) -> bool:
     """pydantic adds union-member names and validator tags to locations; drop them."""
     return isinstance(part, str) and (
-        part.startswith("function-") or part in {"list[...]", "float", "int", "str", "none"}
+        part.startswith("function-")
+        or part in {"list[...]", "float", "int", "str", "none"}
         or "[" in part
     )
 
@@ -169,9 +186,7 @@ def _allowed_keys(path: KeyPath) -> list[str]:
             continue
         field_info = model.model_fields.get(str(part))
         if field_info is None:
-            field_info = next(
-                (f for f in model.model_fields.values() if f.alias == part), None
-            )
+            field_info = next((f for f in model.model_fields.values() if f.alias == part), None)
         model = _model_of(field_info.annotation) if field_info else None
     if model is None:
         return []

@@ -130,13 +130,17 @@ class MultiTokenPrediction(Strict):
 
 class Architecture(Strict):
     profile: str = Field(description="architecture profile, e.g. qwen3_5 or qwen3_5_moe")
-    type: str | None = Field(default=None, description="e.g. Causal Language Model with Vision Encoder")
+    type: str | None = Field(
+        default=None, description="e.g. Causal Language Model with Vision Encoder"
+    )
     training_stage: str | None = None
     parameters: Parameters
     hidden_size: int = Field(gt=0)
     vocab_size: int = Field(gt=0, description="padded vocabulary")
     num_layers: int = Field(gt=0)
-    layout: str = Field(description="e.g. 6 × (3 × (Gated DeltaNet → FFN) → 1 × (Gated Attention → FFN))")
+    layout: str = Field(
+        description="e.g. 6 × (3 × (Gated DeltaNet → FFN) → 1 × (Gated Attention → FFN))"
+    )
     deltanet: GatedDeltaNet | None = None
     attention: GatedAttention
     ffn: DenseFFN | None = None
@@ -178,7 +182,9 @@ class ComponentEntry(Strict):
     )
     precision: Precision
     count: int | None = Field(
-        default=None, ge=0, description="declared count; checked against the derivation (omit to use it)"
+        default=None,
+        ge=0,
+        description="declared count; checked against the derivation (omit to use it)",
     )
     label: str | None = None
     description: str | None = None

@@ -109,7 +109,12 @@ def _raw_profile(name: str, seen: tuple[str, ...]) -> dict[str, object]:
 
 # -- shape arithmetic -------------------------------------------------------------------------
 
-_OPS = {ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul, ast.FloorDiv: operator.floordiv}
+_OPS = {
+    ast.Add: operator.add,
+    ast.Sub: operator.sub,
+    ast.Mult: operator.mul,
+    ast.FloorDiv: operator.floordiv,
+}
 
 
 def eval_dim(expression: str | int, values: dict[str, int]) -> int | None:

@@ -167,7 +167,11 @@ class _Builder:
             if isinstance(value_node, yaml.ScalarNode):
                 quoted = 1 if value_node.style in ("'", '"') else 0
                 mark = value_node.start_mark
-                self.source.values[(*path, key)] = (self.file, mark.line + 1, mark.column + 1 + quoted)
+                self.source.values[(*path, key)] = (
+                    self.file,
+                    mark.line + 1,
+                    mark.column + 1 + quoted,
+                )
             result[key] = self.build(value_node, (*path, key))
         self.source.positions.pop((*path, "<key>"), None)
         return result

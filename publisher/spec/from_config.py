@@ -1,0 +1,92 @@
+"""Read architecture facts out of a checkpoint's config.json (plain JSON, no transformers import).
+
+Used by `publisher init` (to write a starting spec) and by validation (to compare config.json
+with the spec). Works with composite configs (text_config / vision_config) and flat ones.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+PROFILE_BY_MODEL_TYPE = {"qwen3_5": "qwen3_5", "qwen3_5_moe": "qwen3_5_moe"}
+MIXER_LABELS = {"linear_attention": "Gated DeltaNet", "full_attention": "Gated Attention"}
+
+
+def text_config(config: dict[str, Any]) -> dict[str, Any]:
+    inner = config.get("text_config")
+    return inner if isinstance(inner, dict) else config
+
+
+def layout_from_layer_types(layer_types: list[str], ffn_label: str) -> str:
+    """['linear_attention']*3 + ['full_attention'] repeated 16 times →
+    '16 × (3 × (Gated DeltaNet → FFN) → 1 × (Gated Attention → FFN))'."""
+    n = len(layer_types)
+    period = next(
+        p for p in range(1, n + 1) if n % p == 0 and layer_types == layer_types[:p] * (n // p)
+    )
+    runs: list[tuple[str, int]] = []
+    for kind in layer_types[:period]:
+        if runs and runs[-1][0] == kind:
+            runs[-1] = (kind, runs[-1][1] + 1)
+        else:
+            runs.append((kind, 1))
+    inner = " → ".join(
+        f"{count} × ({MIXER_LABELS.get(kind, kind)} → {ffn_label})" for kind, count in runs
+    )
+    repeats = n // period
+    return f"{repeats} × ({inner})" if repeats > 1 else inner
+
+
+def architecture_fields(config: dict[str, Any]) -> dict[str, Any]:
+    """The spec's `architecture` mapping as far as config.json tells it (parameters excluded)."""
+    text = text_config(config)
+    model_type = str(config.get("model_type", ""))
+    is_moe = "num_experts" in text
+    layer_types = list(text.get("layer_types") or [])
+    fields: dict[str, Any] = {
+        "profile": PROFILE_BY_MODEL_TYPE.get(model_type, model_type),
+        "hidden_size": text.get("hidden_size"),
+        "vocab_size": text.get("vocab_size"),
+        "num_layers": text.get("num_hidden_layers"),
+        "layout": layout_from_layer_types(layer_types, "MoE" if is_moe else "FFN")
+        if layer_types
+        else None,
+        "attention": {
+            "q_heads": text.get("num_attention_heads"),
+            "kv_heads": text.get("num_key_value_heads"),
+            "head_dim": text.get("head_dim"),
+        },
+        "lm_output": "tied"
+        if config.get("tie_word_embeddings", text.get("tie_word_embeddings"))
+        else "separate",
+        "context": {"native": text.get("max_position_embeddings")},
+    }
+    rope = text.get("rope_parameters") or text.get("rope_scaling") or {}
+    factor = rope.get("partial_rotary_factor", text.get("partial_rotary_factor"))
+    if factor and text.get("head_dim"):
+        fields["attention"]["rotary_dim"] = int(text["head_dim"] * factor)
+    if "linear_num_value_heads" in text:
+        fields["deltanet"] = {
+            "v_heads": text.get("linear_num_value_heads"),
+            "qk_heads": text.get("linear_num_key_heads"),
+            "head_dim": text.get("linear_value_head_dim"),
+        }
+    if is_moe:
+        fields["moe"] = {
+            "experts": text.get("num_experts"),
+            "routed": text.get("num_experts_per_tok"),
+            "shared": 1 if text.get("shared_expert_intermediate_size") else 0,
+            "expert_intermediate_size": text.get("moe_intermediate_size"),
+        }
+        if text.get("shared_expert_intermediate_size"):
+            fields["moe"]["shared_intermediate_size"] = text["shared_expert_intermediate_size"]
+    else:
+        fields["ffn"] = {"intermediate_size": text.get("intermediate_size")}
+    vision = config.get("vision_config")
+    if isinstance(vision, dict):
+        fields["vision"] = {
+            "depth": vision.get("depth"),
+            "hidden_size": vision.get("hidden_size"),
+            "intermediate_size": vision.get("intermediate_size"),
+        }
+    return fields
