@@ -7,4 +7,7 @@ huggingface_hub) are imported inside run(), so `publisher --help` starts fast.
 COMMAND_MODULES: tuple[str, ...] = (
     "lint",
     "schema",
+    "render",
+    "check_card",
+    "hub",
 )

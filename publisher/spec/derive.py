@@ -22,6 +22,16 @@ class ModelInventory:
     formulas: dict[str, str] = field(default_factory=dict)
     underived: dict[str, str] = field(default_factory=dict)
     """component id → what the spec must add before the component can be counted"""
+    terms: dict[str, list[tuple[str, str]]] = field(default_factory=dict)
+    """component id → (count term, member name) per member, to explain a subset's count"""
+
+    def formula(self, component_id: str, names: list[str] | None = None) -> str:
+        """How the count is made, e.g. '64 layers × 3'; for a subset, only its members."""
+        if names is None:
+            return self.formulas.get(component_id, "0")
+        wanted = set(names)
+        terms = [term for term, member in self.terms.get(component_id, []) if member in wanted]
+        return " + ".join(_merge_terms(terms)) or "0"
 
     def count(
         self, component_id: str, names: list[str] | None = None, unit: str = "modules"
@@ -91,15 +101,19 @@ def derive(arch: Architecture, profile: Profile) -> ModelInventory:
             inventory.underived[component.id] = "architecture.vision.depth"
         refs: list[ModuleRef] = []
         terms: list[str] = []
+        member_terms: list[tuple[str, str]] = []
         for member in component.members:
             expanded = list(_expand(member, component, arch, layers, values))
             refs.extend(expanded)
             if expanded:
-                terms.append(_formula_term(member, arch, layers))
+                term = _formula_term(member, arch, layers, profile)
+                terms.append(term)
+                member_terms.append((term, member.path.rsplit(".", 1)[-1]))
         for included in component.include:
             refs.extend(inventory.modules.get(included, []))
             terms.append(f"{included}")
         inventory.modules[component.id] = refs
+        inventory.terms[component.id] = member_terms
         inventory.formulas[component.id] = " + ".join(_merge_terms(terms)) or "0"
     return inventory
 
@@ -159,7 +173,7 @@ def _shape(member: Member, values: dict[str, int]) -> tuple[int, ...] | None:
     return tuple(int(d) for d in dims if d is not None)
 
 
-def _formula_term(member: Member, arch: Architecture, layers: list[Layer]) -> str:
+def _formula_term(member: Member, arch: Architecture, layers: list[Layer], profile: Profile) -> str:
     scope = member.scope
     if scope == "global" or scope == "vision":
         return "1"
@@ -171,7 +185,8 @@ def _formula_term(member: Member, arch: Architecture, layers: list[Layer]) -> st
         experts = arch.moe.experts if arch.moe else 0
         return f"{len(layers)} layers × {experts} experts"
     count = sum(1 for layer in layers if layer.mixer == scope)
-    return f"{count} {scope} layers"
+    mixer = profile.mixers.get(scope)
+    return f"{count} {mixer.label if mixer else scope} layers"
 
 
 def _merge_terms(terms: list[str]) -> list[str]:

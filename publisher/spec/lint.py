@@ -253,10 +253,7 @@ def check_components(
 
 
 def _formula(inventory: ModelInventory, component: str, modules: list[str] | None) -> str:
-    formula = inventory.formulas.get(component, "?")
-    if modules:
-        return f"{formula}, keeping {len(modules)} of the component's module names"
-    return formula
+    return inventory.formula(component, modules)
 
 
 def _check_identity(spec: ModelSpec, loaded: LoadedSpec) -> Iterator[Finding]:

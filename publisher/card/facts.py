@@ -1,0 +1,421 @@
+"""Everything a card states, computed from the spec (and the checkpoint, when given).
+
+Templates only lay these facts out; no number is typed into a template. Pure functions, no I/O.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from publisher.report import md_cell
+from publisher.spec.derive import ModelInventory
+from publisher.spec.model import BenchmarkTable, ModelSpec, format_param_count
+from publisher.spec.profile import Profile
+
+PLACEHOLDER = re.compile(r"\{(repo_id|served_model_name|name|base_model)\}")
+PRECISION_LABELS = {"nvfp4": "NVFP4", "fp8": "FP8", "bf16": "BF16", "f16": "FP16", "f32": "FP32"}
+FORMAT_LABELS = {
+    "nvfp4": "NVFP4",
+    "fp8": "FP8 (per-tensor scales)",
+    "fp8_block": "FP8 (block scales)",
+}
+
+
+@dataclass(frozen=True)
+class CheckpointFacts:
+    """What the card may say about a checkpoint that was measured, not declared."""
+
+    total_bytes: int
+    files: int
+
+
+@dataclass
+class ComponentRow:
+    label: str
+    count: str
+    derivation: str
+    details: str
+
+
+@dataclass
+class BenchmarkView:
+    title: str
+    header: list[str]
+    rows: list[list[str]]  # already escaped cells; a section row has its title bold, others empty
+    footnotes: list[str]
+    pair_note: str | None
+
+
+@dataclass
+class CardFacts:
+    name: str
+    repo_id: str
+    summary: str
+    highlights: list[str]
+    base_models: list[str]
+    is_quantized: bool
+    architecture_rows: list[tuple[str, str]]
+    layer_map: str
+    quantization_rows: list[tuple[str, str]] = field(default_factory=list)
+    quantized_title: str = ""
+    quantized_rows: list[ComponentRow] = field(default_factory=list)
+    kept_title: str = ""
+    kept_rows: list[ComponentRow] = field(default_factory=list)
+    process: list[dict[str, str | None]] = field(default_factory=list)
+    format_details: list[str] = field(default_factory=list)
+    benchmarks: list[BenchmarkView] = field(default_factory=list)
+    serving: dict[str, Any] | None = None
+    environment: list[tuple[str, str]] = field(default_factory=list)
+    license: str = ""
+    license_note: str | None = None
+    citations: list[str] = field(default_factory=list)
+    credits: list[dict[str, str | None]] = field(default_factory=list)
+    sizes: list[tuple[str, str]] = field(default_factory=list)
+
+
+def fill(text: str, spec: ModelSpec) -> str:
+    """Replace {repo_id}, {served_model_name}, {name} and {base_model} in spec text."""
+    served = (
+        spec.serving.served_model_name
+        if spec.serving and spec.serving.served_model_name
+        else spec.repo_id
+    )
+    values = {
+        "repo_id": spec.repo_id,
+        "served_model_name": served,
+        "name": spec.name,
+        "base_model": spec.hub.base_model[0] if spec.hub.base_model else spec.repo_id,
+    }
+    return PLACEHOLDER.sub(lambda m: values[m.group(1)], text)
+
+
+def human_bytes(count: float) -> str:
+    """Decimal units, as the Hub shows sizes: 54.0 GB, 812 MB."""
+    for unit, scale in (("TB", 1e12), ("GB", 1e9), ("MB", 1e6), ("KB", 1e3)):
+        if count >= scale:
+            value = count / scale
+            return f"{value:.1f} {unit}" if value < 100 else f"{value:.0f} {unit}"
+    return f"{int(count)} B"
+
+
+def build_facts(
+    spec: ModelSpec,
+    profile: Profile,
+    inventory: ModelInventory,
+    checkpoint: CheckpointFacts | None = None,
+) -> CardFacts:
+    facts = CardFacts(
+        name=spec.name,
+        repo_id=spec.repo_id,
+        summary=spec.summary.strip(),
+        highlights=list(spec.highlights),
+        base_models=list(spec.hub.base_model),
+        is_quantized=spec.quantization is not None,
+        architecture_rows=_architecture_rows(spec, profile, inventory),
+        layer_map=_layer_map(profile, inventory),
+    )
+    facts.sizes = _sizes(spec, checkpoint)
+    if spec.quantization is not None:
+        _add_quantization(facts, spec, profile, inventory)
+    facts.benchmarks = [_benchmark_view(table) for table in spec.benchmarks]
+    facts.serving = _serving(spec)
+    facts.environment = [(item.name, item.version) for item in spec.environment]
+    facts.license = spec.hub.license
+    facts.license_note = spec.license_note
+    facts.citations = [_bibtex(c.model_dump()) for c in spec.citations]
+    facts.credits = [c.model_dump() for c in spec.credits]
+    return facts
+
+
+def _architecture_rows(
+    spec: ModelSpec, profile: Profile, inventory: ModelInventory
+) -> list[tuple[str, str]]:
+    arch = spec.architecture
+    params = format_param_count(arch.parameters.total_count)
+    if arch.parameters.active_count is not None:
+        params += f" in total, {format_param_count(arch.parameters.active_count)} active per token"
+    rows: list[tuple[str, str]] = []
+    if arch.type:
+        rows.append(("Type", arch.type))
+    rows += [
+        ("Parameters", params),
+        ("Hidden size", f"{arch.hidden_size:,}"),
+        ("Vocabulary", f"{arch.vocab_size:,} (padded)"),
+        ("Layers", str(arch.num_layers)),
+        ("Hidden layout", arch.layout),
+    ]
+    if arch.deltanet:
+        dn = arch.deltanet
+        rows.append(
+            (
+                "Gated DeltaNet heads",
+                f"{dn.v_heads} for V, {dn.qk_heads} for QK; head dim {dn.head_dim}",
+            )
+        )
+    att = arch.attention
+    attention = f"{att.q_heads} for Q, {att.kv_heads} for KV; head dim {att.head_dim}"
+    if att.rotary_dim:
+        attention += f"; rotary dim {att.rotary_dim}"
+    rows.append(("Gated Attention heads", attention))
+    if arch.ffn:
+        rows.append(("Feed-forward", f"intermediate size {arch.ffn.intermediate_size:,}"))
+    if arch.moe:
+        moe = arch.moe
+        rows.append(
+            (
+                "Mixture of experts",
+                f"{moe.experts} experts; {moe.routed} routed + {moe.shared} shared active; "
+                f"expert intermediate size {moe.expert_intermediate_size:,}",
+            )
+        )
+    rows.append(
+        (
+            "LM output",
+            "tied to the token embedding"
+            if arch.lm_output == "tied"
+            else f"separate head, {arch.vocab_size:,} outputs",
+        )
+    )
+    if arch.mtp:
+        mtp = "trained with multi-token prediction" if arch.mtp.trained else "none"
+        if arch.mtp.trained:
+            mtp += "; MTP weights included" if arch.mtp.shipped else "; MTP weights not included"
+        rows.append(("MTP", mtp))
+    context = f"{arch.context.native:,} tokens native"
+    if arch.context.extended:
+        context += f", extensible to {arch.context.extended:,}"
+    rows.append(("Context", context))
+    if arch.vision:
+        parts = []
+        if arch.vision.depth:
+            parts.append(f"{arch.vision.depth} blocks")
+        if arch.vision.hidden_size:
+            parts.append(f"hidden size {arch.vision.hidden_size:,}")
+        rows.append(("Vision encoder", ", ".join(parts) if parts else "yes"))
+    if arch.modalities:
+        rows.append(("Inputs", ", ".join(arch.modalities)))
+    return rows
+
+
+def _layer_map(profile: Profile, inventory: ModelInventory) -> str:
+    parts = []
+    for kind, mixer in profile.mixers.items():
+        indices = [i for i, layer in enumerate(inventory.layers) if layer.mixer == kind]
+        if not indices:
+            continue
+        text = f"{len(indices)} {mixer.label} layers"
+        if len(indices) < len(inventory.layers) and len(indices) <= len(inventory.layers) // 2:
+            text += f" (layers {_index_list(indices)})"
+        parts.append(text)
+    return " and ".join(parts) + f", {len(inventory.layers)} in all (numbered from 0)."
+
+
+def _index_list(indices: list[int]) -> str:
+    if len(indices) <= 6:
+        return ", ".join(map(str, indices))
+    return f"{indices[0]}, {indices[1]}, {indices[2]}, …, {indices[-1]}"
+
+
+def _sizes(spec: ModelSpec, checkpoint: CheckpointFacts | None) -> list[tuple[str, str]]:
+    bf16 = spec.architecture.parameters.total_count * 2
+    sizes = [("BF16 weights (2 bytes per parameter)", f"about {human_bytes(bf16)}")]
+    if checkpoint is not None:
+        label = "This checkpoint" + (f" ({checkpoint.files} files)" if checkpoint.files > 1 else "")
+        sizes.append((label, human_bytes(checkpoint.total_bytes)))
+        if spec.quantization is not None and checkpoint.total_bytes:
+            sizes.append(("Size relative to BF16", f"{bf16 / checkpoint.total_bytes:.1f}× smaller"))
+    return sizes
+
+
+def _add_quantization(
+    facts: CardFacts, spec: ModelSpec, profile: Profile, inventory: ModelInventory
+) -> None:
+    quant = spec.quantization
+    assert quant is not None
+    producer = f"{quant.producer.tool} {quant.producer.version}"
+    if quant.producer.recipe:
+        producer += f" ({quant.producer.recipe})"
+    rows = [("Format", FORMAT_LABELS[quant.format]), ("Produced with", producer)]
+    rows.append(
+        (
+            "Checkpoint layout",
+            "ModelOpt (quant_method: modelopt)"
+            if quant.export_format == "modelopt"
+            else "compressed-tensors (nvfp4-pack-quantized)",
+        )
+    )
+    if quant.group_size:
+        rows.append(("Block size", f"{quant.group_size} elements per scale"))
+    if quant.calibration:
+        cal = quant.calibration
+        source = cal.dataset + (
+            f" ({cal.config}" + (f", {cal.split} split)" if cal.split else ")")
+            if cal.config
+            else ""
+        )
+        rows.append(
+            ("Calibration", f"{cal.samples} samples of {source}, {cal.sequence_length} tokens each")
+        )
+    if quant.hardware:
+        rows.append(("Runs on", quant.hardware))
+    facts.quantization_rows = rows
+    quantized: list[ComponentRow] = []
+    kept: list[ComponentRow] = []
+    quantized_total = 0
+    for entry in quant.components:
+        component = profile.component(entry.component)
+        if component is None:
+            continue
+        label = entry.label or component.label
+        if entry.component in inventory.underived:
+            count, derivation = "all", "every tensor of the component"
+        else:
+            number = inventory.count(entry.component, entry.modules, component.unit)
+            count = f"{number:,}" + (" tensors" if component.unit == "tensors" else "")
+            derivation = inventory.formula(entry.component, entry.modules)
+            if derivation == count.split(" ")[0]:
+                derivation = "1" if number == 1 else derivation
+            if entry.precision in ("nvfp4", "fp8"):
+                quantized_total += number
+        is_quantized = entry.precision in ("nvfp4", "fp8")
+        if is_quantized:
+            details = entry.description or ", ".join(entry.modules or [])
+        else:
+            details = entry.reason or entry.description or ""
+            if entry.precision != "bf16":
+                details = f"{PRECISION_LABELS[entry.precision]}: {details}"
+        row = ComponentRow(md_cell(label), count, md_cell(derivation), md_cell(details))
+        (quantized if is_quantized else kept).append(row)
+    fmt = (
+        PRECISION_LABELS.get(quant.format, quant.format.upper())
+        if quant.format == "nvfp4"
+        else "FP8"
+    )
+    facts.quantized_title = f"Quantized to {fmt} ({quantized_total:,} modules)"
+    facts.quantized_rows = quantized
+    facts.kept_title = "Kept in higher precision"
+    facts.kept_rows = kept
+    facts.process = [
+        {
+            "title": step.title,
+            "text": fill(step.text, spec),
+            "code": fill(step.code, spec) if step.code else None,
+            "language": step.language,
+        }
+        for step in quant.process
+    ]
+    facts.format_details = _format_details(
+        quant.format, quant.export_format, quant.group_size or 16
+    )
+
+
+def _format_details(fmt: str, layout: str, group: int) -> list[str]:
+    if fmt == "nvfp4" and layout == "modelopt":
+        return [
+            "`X.weight` — U8, shape [out, in/2]: two FP4 (E2M1) values packed in each byte.",
+            f"`X.weight_scale` — F8_E4M3, shape [out, in/{group}]: one scale for each block of {group} weights.",
+            "`X.weight_scale_2` — F32 scalar: the tensor's global scale.",
+            "`X.input_scale` — F32 scalar: the activation scale found in calibration.",
+        ]
+    if fmt == "nvfp4":
+        return [
+            "`X.weight_packed` — U8, shape [out, in/2]: two FP4 (E2M1) values packed in each byte.",
+            f"`X.weight_scale` — F8_E4M3, shape [out, in/{group}]: one scale for each block of {group} weights.",
+            "`X.weight_global_scale` — F32, shape [1]: the tensor's global scale (the reciprocal of ModelOpt's).",
+            "`X.input_global_scale` — F32, shape [1]: the activation scale found in calibration.",
+        ]
+    if fmt == "fp8_block":
+        return [
+            "`X.weight` — F8_E4M3, shape [out, in].",
+            "`X.weight_scale_inv` — F32, one scale per 128 × 128 block.",
+        ]
+    return [
+        "`X.weight` — F8_E4M3, shape [out, in].",
+        "`X.weight_scale` and `X.input_scale` — F32 scalars.",
+    ]
+
+
+def _score(value: Any) -> str:
+    if value is None:
+        return "–"
+    if isinstance(value, list):
+        return " / ".join(_score(v) for v in value)
+    if isinstance(value, float):
+        return f"{value:g}" if value != int(value) else f"{value:.1f}"
+    return md_cell(value)
+
+
+def _benchmark_view(table: BenchmarkTable) -> BenchmarkView:
+    header = ["Benchmark", *[md_cell(c.label) for c in table.columns]]
+    roles = [c.role for c in table.columns]
+    recovery = table.recovery and roles.count("base") == 1 and roles.count("released") == 1
+    if recovery:
+        header.append("Recovery")
+    width = len(header)
+    rows: list[list[str]] = []
+    for section in table.sections:
+        if section.title:
+            rows.append([f"**{md_cell(section.title)}**"] + [""] * (width - 1))
+        for row in section.rows:
+            cells = [md_cell(row.name), *[_score(s) for s in row.scores]]
+            cells += [""] * (len(table.columns) + 1 - len(cells))
+            if recovery:
+                cells.append(
+                    _recovery(row.scores[roles.index("base")], row.scores[roles.index("released")])
+                )
+            rows.append(cells[:width])
+    pair_note = f"Paired scores are {' / '.join(table.pair_labels)}." if table.pair_labels else None
+    return BenchmarkView(
+        md_cell(table.title), header, rows, [md_cell(f) for f in table.footnotes], pair_note
+    )
+
+
+def _recovery(base: Any, released: Any) -> str:
+    if isinstance(base, int | float) and isinstance(released, int | float) and base:
+        return f"{100 * released / base:.1f}%"
+    return "–"
+
+
+def _serving(spec: ModelSpec) -> dict[str, Any] | None:
+    serving = spec.serving
+    if serving is None:
+        return None
+    keys: list[str] = []
+    for preset in serving.sampling:
+        keys += [k for k in preset.params if k not in keys]
+    sampling_rows = [
+        [md_cell(p.mode), *[_score(p.params.get(k)) if k in p.params else "–" for k in keys]]
+        for p in serving.sampling
+    ]
+    return {
+        "served_model_name": serving.served_model_name or spec.repo_id,
+        "engines": [
+            {
+                "engine": e.engine,
+                "version": e.version,
+                "install": fill(e.install, spec) if e.install else None,
+                "commands": [
+                    {"title": c.title, "command": fill(c.command, spec).rstrip()}
+                    for c in e.commands
+                ],
+                "notes": [fill(n, spec) for n in e.notes],
+            }
+            for e in serving.engines
+        ],
+        "sampling_header": ["Mode", *keys],
+        "sampling_rows": sampling_rows,
+        "notes": [fill(n, spec) for n in serving.notes],
+    }
+
+
+def _bibtex(citation: dict[str, Any]) -> str:
+    fields = [("title", citation["title"]), ("author", citation["author"])]
+    if citation.get("month"):
+        fields.append(("month", citation["month"]))
+    fields.append(("year", str(citation["year"])))
+    if citation.get("url"):
+        fields.append(("url", citation["url"]))
+    body = ",\n".join(f"    {key:<6} = {{{value}}}" for key, value in fields)
+    return f"@misc{{{citation['key']},\n{body}\n}}"

@@ -1,0 +1,248 @@
+"""Render a spec's README.md: frontmatter as data, body from sandboxed Jinja templates."""
+
+from __future__ import annotations
+
+import os
+import re
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+import jinja2
+from jinja2.sandbox import SandboxedEnvironment
+
+from publisher import __version__
+from publisher.card.facts import CardFacts, CheckpointFacts, build_facts
+from publisher.card.frontmatter_build import build_frontmatter
+from publisher.errors import TemplateError
+from publisher.report import md_cell
+from publisher.spec.lint import derive_inventory, is_safe_relative
+from publisher.spec.model import ModelSpec
+
+CARD_TEMPLATE = "card.md.j2"
+PARTIALS = (
+    "overview",
+    "architecture",
+    "quantization",
+    "benchmarks",
+    "serving",
+    "quantization_process",
+    "format_details",
+    "environment",
+    "license",
+    "citation",
+)
+PACKAGE_TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
+
+
+def find_templates_dir(spec_path: Path | None) -> Path:
+    """PUBLISHER_TEMPLATES, else the nearest `templates/` above the spec, else the source tree's."""
+    override = os.environ.get("PUBLISHER_TEMPLATES")
+    if override:
+        return Path(override)
+    if spec_path is not None:
+        for parent in spec_path.resolve().parents:
+            candidate = parent / "templates"
+            if (candidate / "default" / CARD_TEMPLATE).is_file():
+                return candidate
+    return PACKAGE_TEMPLATES
+
+
+class SpecView(dict[str, Any]):
+    """Spec data for templates that remembers its key path, so a missing key can be named."""
+
+    def __init__(self, data: dict[str, Any], path: str):
+        super().__init__({k: _view(v, f"{path}.{k}") for k, v in data.items()})
+        self.key_path = path
+
+
+def _view(value: Any, path: str) -> Any:
+    if isinstance(value, dict):
+        return SpecView(value, path)
+    if isinstance(value, list):
+        return [_view(v, f"{path}[{i}]") for i, v in enumerate(value)]
+    return value
+
+
+class _NamedUndefined(jinja2.StrictUndefined):
+    """StrictUndefined whose message names the spec key (or card field) that is missing."""
+
+    @property
+    def _undefined_message(self) -> str:
+        owner = self._undefined_obj
+        name = self._undefined_name
+        if isinstance(owner, SpecView):
+            return f"spec key '{owner.key_path}.{name}' is not set"
+        if isinstance(owner, CardFacts):
+            return f"card has no field '{name}'"
+        if owner is jinja2.utils.missing:
+            return f"'{name}' is not defined (templates see: card, spec, tool, partial)"
+        return super()._undefined_message
+
+
+class _ConfinedLoader(jinja2.FileSystemLoader):
+    """FileSystemLoader that also refuses files whose real path (after symlinks) leaves its roots."""
+
+    def get_source(self, environment: jinja2.Environment, template: str) -> tuple[str, str, Any]:
+        source, filename, uptodate = super().get_source(environment, template)
+        real = Path(filename).resolve()
+        roots = [Path(p).resolve() for p in self.searchpath]
+        if not any(real.is_relative_to(root) for root in roots):
+            raise jinja2.TemplateNotFound(f"{template} (resolves outside the template folders)")
+        return source, filename, uptodate
+
+
+@dataclass(frozen=True)
+class RenderOptions:
+    spec_path: Path
+    repo_root: Path
+    templates_dir: Path
+    checkpoint: CheckpointFacts | None = None
+
+
+def make_environment(options: RenderOptions) -> SandboxedEnvironment:
+    env = SandboxedEnvironment(
+        loader=_ConfinedLoader([str(options.templates_dir), str(options.repo_root)]),
+        undefined=_NamedUndefined,
+        autoescape=False,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    env.filters["cell"] = md_cell
+    env.filters["oneline"] = lambda text: re.sub(r"\s+", " ", str(text)).strip()
+    env.filters["table_row"] = lambda cells: "| " + " | ".join(str(c) for c in cells) + " |"
+    env.filters["table_rule"] = lambda cells: "|" + "---|" * len(cells)
+    env.filters["hub_link"] = lambda repo: f"[{repo}](https://huggingface.co/{repo})"
+    return env
+
+
+def render_card(spec: ModelSpec, options: RenderOptions) -> str:
+    """The complete README.md text for a valid spec."""
+    profile, inventory = derive_inventory(spec)
+    facts = build_facts(spec, profile, inventory, options.checkpoint)
+    body = render_body(spec, facts, options)
+    return build_frontmatter(spec) + "\n" + body
+
+
+def render_body(spec: ModelSpec, facts: CardFacts, options: RenderOptions) -> str:
+    env = make_environment(options)
+    template_name = spec.card.template
+    if not re.fullmatch(r"[A-Za-z0-9_-]+", template_name):
+        raise TemplateError(
+            f"template name '{template_name}' must be a plain folder name",
+            where=str(options.spec_path),
+        )
+    overrides = dict(spec.card.overrides)
+    for name, path in overrides.items():
+        if name not in PARTIALS:
+            raise TemplateError(
+                f"card.overrides names '{name}', which is not a partial ({', '.join(PARTIALS)})",
+                where=str(options.spec_path),
+            )
+        if not is_safe_relative(path):
+            raise TemplateError(
+                f"override path '{path}' leaves the repository", where=str(options.spec_path)
+            )
+
+    def partial(name: str) -> str:
+        if name in overrides:
+            return overrides[name]
+        return f"{template_name}/partials/{name}.md.j2"
+
+    context = {
+        "card": facts,
+        "spec": SpecView(spec.model_dump(mode="json", by_alias=True), "spec"),
+        "tool": {
+            "version": __version__,
+            "spec_file": options.spec_path.name,
+            "checkpoint": options.checkpoint is not None,
+        },
+        "partial": partial,
+    }
+    try:
+        template = env.get_template(f"{template_name}/{CARD_TEMPLATE}")
+        text = template.render(context)
+    except jinja2.TemplateSyntaxError as error:
+        raise TemplateError(
+            f"template syntax error: {error.message}",
+            where=f"{error.filename or error.name}:{error.lineno}",
+        ) from None
+    except jinja2.TemplateNotFound as error:
+        raise TemplateError(
+            f"template not found: {error.name}", where=str(options.templates_dir)
+        ) from None
+    except jinja2.UndefinedError as error:
+        raise TemplateError(str(error), where=_template_position(sys.exc_info()[2])) from None
+    except jinja2.exceptions.SecurityError as error:
+        raise TemplateError(
+            f"template refused by the sandbox: {error}", where=_template_position(sys.exc_info()[2])
+        ) from None
+    return _tidy(text)
+
+
+def _template_position(tb: TracebackType | None) -> str | None:
+    """The last template file and line in a traceback (Jinja maps frames to template lines)."""
+    where = None
+    while tb is not None:
+        filename = tb.tb_frame.f_code.co_filename
+        if filename.endswith(".j2"):
+            where = f"{filename}:{tb.tb_lineno}"
+        tb = tb.tb_next
+    return where
+
+
+def _tidy(text: str) -> str:
+    """Blank lines around headings, tables, lists and code blocks; never two in a row."""
+    out: list[str] = []
+    kinds: list[str] = []
+    in_code = False
+    for line in text.splitlines():
+        kind = _line_kind(line, in_code)
+        if kind == "fence":
+            in_code = not in_code
+            kind = "fence-open" if in_code else "fence-close"
+        previous = kinds[-1] if kinds else "blank"
+        if kind == "blank":
+            if in_code:
+                out.append("")
+                kinds.append("code")
+            elif previous != "blank":
+                out.append("")
+                kinds.append("blank")
+            continue
+        if previous not in ("blank",) and _needs_gap(previous, kind):
+            out.append("")
+            kinds.append("blank")
+        out.append(line if kind == "code" else line.rstrip())
+        kinds.append(kind)
+    while out and out[-1] == "":
+        out.pop()
+    return "\n".join(out) + "\n"
+
+
+def _line_kind(line: str, in_code: bool) -> str:
+    if in_code and not line.startswith("```"):
+        return "code"
+    stripped = line.strip()
+    if not stripped:
+        return "blank"
+    if stripped.startswith("```"):
+        return "fence"
+    if stripped.startswith("#"):
+        return "heading"
+    if stripped.startswith("|"):
+        return "table"
+    if stripped.startswith("- "):
+        return "list"
+    return "text"
+
+
+def _needs_gap(previous: str, current: str) -> bool:
+    if previous in ("code", "fence-open") or current in ("code", "fence-close"):
+        return False
+    if "heading" in (previous, current):
+        return True
+    return previous != current
