@@ -46,5 +46,5 @@ def build_frontmatter(spec: ModelSpec) -> str:
         tags=list(hub.tags) or None,
     )
     if hub.base_model_relation:
-        data.base_model_relation = hub.base_model_relation  # a Hub key ModelCardData keeps as extra
+        data.base_model_relation = hub.base_model_relation  # type: ignore[attr-defined]
     return f"---\n{data.to_yaml()}\n---\n"

@@ -1,0 +1,11 @@
+"""Builders of REAL test checkpoints (tests, benchmarks, the README demo).
+
+- `tiny`: tiny real Qwen3.5 dense / MoE models (transformers), full-size configs, meta-device
+  names and shapes (`saved_tensor_shapes`, `module_inventory`), a disk cache helper.
+- `modelopt_export`: genuine ModelOpt NVFP4 / FP8 exports of tiny models on the CPU.
+- `compressed_tensors`: the compressed-tensors NVFP4 layout converted from a ModelOpt export.
+- `sparse`: full-size sharded checkpoints whose data regions are holes (no disk used).
+
+Importing this package imports nothing heavy; torch/transformers/modelopt load lazily.
+Measured facts behind the builders: `FACTS.md` in this directory.
+"""
