@@ -8,6 +8,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "lint",
     "schema",
     "render",
+    "preview",
     "check_card",
     "hub",
 )

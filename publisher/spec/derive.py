@@ -102,20 +102,57 @@ def derive(arch: Architecture, profile: Profile) -> ModelInventory:
         refs: list[ModuleRef] = []
         terms: list[str] = []
         member_terms: list[tuple[str, str]] = []
+        tensor_terms: list[tuple[str, int]] = []
         for member in component.members:
             expanded = list(_expand(member, component, arch, layers, values))
             refs.extend(expanded)
             if expanded:
                 term = _formula_term(member, arch, layers, profile)
+                if component.unit == "tensors":
+                    tensor_terms.append((term, len(expanded[0].tensor_names())))
                 terms.append(term)
                 member_terms.append((term, member.path.rsplit(".", 1)[-1]))
         for included in component.include:
-            refs.extend(inventory.modules.get(included, []))
-            terms.append(f"{included}")
+            included_refs = inventory.modules.get(included, [])
+            refs.extend(included_refs)
+            label = _label(profile, included)
+            if component.unit == "tensors":
+                count = sum(len(ref.tensor_names()) for ref in included_refs)
+                tensor_terms.append((f"{count} tensors of the {label}", 0))
+            else:
+                terms.append(f"{len(included_refs)} {label}")
         inventory.modules[component.id] = refs
         inventory.terms[component.id] = member_terms
-        inventory.formulas[component.id] = " + ".join(_merge_terms(terms)) or "0"
+        if component.unit == "tensors":
+            inventory.formulas[component.id] = _tensor_formula(tensor_terms)
+        else:
+            inventory.formulas[component.id] = " + ".join(_merge_terms(terms)) or "0"
     return inventory
+
+
+def _label(profile: Profile, component_id: str) -> str:
+    component = profile.component(component_id)
+    return component.label.lower() if component else component_id
+
+
+def _tensor_formula(terms: list[tuple[str, int]]) -> str:
+    """[('27 vision blocks', 2), ('27 vision blocks', 2), ('1', 2), ('1', 1)] →
+    '27 vision blocks × 4 tensors + 3 tensors' (a weight of 0 marks a finished phrase)."""
+    merged: list[tuple[str, int]] = []
+    for phrase, weight in terms:
+        if merged and merged[-1][0] == phrase and weight:
+            merged[-1] = (phrase, merged[-1][1] + weight)
+        else:
+            merged.append((phrase, weight))
+    parts = []
+    for phrase, weight in merged:
+        if weight == 0:
+            parts.append(phrase)
+        elif phrase == "1":
+            parts.append(f"{weight} tensors")
+        else:
+            parts.append(f"{phrase} × {weight} tensors")
+    return " + ".join(parts) or "0"
 
 
 def _uses_blocks(component: Component, profile: Profile) -> bool:

@@ -1,0 +1,54 @@
+"""`publisher preview SPEC [--serve [--port N]]`: see the card before anything is pushed."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from publisher.errors import EXIT_FINDINGS, EXIT_OK
+
+NAME = "preview"
+HELP = "preview a spec's card in the terminal, or as a local Hub-like page (--serve)"
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("spec", type=Path, help="the model spec (YAML)")
+    parser.add_argument("--serve", action="store_true", help="serve an HTML preview on 127.0.0.1")
+    parser.add_argument("--port", type=int, default=8765, help="port for --serve (default 8765; 0 picks one)")
+
+
+def run(args: argparse.Namespace) -> int:
+    if args.serve:
+        from publisher.card.preview import PreviewServer
+
+        server = PreviewServer(args.spec, args.port)
+        print(f"previewing {args.spec} at {server.url} (reloads when the spec or a template changes; Ctrl-C stops)")
+        sys.stdout.flush()
+        try:
+            server.serve_forever()
+        except KeyboardInterrupt:
+            pass
+        finally:
+            server.stop()
+        return EXIT_OK
+    from rich.console import Console
+    from rich.markdown import Markdown
+
+    from publisher.card.html import split_frontmatter
+    from publisher.card.pipeline import render_spec
+    from publisher.report import render_text
+
+    result = render_spec(args.spec)
+    console = Console()
+    if result.text is None:
+        sys.stdout.write(render_text(result.findings))
+        return EXIT_FINDINGS
+    meta, body = split_frontmatter(result.text)
+    for key, value in meta.items():
+        shown = ", ".join(map(str, value)) if isinstance(value, list) else str(value)
+        console.print(f"{key}: {shown}", style="dim", markup=False, highlight=False)
+    console.print(Markdown(body))
+    if result.findings:
+        sys.stdout.write(render_text(result.findings))
+    return EXIT_OK
