@@ -46,7 +46,8 @@ def load() -> HubMetadata:
     """Read and validate the packaged data file (once per process)."""
     text = resources.files("publisher").joinpath("data", DATA_FILE).read_text(encoding="utf-8")
     try:
-        return HubMetadata.model_validate(yaml.safe_load(text))
+        loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+        return HubMetadata.model_validate(yaml.load(text, Loader=loader))
     except (yaml.YAMLError, ValidationError) as error:  # a packaging bug, said plainly
         raise InputError(f"packaged {DATA_FILE} is broken: {error}") from error
 

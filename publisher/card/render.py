@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 import sys
@@ -103,8 +104,15 @@ class RenderOptions:
 
 
 def make_environment(options: RenderOptions) -> SandboxedEnvironment:
+    return _environment(str(options.templates_dir), str(options.repo_root))
+
+
+@functools.lru_cache(maxsize=8)
+def _environment(templates_dir: str, repo_root: str) -> SandboxedEnvironment:
+    """One environment per template folder, so templates compile once per process (Jinja
+    re-checks each file's mtime before reuse, so edits are still picked up)."""
     env = SandboxedEnvironment(
-        loader=_ConfinedLoader([str(options.templates_dir), str(options.repo_root)]),
+        loader=_ConfinedLoader([templates_dir, repo_root]),
         undefined=_NamedUndefined,
         autoescape=False,
         trim_blocks=True,

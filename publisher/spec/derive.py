@@ -174,8 +174,10 @@ def _expand(
 ) -> list[ModuleRef]:
     shape = _shape(member, values)
 
+    cid, kind, bias = component.id, member.kind, member.bias
+
     def ref(name: str, layer: int | None = None) -> ModuleRef:
-        return ModuleRef(name, component.id, member.kind, member.bias, shape, layer)
+        return ModuleRef(name, cid, kind, bias, shape, layer)
 
     scope = member.scope
     if scope == "global":
@@ -189,9 +191,11 @@ def _expand(
     if scope == "expert":
         if arch.moe is None:
             return []
+        head, _, tail = member.path.partition("{E}")
         return [
-            ref(member.path.format(L=i, E=e), i)
+            ModuleRef(f"{layer_head}{e}{tail}", cid, kind, bias, shape, i)
             for i in range(len(layers))
+            for layer_head in (head.format(L=i),)
             for e in range(arch.moe.experts)
         ]
     if scope == "layer":

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable, Iterator
 from pathlib import Path, PurePosixPath
@@ -10,7 +11,7 @@ from publisher.findings import Finding, Location, Severity
 from publisher.spec.derive import ModelInventory, derive
 from publisher.spec.layout import LayoutError
 from publisher.spec.loader import LoadedSpec, load_spec
-from publisher.spec.model import ModelSpec, format_param_count, parse_param_count
+from publisher.spec.model import Architecture, ModelSpec, format_param_count, parse_param_count
 from publisher.spec.profile import Profile, ProfileNotFound, load_profile
 
 # code → what it means; the README's table of codes is generated from these catalogues.
@@ -89,14 +90,24 @@ def check_spec(loaded: LoadedSpec) -> list[Finding]:
 def derive_inventory(spec: ModelSpec) -> tuple[Profile, ModelInventory]:
     """Profile and derived modules for a valid spec (raises on a bad layout or profile)."""
     profile = load_profile(spec.architecture.profile)
-    return profile, derive(spec.architecture, profile)
+    return profile, cached_derive(spec.architecture, profile)
+
+
+def cached_derive(arch: Architecture, profile: Profile) -> ModelInventory:
+    """derive(), remembered per architecture (a 256-expert model has 30,000+ modules)."""
+    return _derive_by_json(arch.model_dump_json(), profile.name)
+
+
+@functools.lru_cache(maxsize=32)
+def _derive_by_json(arch_json: str, profile_name: str) -> ModelInventory:
+    return derive(Architecture.model_validate_json(arch_json), load_profile(profile_name))
 
 
 def _derive(
     spec: ModelSpec, profile: Profile, loaded: LoadedSpec, findings: list[Finding]
 ) -> ModelInventory | None:
     try:
-        return derive(spec.architecture, profile)
+        return cached_derive(spec.architecture, profile)
     except LayoutError as error:
         start = loaded.source.value_start(("architecture", "layout"))
         location = loaded.locate("architecture", "layout")

@@ -35,7 +35,7 @@ def format_param_count(count: float) -> str:
 
 
 class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True, defer_build=True)
 
 
 ParamCount = Annotated[str, BeforeValidator(lambda v: v if isinstance(v, str) else str(v))]

@@ -13,6 +13,8 @@ from typing import Any
 import yaml
 
 MAX_BYTES = 2 * 1024 * 1024
+# libyaml's parser when PyYAML was built with it (10× faster); the same nodes and marks.
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 MAX_NODES = 200_000
 
 KeyPath = tuple[str | int, ...]
@@ -86,7 +88,7 @@ def read_text(path: Path) -> str:
 def load_yaml(text: str, file: str) -> tuple[Any, SourceMap]:
     """Parse one YAML document into plain Python data and its source map."""
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        node = yaml.compose(text, Loader=_LOADER)
     except yaml.MarkedYAMLError as error:
         mark = error.problem_mark or error.context_mark
         line = mark.line + 1 if mark else None
