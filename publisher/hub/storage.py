@@ -1,0 +1,841 @@
+"""On-disk state of the local Hub: content-addressed objects, commits and refs.
+
+Layout under the data directory::
+
+    upload-key                         signs LFS upload URLs
+    objects/ab/cd/<sha256>             every file's content, named by its sha256 (LFS or not)
+    repos/<type>s/<ns>/<name>/repo.json  visibility, branches, tags, pull requests, discussions
+    repos/<type>s/<ns>/<name>/commits/<commit id>.json  parent, message, author, full file tree
+    tmp/                                 temporary files, emptied at start
+
+Upload mode (the preupload answer): LFS for paths matching a `filter=lfs` pattern of the
+revision's .gitattributes (a new repository gets the Hub's default one: *.safetensors, *.bin,
+*.pt, ...), for files of LFS_SIZE_THRESHOLD (10 MiB) or more, and for binary content (a NUL
+byte in the first 512 bytes); everything else is committed inline. LFS objects are stored
+once for the whole server, so the LFS batch API skips objects any repository already has.
+
+Every write goes to a temporary file first and is then renamed into place, so a crash never
+leaves half an object or half a commit: a commit is visible only once its ref in repo.json
+points at it, and repo.json is replaced in one rename.
+"""
+
+from __future__ import annotations
+
+import copy
+import fnmatch
+import hashlib
+import json
+import os
+import re
+import shutil
+import tempfile
+import threading
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, BinaryIO
+
+REPO_TYPES = ("model", "dataset", "space")
+DEFAULT_BRANCH = "main"
+# Files of this size or larger must go through LFS; a regular (inline) file this big is refused.
+LFS_SIZE_THRESHOLD = 10 * 1024 * 1024
+# The .gitattributes the Hub puts in the first commit of a new repository.
+DEFAULT_LFS_PATTERNS = (
+    "*.7z", "*.arrow", "*.bin", "*.bz2", "*.ckpt", "*.ftz", "*.gz", "*.h5", "*.joblib",
+    "*.lfs.*", "*.mlmodel", "*.model", "*.msgpack", "*.npy", "*.npz", "*.onnx", "*.ot",
+    "*.parquet", "*.pb", "*.pickle", "*.pkl", "*.pt", "*.pth", "*.rar", "*.safetensors",
+    "saved_model/**/*", "*.tar.*", "*.tar", "*.tflite", "*.tgz", "*.wasm", "*.xz", "*.zip",
+    "*.zst", "*tfevents*",
+)  # fmt: skip
+DEFAULT_GITATTRIBUTES = "".join(
+    f"{pattern} filter=lfs diff=lfs merge=lfs -text\n" for pattern in DEFAULT_LFS_PATTERNS
+).encode()
+
+_OID_RE = re.compile(r"[0-9a-f]{64}")
+_NAME_RE = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9._-]{0,94}[A-Za-z0-9])?")
+_PR_REF_RE = re.compile(r"refs/pr/(\d+)")
+_COMMIT_PREFIX_RE = re.compile(r"[0-9a-f]{7,40}")
+_CHUNK = 1024 * 1024
+
+
+class HubStateError(Exception):
+    """A request the state refuses: carries the HTTP status and the Hub's X-Error-Code."""
+
+    def __init__(
+        self,
+        status: int,
+        message: str,
+        code: str | None = None,
+        headers: Mapping[str, str] | None = None,
+    ):
+        super().__init__(message)
+        self.status = status
+        self.message = message
+        self.code = code
+        self.headers = dict(headers or {})
+
+
+def repo_not_found(repo_id: str) -> HubStateError:
+    return HubStateError(404, f"Repository not found: {repo_id}", "RepoNotFound")
+
+
+def revision_not_found(revision: str) -> HubStateError:
+    return HubStateError(404, f"Invalid rev id: {revision}", "RevisionNotFound")
+
+
+def entry_not_found(path: str) -> HubStateError:
+    return HubStateError(404, f"Entry not found: {path}", "EntryNotFound")
+
+
+def now_iso() -> str:
+    """The current UTC time in the Hub's format, e.g. 2024-05-01T12:00:00.123Z."""
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+
+
+def git_blob_id(data: bytes) -> str:
+    """The git object id (sha1) of a blob with this content."""
+    return hashlib.sha1(b"blob %d\0" % len(data) + data).hexdigest()
+
+
+def lfs_pointer(oid: str, size: int) -> bytes:
+    """The git-lfs pointer file that stands in git for an LFS object."""
+    return f"version https://git-lfs.github.com/spec/v1\noid sha256:{oid}\nsize {size}\n".encode()
+
+
+def is_oid(value: object) -> bool:
+    return isinstance(value, str) and _OID_RE.fullmatch(value) is not None
+
+
+def check_repo_name(namespace: str, name: str) -> None:
+    """Refuse names the Hub refuses (and anything that could escape the data directory)."""
+    for part in (namespace, name):
+        if not _NAME_RE.fullmatch(part) or "--" in part or ".." in part or part.endswith(".git"):
+            raise HubStateError(400, f"Invalid repo name: {namespace}/{name}")
+
+
+def check_path(path: str) -> str:
+    """A file path inside a repository: relative, no empty, '.' or '..' parts, not under .git."""
+    parts = path.split("/")
+    if not path or any(part in ("", ".", "..") for part in parts) or parts[0] == ".git":
+        raise HubStateError(400, f"Invalid path in repo: {path!r}")
+    return path
+
+
+@dataclass(frozen=True)
+class FileEntry:
+    """One file of a tree: where its content is (sha256) and how git sees it (blob id)."""
+
+    path: str
+    size: int
+    sha256: str
+    blob_id: str  # for LFS files, the id of the pointer file, as on the Hub
+    lfs: bool
+
+    @property
+    def pointer_size(self) -> int:
+        return len(lfs_pointer(self.sha256, self.size))
+
+    def to_json(self) -> dict[str, Any]:
+        return {"size": self.size, "sha256": self.sha256, "blobId": self.blob_id, "lfs": self.lfs}
+
+    @classmethod
+    def from_json(cls, path: str, data: Mapping[str, Any]) -> FileEntry:
+        return cls(path, int(data["size"]), data["sha256"], data["blobId"], bool(data["lfs"]))
+
+
+@dataclass(frozen=True)
+class Commit:
+    """A commit: parents, message, author, date and the full file tree (a snapshot)."""
+
+    id: str
+    parents: tuple[str, ...]
+    title: str
+    message: str
+    author: str
+    date: str
+    tree: Mapping[str, FileEntry]
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "parents": list(self.parents),
+            "title": self.title,
+            "message": self.message,
+            "author": self.author,
+            "date": self.date,
+            "tree": {path: entry.to_json() for path, entry in sorted(self.tree.items())},
+        }
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> Commit:
+        tree = {path: FileEntry.from_json(path, entry) for path, entry in data["tree"].items()}
+        return cls(
+            id=data["id"],
+            parents=tuple(data["parents"]),
+            title=data["title"],
+            message=data["message"],
+            author=data["author"],
+            date=data["date"],
+            tree=tree,
+        )
+
+
+def make_commit(
+    parents: tuple[str, ...], title: str, message: str, author: str, tree: Mapping[str, FileEntry]
+) -> Commit:
+    """Build a commit whose id is the sha1 of its content, like git."""
+    body = {
+        "parents": list(parents),
+        "title": title,
+        "message": message,
+        "author": author,
+        "date": now_iso(),
+        "tree": {path: entry.to_json() for path, entry in sorted(tree.items())},
+    }
+    commit_id = hashlib.sha1(json.dumps(body, sort_keys=True).encode()).hexdigest()
+    return Commit.from_json({"id": commit_id, **body})
+
+
+@dataclass
+class Discussion:
+    """A discussion or pull request. A pull request's commits live on refs/pr/<num>."""
+
+    num: int
+    title: str
+    author: str
+    created_at: str
+    is_pull_request: bool
+    status: str  # "draft" | "open" | "merged" | "closed"
+    target_branch: str | None = None
+    base_commit: str | None = None
+    merge_commit: str | None = None
+    events: list[dict[str, Any]] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> Discussion:
+        return cls(**data)
+
+
+@dataclass
+class Repo:
+    """A repository's mutable metadata: visibility and refs."""
+
+    type: str
+    id: str
+    private: bool
+    author: str
+    created_at: str
+    last_modified: str
+    branches: dict[str, str] = field(default_factory=dict)
+    tags: dict[str, str] = field(default_factory=dict)
+    pull_requests: dict[int, str] = field(default_factory=dict)
+    discussions: list[Discussion] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, Any]:
+        data = dict(self.__dict__)
+        data["pull_requests"] = {str(num): oid for num, oid in self.pull_requests.items()}
+        data["discussions"] = [discussion.to_json() for discussion in self.discussions]
+        return data
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> Repo:
+        fields = dict(data)
+        fields["pull_requests"] = {int(num): oid for num, oid in data["pull_requests"].items()}
+        fields["discussions"] = [Discussion.from_json(item) for item in data["discussions"]]
+        return cls(**fields)
+
+    def discussion(self, num: int) -> Discussion:
+        for item in self.discussions:
+            if item.num == num:
+                return item
+        raise HubStateError(404, f"Discussion #{num} not found")
+
+
+@dataclass(frozen=True)
+class AddFile:
+    """Commit operation: put `entry` at `entry.path` (its content is already stored)."""
+
+    entry: FileEntry
+
+
+@dataclass(frozen=True)
+class DeletePath:
+    """Commit operation: remove a file, or every file under a folder."""
+
+    path: str
+    folder: bool
+
+
+Operation = AddFile | DeletePath
+
+
+@dataclass(frozen=True)
+class CommitResult:
+    commit: Commit
+    pr_num: int | None
+
+
+def atomic_write(path: Path, data: bytes) -> None:
+    """Write `data` to `path` so readers see either the old file or the whole new one."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp_name, path)
+    except BaseException:
+        Path(tmp_name).unlink(missing_ok=True)
+        raise
+
+
+def apply_operations(
+    tree: Mapping[str, FileEntry], ops: Iterable[Operation]
+) -> dict[str, FileEntry]:
+    """The tree after `ops`, in order; refuses deleting what is not there."""
+    new = dict(tree)
+    for op in ops:
+        if isinstance(op, AddFile):
+            new[op.entry.path] = op.entry
+        elif op.folder:
+            prefix = op.path.rstrip("/") + "/"
+            doomed = [path for path in new if path.startswith(prefix)]
+            if not doomed:
+                raise entry_not_found(f"{op.path} (no such folder)")
+            for path in doomed:
+                del new[path]
+        elif new.pop(op.path, None) is None:
+            raise entry_not_found(f"{op.path} (A file with this name doesn't exist)")
+    _check_no_file_folder_clash(new)
+    return new
+
+
+def _check_no_file_folder_clash(tree: Mapping[str, FileEntry]) -> None:
+    folders = {path.rsplit("/", 1)[0] for path in tree if "/" in path}
+    folders |= {
+        folder.rsplit("/", i)[0] for folder in folders for i in range(folder.count("/") + 1)
+    }
+    clash = sorted(folders & tree.keys())
+    if clash:
+        raise HubStateError(400, f"'{clash[0]}' cannot be both a file and a folder")
+
+
+def lfs_patterns(gitattributes: bytes | None) -> list[str]:
+    """The patterns a .gitattributes routes to LFS (the Hub default when there is none)."""
+    if gitattributes is None:
+        return list(DEFAULT_LFS_PATTERNS)
+    patterns = []
+    for line in gitattributes.decode("utf-8", "replace").splitlines():
+        parts = line.split()
+        if len(parts) >= 2 and not parts[0].startswith("#") and "filter=lfs" in parts[1:]:
+            patterns.append(parts[0])
+    return patterns
+
+
+def matches_pattern(path: str, pattern: str) -> bool:
+    """gitattributes/gitignore matching, simplified: no '/' matches the basename, else the path."""
+    pattern = pattern.lstrip("/")
+    if "/" not in pattern.rstrip("/"):
+        return fnmatch.fnmatchcase(path.rsplit("/", 1)[-1], pattern)
+    return fnmatch.fnmatchcase(path, pattern.replace("**/", "*").replace("/**", "/*"))
+
+
+def upload_mode(path: str, size: int, sample: bytes, patterns: Iterable[str]) -> str:
+    """'lfs' for files matching an LFS pattern, of LFS_SIZE_THRESHOLD bytes or more, or binary."""
+    if size >= LFS_SIZE_THRESHOLD or b"\0" in sample:
+        return "lfs"
+    return "lfs" if any(matches_pattern(path, pattern) for pattern in patterns) else "regular"
+
+
+def is_ignored(path: str, gitignore: str | None) -> bool:
+    """Whether a .gitignore ignores `path` (no negation; a pattern may name a parent folder)."""
+    if not gitignore:
+        return False
+    candidates = [path] + ["/".join(path.split("/")[: i + 1]) for i in range(path.count("/"))]
+    for line in gitignore.splitlines():
+        pattern = line.strip()
+        if not pattern or pattern.startswith(("#", "!")):
+            continue
+        if any(matches_pattern(candidate, pattern.rstrip("/")) for candidate in candidates):
+            return True
+    return False
+
+
+def folder_id(tree: Mapping[str, FileEntry], folder: str) -> str:
+    """A stable id for a folder: the sha1 of what it holds."""
+    prefix = folder + "/" if folder else ""
+    body = "".join(f"{p} {e.blob_id}\n" for p, e in sorted(tree.items()) if p.startswith(prefix))
+    return hashlib.sha1(body.encode()).hexdigest()
+
+
+class Storage:
+    """All state of the local Hub, on disk under `root`. Thread-safe."""
+
+    def __init__(self, root: Path):
+        self.root = Path(root)
+        self.objects_dir = self.root / "objects"
+        self.tmp_dir = self.root / "tmp"
+        self.repos_dir = self.root / "repos"
+        for folder in (self.objects_dir, self.repos_dir):
+            folder.mkdir(parents=True, exist_ok=True)
+        shutil.rmtree(self.tmp_dir, ignore_errors=True)  # leftovers of a crash
+        self.tmp_dir.mkdir()
+        self._lock = threading.RLock()
+        self._repos: dict[tuple[str, str], Repo] = {}
+        self._commits: dict[tuple[str, str, str], Commit] = {}
+
+    def signing_key(self) -> bytes:
+        """The key that signs LFS upload URLs; kept on disk so URLs outlive a restart."""
+        path = self.root / "upload-key"
+        with self._lock:
+            if not path.is_file():
+                atomic_write(path, os.urandom(32))
+                path.chmod(0o600)
+            return path.read_bytes()
+
+    def wipe(self) -> None:
+        """Delete every repository and object."""
+        with self._lock:
+            for folder in (self.repos_dir, self.objects_dir):
+                shutil.rmtree(folder, ignore_errors=True)
+                folder.mkdir(parents=True)
+            self._repos.clear()
+            self._commits.clear()
+
+    # ---- objects ------------------------------------------------------------------------
+
+    def object_path(self, oid: str) -> Path:
+        if not is_oid(oid):
+            raise HubStateError(400, f"Invalid object id: {oid!r}")
+        return self.objects_dir / oid[:2] / oid[2:4] / oid
+
+    def has_object(self, oid: str) -> bool:
+        return is_oid(oid) and self.object_path(oid).is_file()
+
+    def object_size(self, oid: str) -> int:
+        return self.object_path(oid).stat().st_size
+
+    def put_bytes(self, data: bytes) -> str:
+        """Store `data`; return its sha256."""
+        oid = hashlib.sha256(data).hexdigest()
+        if not self.has_object(oid):
+            atomic_write(self.object_path(oid), data)
+        return oid
+
+    def put_stream(self, read: Callable[[int], bytes], size: int, oid: str) -> None:
+        """Store exactly `size` bytes from `read`; keep them only if their sha256 is `oid`."""
+        target = self.object_path(oid)
+        fd, tmp_name = tempfile.mkstemp(dir=self.tmp_dir, prefix="upload-")
+        try:
+            digest = _copy_hashing(read, size, fd)
+            if digest != oid:
+                raise HubStateError(400, f"Uploaded content has sha256 {digest}, expected {oid}")
+            target.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(tmp_name, target)
+        finally:
+            Path(tmp_name).unlink(missing_ok=True)
+
+    def read_object(self, oid: str) -> bytes:
+        return self.object_path(oid).read_bytes()
+
+    def open_object(self, oid: str) -> BinaryIO:
+        return self.object_path(oid).open("rb")
+
+    def regular_entry(self, path: str, data: bytes) -> FileEntry:
+        """Store an inline (non-LFS) file; refuse one that should have gone through LFS."""
+        if len(data) >= LFS_SIZE_THRESHOLD:
+            raise HubStateError(
+                400,
+                f"Your push was rejected because it contains files larger than 10 MiB: {path}. "
+                "Please use LFS for large files.",
+            )
+        return FileEntry(path, len(data), self.put_bytes(data), git_blob_id(data), lfs=False)
+
+    def lfs_entry(self, path: str, oid: str, size: int | None = None) -> FileEntry:
+        """The entry of an already uploaded LFS object; refuses a missing or wrong-sized one."""
+        if not self.has_object(oid):
+            raise HubStateError(400, f"LFS object {oid} for {path} was never uploaded")
+        actual = self.object_size(oid)
+        if size is not None and size != actual:
+            raise HubStateError(400, f"LFS object {oid} has {actual} bytes, not {size}")
+        return FileEntry(path, actual, oid, git_blob_id(lfs_pointer(oid, actual)), lfs=True)
+
+    # ---- repositories -------------------------------------------------------------------
+
+    def _repo_dir(self, repo_type: str, repo_id: str) -> Path:
+        namespace, name = repo_id.split("/")
+        return self.repos_dir / f"{repo_type}s" / namespace / name
+
+    def get_repo(self, repo_type: str, repo_id: str) -> Repo | None:
+        """A copy of the repository's metadata, or None if it does not exist."""
+        with self._lock:
+            repo = self._load_repo(repo_type, repo_id)
+            return copy.deepcopy(repo) if repo else None
+
+    def _load_repo(self, repo_type: str, repo_id: str) -> Repo | None:
+        key = (repo_type, repo_id)
+        if key not in self._repos:
+            if repo_type not in REPO_TYPES or repo_id.count("/") != 1:
+                return None
+            meta = self._repo_dir(repo_type, repo_id) / "repo.json"
+            if not meta.is_file():
+                return None
+            self._repos[key] = Repo.from_json(json.loads(meta.read_text()))
+        return self._repos[key]
+
+    def _require_repo(self, repo_type: str, repo_id: str) -> Repo:
+        repo = self._load_repo(repo_type, repo_id)
+        if repo is None:
+            raise repo_not_found(repo_id)
+        return repo
+
+    def _save_repo(self, repo: Repo) -> None:
+        """Persist, then publish: a failed write leaves the old metadata in force."""
+        repo.last_modified = now_iso()
+        path = self._repo_dir(repo.type, repo.id) / "repo.json"
+        atomic_write(path, json.dumps(repo.to_json(), indent=1).encode())
+        self._repos[(repo.type, repo.id)] = repo
+
+    def create_repo(self, repo_type: str, repo_id: str, private: bool, author: str) -> Repo:
+        """Create a repository with the Hub's initial commit (a default .gitattributes)."""
+        namespace, name = repo_id.split("/")
+        check_repo_name(namespace, name)
+        with self._lock:
+            if self._load_repo(repo_type, repo_id) is not None:
+                raise HubStateError(409, "You already created this model repo")
+            tree = {".gitattributes": self.regular_entry(".gitattributes", DEFAULT_GITATTRIBUTES)}
+            commit = make_commit((), "initial commit", "", author, tree)
+            self._save_commit(repo_type, repo_id, commit)
+            stamp = now_iso()
+            repo = Repo(
+                repo_type, repo_id, private, author, stamp, stamp, {DEFAULT_BRANCH: commit.id}
+            )
+            self._save_repo(repo)
+            return copy.deepcopy(repo)
+
+    def delete_repo(self, repo_type: str, repo_id: str) -> None:
+        """Remove a repository (its objects stay: they may be shared)."""
+        with self._lock:
+            self._require_repo(repo_type, repo_id)
+            folder = self._repo_dir(repo_type, repo_id)
+            graveyard = Path(tempfile.mkdtemp(dir=self.tmp_dir, prefix="deleted-"))
+            os.replace(folder, graveyard / "repo")
+            del self._repos[(repo_type, repo_id)]
+            self._commits = {
+                k: v for k, v in self._commits.items() if k[:2] != (repo_type, repo_id)
+            }
+        shutil.rmtree(graveyard, ignore_errors=True)
+
+    def set_private(self, repo_type: str, repo_id: str, private: bool) -> None:
+        with self._lock:
+            repo = copy.deepcopy(self._require_repo(repo_type, repo_id))
+            repo.private = private
+            self._save_repo(repo)
+
+    # ---- commits and revisions ----------------------------------------------------------
+
+    def _save_commit(self, repo_type: str, repo_id: str, commit: Commit) -> None:
+        path = self._repo_dir(repo_type, repo_id) / "commits" / f"{commit.id}.json"
+        atomic_write(path, json.dumps(commit.to_json()).encode())
+        self._commits[(repo_type, repo_id, commit.id)] = commit
+
+    def get_commit(self, repo_type: str, repo_id: str, commit_id: str) -> Commit:
+        key = (repo_type, repo_id, commit_id)
+        with self._lock:
+            if key not in self._commits:
+                path = self._repo_dir(repo_type, repo_id) / "commits" / f"{commit_id}.json"
+                self._commits[key] = Commit.from_json(json.loads(path.read_text()))
+            return self._commits[key]
+
+    def resolve(self, repo: Repo, revision: str) -> str | None:
+        """The commit id a revision names: branch, tag, refs/..., PR ref or commit id (prefix)."""
+        for prefix, refs in (("refs/heads/", repo.branches), ("refs/tags/", repo.tags)):
+            name = revision.removeprefix(prefix)
+            if name in refs:
+                return refs[name]
+        pr = _PR_REF_RE.fullmatch(revision)
+        if pr:
+            return repo.pull_requests.get(int(pr.group(1)))
+        if _COMMIT_PREFIX_RE.fullmatch(revision):
+            folder = self._repo_dir(repo.type, repo.id) / "commits"
+            found = [p.stem for p in folder.glob(f"{revision}*.json")]
+            return found[0] if len(found) == 1 else None
+        return None
+
+    def resolve_commit(self, repo: Repo, revision: str) -> Commit:
+        commit_id = self.resolve(repo, revision)
+        if commit_id is None:
+            raise revision_not_found(revision)
+        return self.get_commit(repo.type, repo.id, commit_id)
+
+    def history(self, repo: Repo, commit_id: str) -> Iterator[Commit]:
+        """The commit and its first-parent ancestors, newest first."""
+        current: str | None = commit_id
+        while current is not None:
+            commit = self.get_commit(repo.type, repo.id, current)
+            yield commit
+            current = commit.parents[0] if commit.parents else None
+
+    def read_file(self, repo: Repo, revision: str, path: str) -> bytes | None:
+        entry = self.resolve_commit(repo, revision).tree.get(path)
+        return self.read_object(entry.sha256) if entry else None
+
+    def commit(
+        self,
+        repo_type: str,
+        repo_id: str,
+        revision: str,
+        ops: list[Operation],
+        *,
+        title: str,
+        message: str,
+        author: str,
+        parent_commit: str | None = None,
+        create_pr: bool = False,
+    ) -> CommitResult:
+        """Apply `ops` on top of `revision` (a branch or refs/pr/N), or open a pull request.
+
+        With `parent_commit`, refuse (412) unless the branch still points at it: one writer
+        at a time per branch. With `create_pr`, the PR starts from `parent_commit` if given.
+        """
+        with self._lock:
+            repo = copy.deepcopy(self._require_repo(repo_type, repo_id))
+            if create_pr:
+                return self._commit_to_new_pr(
+                    repo, revision, ops, title, message, author, parent_commit
+                )
+            set_ref = self._writable_ref(repo, revision)
+            head = self.resolve_commit(repo, revision)
+            if parent_commit is not None and not head.id.startswith(parent_commit.lower()):
+                raise HubStateError(
+                    412, "A commit has happened since. Please refresh and try again.", "Conflict"
+                )
+            commit = self._new_commit(repo, head, ops, title, message, author)
+            set_ref(commit.id)
+            self._note_pr_commit(repo, revision, commit)
+            self._save_repo(repo)
+            return CommitResult(commit, None)
+
+    def _new_commit(
+        self, repo: Repo, base: Commit, ops: list[Operation], title: str, message: str, author: str
+    ) -> Commit:
+        tree = apply_operations(base.tree, ops)
+        commit = make_commit((base.id,), title, message, author, tree)
+        self._save_commit(repo.type, repo.id, commit)
+        return commit
+
+    def _writable_ref(self, repo: Repo, revision: str) -> Callable[[str], None]:
+        """A setter for the ref `revision` names, if commits may go there."""
+        branch = revision.removeprefix("refs/heads/")
+        if branch in repo.branches:
+            return lambda oid: repo.branches.__setitem__(branch, oid)
+        pr = _PR_REF_RE.fullmatch(revision)
+        if pr and int(pr.group(1)) in repo.pull_requests:
+            num = int(pr.group(1))
+            if repo.discussion(num).status in ("merged", "closed"):
+                raise HubStateError(403, f"Pull request #{num} is {repo.discussion(num).status}")
+            return lambda oid: repo.pull_requests.__setitem__(num, oid)
+        if self.resolve(repo, revision) is not None:
+            raise HubStateError(400, f"Cannot commit to {revision}: not a branch")
+        raise revision_not_found(revision)
+
+    def _commit_to_new_pr(
+        self,
+        repo: Repo,
+        revision: str,
+        ops: list[Operation],
+        title: str,
+        message: str,
+        author: str,
+        parent_commit: str | None,
+    ) -> CommitResult:
+        target = revision.removeprefix("refs/heads/")
+        if target not in repo.branches:
+            raise revision_not_found(revision)
+        base = self.resolve_commit(repo, parent_commit or target)
+        commit = self._new_commit(repo, base, ops, title, message, author)
+        discussion = self._open_discussion(repo, title, author, is_pr=True, status="open")
+        discussion.target_branch, discussion.base_commit = target, base.id
+        repo.pull_requests[discussion.num] = commit.id
+        discussion.events.append(_commit_event(commit))
+        self._save_repo(repo)
+        return CommitResult(commit, discussion.num)
+
+    def _note_pr_commit(self, repo: Repo, revision: str, commit: Commit) -> None:
+        pr = _PR_REF_RE.fullmatch(revision)
+        if pr:
+            discussion = repo.discussion(int(pr.group(1)))
+            discussion.events.append(_commit_event(commit))
+            if discussion.status == "draft":
+                discussion.status = "open"
+
+    @staticmethod
+    def _open_discussion(
+        repo: Repo, title: str, author: str, *, is_pr: bool, status: str
+    ) -> Discussion:
+        num = max((d.num for d in repo.discussions), default=0) + 1
+        discussion = Discussion(num, title, author, now_iso(), is_pr, status)
+        repo.discussions.append(discussion)
+        return discussion
+
+    # ---- refs ---------------------------------------------------------------------------
+
+    def create_branch(self, repo_type: str, repo_id: str, branch: str, start: str | None) -> None:
+        with self._lock:
+            repo = copy.deepcopy(self._require_repo(repo_type, repo_id))
+            _check_ref_name(branch)
+            if branch in repo.branches:
+                raise HubStateError(409, f"Reference refs/heads/{branch} already exists")
+            repo.branches[branch] = self.resolve_commit(repo, start or DEFAULT_BRANCH).id
+            self._save_repo(repo)
+
+    def delete_branch(self, repo_type: str, repo_id: str, branch: str) -> None:
+        with self._lock:
+            repo = copy.deepcopy(self._require_repo(repo_type, repo_id))
+            if branch == DEFAULT_BRANCH:
+                raise HubStateError(403, "Cannot delete the default branch")
+            if repo.branches.pop(branch, None) is None:
+                raise revision_not_found(branch)
+            self._save_repo(repo)
+
+    def create_tag(self, repo_type: str, repo_id: str, tag: str, revision: str) -> None:
+        with self._lock:
+            repo = copy.deepcopy(self._require_repo(repo_type, repo_id))
+            _check_ref_name(tag)
+            if tag in repo.tags:
+                raise HubStateError(409, f"Tag {tag} already exists")
+            repo.tags[tag] = self.resolve_commit(repo, revision).id
+            self._save_repo(repo)
+
+    def delete_tag(self, repo_type: str, repo_id: str, tag: str) -> None:
+        with self._lock:
+            repo = copy.deepcopy(self._require_repo(repo_type, repo_id))
+            if repo.tags.pop(tag.removeprefix("refs/tags/"), None) is None:
+                raise revision_not_found(tag)
+            self._save_repo(repo)
+
+    # ---- discussions and pull requests --------------------------------------------------
+
+    def create_discussion(
+        self,
+        repo_type: str,
+        repo_id: str,
+        title: str,
+        author: str,
+        *,
+        description: str = "",
+        pull_request: bool = False,
+    ) -> Discussion:
+        """Open a discussion, or a draft pull request starting at the head of main."""
+        with self._lock:
+            repo = copy.deepcopy(self._require_repo(repo_type, repo_id))
+            status = "draft" if pull_request else "open"
+            discussion = self._open_discussion(
+                repo, title, author, is_pr=pull_request, status=status
+            )
+            discussion.events.append(_comment_event(author, description))
+            if pull_request:
+                head = repo.branches[DEFAULT_BRANCH]
+                discussion.target_branch, discussion.base_commit = DEFAULT_BRANCH, head
+                repo.pull_requests[discussion.num] = head
+            self._save_repo(repo)
+            return copy.deepcopy(discussion)
+
+    def set_discussion_status(
+        self, repo_type: str, repo_id: str, num: int, status: str, author: str
+    ) -> dict[str, Any]:
+        with self._lock:
+            repo = copy.deepcopy(self._require_repo(repo_type, repo_id))
+            discussion = repo.discussion(num)
+            if status not in ("open", "closed") or discussion.status == "merged":
+                raise HubStateError(400, f"Cannot set status {status!r} on #{num}")
+            discussion.status = status
+            event = _event("status-change", author, {"status": status})
+            discussion.events.append(event)
+            self._save_repo(repo)
+            return event
+
+    def merge_pull_request(self, repo_type: str, repo_id: str, num: int, author: str) -> Commit:
+        """Replay the PR's changes (since its base) on its target branch."""
+        with self._lock:
+            repo = copy.deepcopy(self._require_repo(repo_type, repo_id))
+            discussion = repo.discussion(num)
+            if not discussion.is_pull_request or discussion.status not in ("open", "draft"):
+                raise HubStateError(400, f"#{num} is not an open pull request")
+            assert discussion.target_branch is not None and discussion.base_commit is not None
+            base = self.get_commit(repo.type, repo.id, discussion.base_commit)
+            pr_head = self.get_commit(repo.type, repo.id, repo.pull_requests[num])
+            target = self.resolve_commit(repo, discussion.target_branch)
+            tree = _three_way(base.tree, pr_head.tree, target.tree)
+            commit = make_commit((target.id, pr_head.id), discussion.title, "", author, tree)
+            self._save_commit(repo.type, repo.id, commit)
+            repo.branches[discussion.target_branch] = commit.id
+            discussion.status, discussion.merge_commit = "merged", commit.id
+            discussion.events.append(_event("status-change", author, {"status": "merged"}))
+            self._save_repo(repo)
+            return commit
+
+
+def _check_ref_name(name: str) -> None:
+    if not name or name.startswith(("refs/", "/")) or ".." in name or name.endswith("/"):
+        raise HubStateError(400, f"Invalid reference name: {name!r}")
+
+
+def _three_way(
+    base: Mapping[str, FileEntry], ours: Mapping[str, FileEntry], theirs: Mapping[str, FileEntry]
+) -> dict[str, FileEntry]:
+    """Apply the changes base->ours onto theirs; refuse (409) paths both sides changed."""
+    merged = dict(theirs)
+    for path in base.keys() | ours.keys():
+        if base.get(path) == ours.get(path):
+            continue
+        if theirs.get(path) not in (base.get(path), ours.get(path)):
+            raise HubStateError(409, f"Merge conflict on {path}")
+        if path in ours:
+            merged[path] = ours[path]
+        else:
+            merged.pop(path, None)
+    return merged
+
+
+def _event(kind: str, author: str, data: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "id": hashlib.sha1(os.urandom(16)).hexdigest()[:24],
+        "type": kind,
+        "createdAt": now_iso(),
+        "author": {"name": author},
+        "data": data,
+    }
+
+
+def _comment_event(author: str, text: str) -> dict[str, Any]:
+    latest = {"raw": text, "html": text, "updatedAt": now_iso()}
+    return _event(
+        "comment", author, {"edited": False, "hidden": False, "latest": latest, "numEdits": 0}
+    )
+
+
+def _commit_event(commit: Commit) -> dict[str, Any]:
+    return _event("commit", commit.author, {"subject": commit.title, "oid": commit.id})
+
+
+def _copy_hashing(read: Callable[[int], bytes], size: int, fd: int) -> str:
+    """Copy `size` bytes from `read` into `fd` (then close it); return their sha256."""
+    digest = hashlib.sha256()
+    with os.fdopen(fd, "wb") as out:
+        remaining = size
+        while remaining > 0:
+            chunk = read(min(_CHUNK, remaining))
+            if not chunk:
+                raise HubStateError(400, "Upload ended before Content-Length bytes")
+            digest.update(chunk)
+            out.write(chunk)
+            remaining -= len(chunk)
+        out.flush()
+        os.fsync(out.fileno())
+    return digest.hexdigest()
