@@ -9,6 +9,9 @@ COMMAND_MODULES: tuple[str, ...] = (
     "schema",
     "render",
     "preview",
+    "validate",
+    "audit",
+    "init",
     "check_card",
     "hub",
 )

@@ -1,0 +1,284 @@
+"""Audit a checkpoint without a spec: which modules stayed BF16 and which were quantized.
+
+The architecture comes from config.json (model_type → profile, dimensions → derived modules),
+so modules group into the same components a spec uses. Checkpoints of an unknown family are
+still audited, grouped by module name.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+from publisher import __version__
+from publisher.checkpoint.inventory import CheckpointInventory
+from publisher.checkpoint.precision import (
+    WrittenModule,
+    group_tensors,
+    logical_parameters,
+    written_module,
+    written_param,
+)
+from publisher.checkpoint.quant_config import QuantConfig, load_quant_config
+from publisher.findings import Finding
+
+MANIFEST_NAME = "quantization_audit.json"
+MANIFEST_VERSION = 1
+LAYER = re.compile(r"\.layers\.(\d+)\.")
+
+
+@dataclass
+class ComponentSummary:
+    component: str
+    label: str
+    counts: dict[str, int]
+
+
+@dataclass
+class AuditResult:
+    root: str
+    profile: str | None
+    quant_config: QuantConfig
+    modules: dict[str, tuple[str, str]]  # module → (component, precision)
+    components: list[ComponentSummary]
+    matrix_header: list[str]
+    matrix: list[tuple[int, list[str]]]  # (layer, cell per component)
+    tensors_by_dtype: dict[str, int]
+    bytes_by_dtype: dict[str, int]
+    stored_elements: int
+    logical_parameters: int
+    mtp_tensors: int
+    findings: list[Finding] = field(default_factory=list)
+
+    @property
+    def detected_format(self) -> str:
+        precisions = Counter(p for _, p in self.modules.values() if p in ("nvfp4", "fp8"))
+        if not precisions:
+            return "bf16"
+        return precisions.most_common(1)[0][0]
+
+
+def audit_inventory(inventory: CheckpointInventory) -> AuditResult:
+    """Classify every module of a checkpoint by component and written precision."""
+    qc, findings = load_quant_config(
+        inventory.configs.get("config.json"), inventory.configs.get("hf_quant_config.json")
+    )
+    config = inventory.configs.get("config.json") or {}
+    profile_name, refs, labels = _architecture_modules(config)
+    groups = group_tensors(inventory)
+    modules: dict[str, tuple[str, str]] = {}
+    if refs:
+        for name, (component, kind) in refs.items():
+            found = (
+                written_param(name, inventory)
+                if kind == "param"
+                else written_module(name, groups.get(name, ()))
+            )
+            if found.precision != "missing":
+                modules[name] = (component, found.precision)
+    known = set(modules)
+    for name, tensors in groups.items():
+        if name not in known and not name.startswith("mtp."):
+            modules[name] = (_fallback_component(name), written_module(name, tensors).precision)
+    for name in inventory.tensors:
+        parent = name.rpartition(".")[0]
+        if name not in known and parent not in groups and not name.startswith("mtp."):
+            modules[name] = (_fallback_component(name), written_param(name, inventory).precision)
+    summaries = _summaries(modules, labels)
+    header, matrix = _matrix(modules, [s.component for s in summaries])
+    stored, logical = logical_parameters(inventory)
+    return AuditResult(
+        root=inventory.root,
+        profile=profile_name,
+        quant_config=qc,
+        modules=dict(sorted(modules.items())),
+        components=summaries,
+        matrix_header=header,
+        matrix=matrix,
+        tensors_by_dtype=dict(sorted(inventory.counts_by_dtype().items())),
+        bytes_by_dtype=dict(sorted(inventory.bytes_by_dtype().items())),
+        stored_elements=stored,
+        logical_parameters=logical,
+        mtp_tensors=sum(1 for n in inventory.tensors if n.startswith("mtp.")),
+        findings=findings,
+    )
+
+
+def _architecture_modules(
+    config: dict[str, Any],
+) -> tuple[str | None, dict[str, tuple[str, str]], dict[str, str]]:
+    """(profile name, module → (component, kind), component → label) from config.json."""
+    from pydantic import ValidationError
+
+    from publisher.spec.derive import derive
+    from publisher.spec.from_config import architecture_fields
+    from publisher.spec.layout import LayoutError
+    from publisher.spec.model import Architecture
+    from publisher.spec.profile import ProfileNotFound, load_profile
+
+    if not config:
+        return None, {}, {}
+    try:
+        fields = architecture_fields(config)
+        fields["parameters"] = {"total": "1"}
+        fields = {k: v for k, v in fields.items() if v is not None}
+        arch = Architecture.model_validate(fields)
+        profile = load_profile(arch.profile)
+        model = derive(arch, profile)
+    except (
+        ValidationError,
+        ProfileNotFound,
+        LayoutError,
+        ValueError,
+        KeyError,
+        TypeError,
+        StopIteration,
+    ):
+        return None, {}, {}
+    refs: dict[str, tuple[str, str]] = {
+        ref.name: (ref.component, ref.kind) for ref in model.all_modules()
+    }
+    labels = {
+        c.id: (f"{c.label.removesuffix(' (all)')}, other modules" if c.include else c.label)
+        for c in profile.components
+    }
+    return profile.name, refs, labels
+
+
+def _fallback_component(name: str) -> str:
+    """A component name for modules no profile explains: the name without numbers."""
+    return re.sub(r"\.\d+\.", ".*.", name)
+
+
+def _summaries(
+    modules: dict[str, tuple[str, str]], labels: dict[str, str]
+) -> list[ComponentSummary]:
+    counts: dict[str, Counter[str]] = {}
+    for component, precision in modules.values():
+        counts.setdefault(component, Counter())[precision] += 1
+    order = [c for c in labels if c in counts] + sorted(c for c in counts if c not in labels)
+    return [ComponentSummary(c, labels.get(c, c), dict(counts[c])) for c in order]
+
+
+CELL = {"nvfp4": "Q4", "fp8": "Q8", "bf16": "B", "f16": "H", "f32": "F"}
+
+
+def _matrix(
+    modules: dict[str, tuple[str, str]], order: list[str]
+) -> tuple[list[str], list[tuple[int, list[str]]]]:
+    """One row per layer, one column per per-layer component: which precision(s) it holds."""
+    cells: dict[int, dict[str, Counter[str]]] = {}
+    for name, (component, precision) in modules.items():
+        match = LAYER.search(name)
+        if match:
+            cells.setdefault(int(match.group(1)), {}).setdefault(component, Counter())[
+                precision
+            ] += 1
+    columns = [c for c in order if any(c in row for row in cells.values())]
+    rows = []
+    for layer in sorted(cells):
+        row = []
+        for component in columns:
+            found = cells[layer].get(component)
+            row.append("·" if not found else "/".join(CELL.get(p, p) for p in sorted(found)))
+        rows.append((layer, row))
+    return columns, rows
+
+
+def manifest(result: AuditResult, spec: dict[str, str] | None = None) -> dict[str, Any]:
+    """The `quantization_audit.json` published beside the weights."""
+    data: dict[str, Any] = {
+        "manifest_version": MANIFEST_VERSION,
+        "tool": {"name": "publisher", "version": __version__},
+        "format": result.detected_format,
+        "quant_config": {
+            "format": result.quant_config.format,
+            "producer": result.quant_config.producer,
+            "producer_version": result.quant_config.producer_version,
+            "group_size": result.quant_config.group_size,
+        },
+        "tensors_by_dtype": result.tensors_by_dtype,
+        "bytes_by_dtype": result.bytes_by_dtype,
+        "parameters": {
+            "stored_elements": result.stored_elements,
+            "logical": result.logical_parameters,
+        },
+        "components": [
+            {"component": s.component, "label": s.label, "counts": dict(sorted(s.counts.items()))}
+            for s in result.components
+        ],
+        "modules": {
+            name: {"component": c, "precision": p} for name, (c, p) in result.modules.items()
+        },
+        "mtp_tensors": result.mtp_tensors,
+    }
+    if spec:
+        data["spec"] = spec
+    return data
+
+
+def verify_manifest(expected: dict[str, Any], result: AuditResult, source: str) -> list[Finding]:
+    """Re-check a checkpoint against a published manifest: every module's precision."""
+    from publisher.findings import Location
+
+    findings: list[Finding] = []
+    modules = expected.get("modules")
+    if not isinstance(modules, dict):
+        return [
+            Finding(
+                "AUD001",
+                "the manifest has no 'modules' object; it was not written by publisher audit",
+                Location(source),
+            )
+        ]
+    for name, entry in sorted(modules.items()):
+        want = entry.get("precision") if isinstance(entry, dict) else None
+        got = result.modules.get(name, (None, "missing"))[1]
+        if want != got:
+            findings.append(
+                Finding(
+                    "AUD002",
+                    f"{name} is {got} in the checkpoint but {want} in the manifest",
+                    Location(source, pointer=name),
+                )
+            )
+    for name in sorted(set(result.modules) - set(modules)):
+        findings.append(
+            Finding(
+                "AUD003",
+                f"{name} is in the checkpoint but not in the manifest",
+                Location(source, pointer=name),
+            )
+        )
+    return findings
+
+
+def compare(before: AuditResult, after: AuditResult) -> list[tuple[str, str, str]]:
+    """Modules whose precision differs between two checkpoints: (module, before, after)."""
+    changes = []
+    for name in sorted(set(before.modules) | set(after.modules)):
+        a = before.modules.get(name, ("", "missing"))[1]
+        b = after.modules.get(name, ("", "missing"))[1]
+        if a != b:
+            changes.append((name, a, b))
+    return changes
+
+
+AUDIT_CODES: dict[str, str] = {
+    "AUD001": "the manifest is not a publisher quantization audit",
+    "AUD002": "a module's precision differs from the published manifest",
+    "AUD003": "a module in the checkpoint is missing from the manifest",
+}
+
+__all__ = [
+    "AUDIT_CODES",
+    "MANIFEST_NAME",
+    "AuditResult",
+    "WrittenModule",
+    "audit_inventory",
+    "compare",
+    "manifest",
+    "verify_manifest",
+]

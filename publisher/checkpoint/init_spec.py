@@ -1,0 +1,107 @@
+"""Write a starting spec from a checkpoint: config.json gives the architecture, the headers
+give what was quantized. The user then fills in identity, prose, benchmarks and serving."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Any
+
+import yaml
+
+from publisher.checkpoint.audit import AuditResult
+from publisher.checkpoint.inventory import CheckpointInventory
+from publisher.spec.from_config import architecture_fields
+from publisher.spec.model import format_param_count
+
+VISION_PARTS = ("vision_linear", "vision_other")
+PRODUCER_TOOLS = {"modelopt": "nvidia-modelopt", "compressed-tensors": "llm-compressor"}
+
+
+def starting_spec(name: str, inventory: CheckpointInventory, audit: AuditResult) -> str:
+    """YAML text of a spec for this checkpoint; every value read from the files."""
+    config = inventory.configs.get("config.json") or {}
+    fields = {k: v for k, v in architecture_fields(config).items() if v is not None}
+    arch = {
+        "profile": fields.pop("profile"),
+        "parameters": {"total": format_param_count(audit.logical_parameters)},
+    }
+    arch.update(fields)
+    spec: dict[str, Any] = {
+        "name": name,
+        "repo_id": f"your-org/{name}",
+        "summary": f"{name}: describe the model in a paragraph of your own words.",
+        "hub": {
+            "license": "apache-2.0",
+            "pipeline_tag": "image-text-to-text" if "vision" in arch else "text-generation",
+            "library_name": "transformers",
+        },
+        "architecture": arch,
+    }
+    quantization = _quantization(inventory, audit)
+    if quantization:
+        _fill_counts(arch, quantization["components"])
+    if quantization:
+        spec["hub"]["base_model"] = ["your-org/base-model"]
+        spec["hub"]["base_model_relation"] = "quantized"
+        spec["quantization"] = quantization
+    header = (
+        "# yaml-language-server: $schema=../schema/model-spec.schema.json\n"
+        "# Written by `publisher init` from config.json and the safetensors headers.\n"
+        "# Check every value; set repo_id, the base model, the license and the summary.\n"
+    )
+    return header + yaml.safe_dump(spec, sort_keys=False, allow_unicode=True, width=100)
+
+
+def _quantization(inventory: CheckpointInventory, audit: AuditResult) -> dict[str, Any] | None:
+    qc = audit.quant_config
+    fmt = audit.detected_format
+    if fmt == "bf16" and qc.format == "none":
+        return None
+    by_component: dict[tuple[str, str], list[str]] = defaultdict(list)
+    vision_precisions = {p for _, (c, p) in audit.modules.items() if c in VISION_PARTS}
+    for module, (component, precision) in audit.modules.items():
+        if component in VISION_PARTS and len(vision_precisions) == 1:
+            component = "vision"
+        by_component[(component, precision)].append(module.rsplit(".", 1)[-1])
+    precisions: dict[str, set[str]] = defaultdict(set)
+    for component, precision in by_component:
+        precisions[component].add(precision)
+    components = []
+    for (component, precision), locals_ in by_component.items():
+        if "*" in component:
+            continue
+        entry: dict[str, Any] = {
+            "component": component,
+            "precision": precision,
+            "count": len(locals_),
+        }
+        if len(precisions[component]) > 1:
+            entry["modules"] = sorted(set(locals_))
+        components.append(entry)
+    producer = qc.producer or "unknown"
+    result: dict[str, Any] = {
+        "format": "nvfp4" if fmt == "nvfp4" else ("fp8_block" if qc.weight_block_size else "fp8"),
+        "producer": {
+            "tool": PRODUCER_TOOLS.get(producer, producer),
+            "version": qc.producer_version or "unknown",
+        },
+        "export_format": "compressed-tensors" if producer == "compressed-tensors" else "modelopt",
+        "components": sorted(components, key=lambda e: (e["precision"] == "bf16", e["component"])),
+    }
+    if qc.group_size:
+        result["group_size"] = qc.group_size
+    return result
+
+
+def _fill_counts(arch: dict[str, Any], components: list[dict[str, Any]]) -> None:
+    """Counts as the spec's own derivation makes them (tensors for tensor-counted components)."""
+    from publisher.spec.derive import derive
+    from publisher.spec.model import Architecture
+    from publisher.spec.profile import load_profile
+
+    profile = load_profile(arch["profile"])
+    model = derive(Architecture.model_validate(arch), profile)
+    for entry in components:
+        component = profile.component(entry["component"])
+        if component is not None:
+            entry["count"] = model.count(entry["component"], entry.get("modules"), component.unit)

@@ -1,0 +1,146 @@
+"""What precision each module was WRITTEN in, read from the tensors alone (no spec needed).
+
+Shared by validation (spec vs file) and audit (file only). Modules are grouped by name: a
+module's tensors are `<module>.<suffix>`; bare parameters (`...linear_attn.A_log`) are their
+own module.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from publisher.checkpoint.formats import detect_format
+from publisher.checkpoint.inventory import CheckpointInventory, TensorInfo
+
+# Suffixes a module's tensors can carry: the weight, its bias, and every quantization scale.
+MODULE_SUFFIXES = frozenset(
+    {
+        "weight",
+        "bias",
+        "weight_packed",
+        "weight_scale",
+        "weight_scale_2",
+        "input_scale",
+        "weight_global_scale",
+        "input_global_scale",
+        "weight_scale_inv",
+    }
+)
+FLOAT_PRECISION = {
+    "BF16": "bf16",
+    "F16": "f16",
+    "F32": "f32",
+    "F64": "f64",
+    "F8_E4M3": "fp8",
+    "F8_E5M2": "fp8",
+}
+LABELS = {
+    "nvfp4": "NVFP4",
+    "fp8": "FP8",
+    "bf16": "BF16",
+    "f16": "F16",
+    "f32": "F32",
+    "f64": "F64",
+    "missing": "missing",
+}
+
+
+@dataclass(frozen=True)
+class WrittenModule:
+    """A module as found in the files: its precision and the storage format recognised."""
+
+    name: str
+    precision: str  # nvfp4 | fp8 | bf16 | f16 | f32 | unknown | missing
+    storage: str | None  # modelopt_nvfp4 | ct_nvfp4 | fp8 | ct_fp8 | fp8_block | bf16 | None
+    tensors: tuple[TensorInfo, ...]
+    detail: str = ""
+
+
+def group_tensors(inventory: CheckpointInventory) -> dict[str, list[TensorInfo]]:
+    """module name → its tensors, for names ending in a known suffix."""
+    groups: dict[str, list[TensorInfo]] = {}
+    for name, tensor in inventory.tensors.items():
+        parent, _, suffix = name.rpartition(".")
+        if suffix in MODULE_SUFFIXES and parent:
+            groups.setdefault(parent, []).append(tensor)
+    return groups
+
+
+def written_module(name: str, tensors: Iterable[TensorInfo]) -> WrittenModule:
+    """Classify one module's tensors (a group from group_tensors)."""
+    found = tuple(tensors)
+    if not found:
+        return WrittenModule(name, "missing", None, found)
+    suffixes = {t.name.rpartition(".")[2]: t for t in found}
+    weight = suffixes.get("weight") or suffixes.get("weight_packed")
+    storage = detect_format(suffixes)
+    if storage is None and set(suffixes) <= {"weight", "bias"}:
+        storage = "bf16"
+    if weight is None:
+        return WrittenModule(name, "unknown", storage, found, "no weight tensor")
+    if storage in ("modelopt_nvfp4", "ct_nvfp4"):
+        if weight.dtype != "U8":
+            detail = f"has NVFP4 scales but its weight is {weight.dtype}, not packed U8"
+            return WrittenModule(
+                name, FLOAT_PRECISION.get(weight.dtype, "unknown"), storage, found, detail
+            )
+        return WrittenModule(name, "nvfp4", storage, found)
+    if storage in ("fp8", "ct_fp8", "fp8_block"):
+        if weight.dtype not in ("F8_E4M3", "F8_E5M2"):
+            detail = f"has FP8 scales but its weight is {weight.dtype}"
+            return WrittenModule(
+                name, FLOAT_PRECISION.get(weight.dtype, "unknown"), storage, found, detail
+            )
+        return WrittenModule(name, "fp8", storage, found)
+    if storage == "bf16":
+        return WrittenModule(name, FLOAT_PRECISION.get(weight.dtype, "unknown"), "bf16", found)
+    if (
+        weight.dtype == "U8"
+    ):  # packed FP4 with a scale missing or added: the tensor check says which
+        guess = "ct_nvfp4" if "weight_packed" in suffixes else "modelopt_nvfp4"
+        return WrittenModule(name, "nvfp4", guess, found)
+    if weight.dtype in ("F8_E4M3", "F8_E5M2"):
+        return WrittenModule(
+            name, "fp8", "fp8_block" if "weight_scale_inv" in suffixes else "fp8", found
+        )
+    extra = ", ".join(sorted(set(suffixes) - {"weight", "bias"}))
+    return WrittenModule(
+        name,
+        FLOAT_PRECISION.get(weight.dtype, "unknown"),
+        None,
+        found,
+        f"unrecognised scale tensors: {extra}",
+    )
+
+
+def written_param(name: str, inventory: CheckpointInventory) -> WrittenModule:
+    """A bare parameter (no .weight suffix), e.g. A_log."""
+    tensor = inventory.tensors.get(name)
+    if tensor is None:
+        return WrittenModule(name, "missing", None, ())
+    return WrittenModule(name, FLOAT_PRECISION.get(tensor.dtype, "unknown"), None, (tensor,))
+
+
+def logical_parameters(inventory: CheckpointInventory) -> tuple[int, int]:
+    """(stored elements, logical parameters): the Hub's panel counts a packed U8 byte as one
+    element; logically it holds two FP4 weights. Scales are not parameters."""
+    stored = 0
+    logical = 0
+    for name, tensor in inventory.tensors.items():
+        numel = tensor.numel
+        stored += numel
+        suffix = name.rpartition(".")[2]
+        if suffix in (
+            "weight_scale",
+            "weight_scale_2",
+            "input_scale",
+            "weight_global_scale",
+            "input_global_scale",
+            "weight_scale_inv",
+        ):
+            continue
+        logical += (
+            numel * 2 if tensor.dtype == "U8" and suffix in ("weight", "weight_packed") else numel
+        )
+    return stored, logical

@@ -1,0 +1,425 @@
+"""Validate a checkpoint against its spec: every module's written precision, every tensor's
+dtype and shape, the quantization config and config.json — from the headers alone.
+
+The spec's architecture profile places each module in a component; the spec says whether the
+component is quantized (and in which format) or kept in BF16; the format rules give the exact
+tensors that must be on disk. Anything else is a finding.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from publisher.checkpoint.config_check import check_config_json
+from publisher.checkpoint.formats import FormatError, expected_tensors, logical_weight_shape
+from publisher.checkpoint.inventory import CheckpointInventory
+from publisher.checkpoint.precision import (
+    LABELS,
+    WrittenModule,
+    group_tensors,
+    written_module,
+    written_param,
+)
+from publisher.checkpoint.quant_config import QuantConfig, load_quant_config
+from publisher.findings import Finding, Location, Severity
+from publisher.spec.derive import ModelInventory
+from publisher.spec.model import ModelSpec
+from publisher.spec.profile import ModuleRef, Profile
+
+CODES: dict[str, str] = {
+    "VAL001": "a module's written precision differs from the spec",
+    "VAL002": "a tensor the spec's format requires is missing",
+    "VAL003": "a tensor in the checkpoint that no module of the spec accounts for",
+    "VAL004": "a tensor has the wrong dtype for its module's precision",
+    "VAL005": "a tensor has the wrong shape (for quantized weights: the packing is wrong)",
+    "VAL006": "a module of the architecture is missing from the checkpoint",
+    "VAL010": "a module left in BF16 is not excluded by the quantization config",
+    "VAL011": "the quantization config excludes a module that is quantized",
+    "VAL012": "the quantization config's format or group size disagrees with the spec",
+    "VAL013": "a quantized spec but no quantization config in the checkpoint",
+    "VAL020": "config.json disagrees with the spec's architecture",
+    "VAL030": "the spec says MTP weights ship, but the checkpoint has no mtp.* tensors",
+    "VAL031": "the checkpoint carries mtp.* tensors the spec does not mention",
+}
+
+STORAGE_BY_SPEC = {
+    ("nvfp4", "modelopt"): "modelopt_nvfp4",
+    ("nvfp4", "compressed-tensors"): "ct_nvfp4",
+    ("fp8", "modelopt"): "fp8",
+    ("fp8", "compressed-tensors"): "ct_fp8",
+    ("fp8_block", "modelopt"): "fp8_block",
+    ("fp8_block", "compressed-tensors"): "fp8_block",
+}
+SOURCE_DTYPE = {"bf16": "BF16", "f16": "F16", "f32": "F32"}
+MAX_NAMED = 5
+
+
+@dataclass
+class ComponentRow:
+    """One line of the side-by-side table: what the spec says vs what the files hold."""
+
+    component: str
+    label: str
+    spec_precision: str
+    spec_count: int
+    file_counts: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def agrees(self) -> bool:
+        return (
+            self.file_counts.get(self.spec_precision, 0) == self.spec_count
+            and len(self.file_counts) == 1
+        )
+
+
+@dataclass
+class ValidationReport:
+    spec_name: str
+    checkpoint: str
+    findings: list[Finding]
+    components: list[ComponentRow]
+    detected_format: str
+    mtp_tensors: int
+    tensor_count: int
+    manifest: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        return not any(f.severity is Severity.ERROR for f in self.findings)
+
+
+@dataclass
+class _Expectation:
+    ref: ModuleRef
+    precision: str  # nvfp4 | fp8 | bf16 | f16 | f32
+    entry_label: str
+
+
+def expectations(
+    spec: ModelSpec, profile: Profile, model: ModelInventory
+) -> dict[str, _Expectation]:
+    """module name → the precision the spec promises for it (BF16 unless a component says otherwise)."""
+    result: dict[str, _Expectation] = {}
+    quant = spec.quantization
+    if quant is not None:
+        for entry in quant.components:
+            component = profile.component(entry.component)
+            label = entry.label or (component.label if component else entry.component)
+            for ref in model.select(entry.component, entry.modules):
+                result.setdefault(ref.name, _Expectation(ref, entry.precision, label))
+    for ref in model.all_modules():
+        if ref.name not in result:
+            component = profile.component(ref.component)
+            result[ref.name] = _Expectation(
+                ref, "bf16", component.label if component else ref.component
+            )
+    return result
+
+
+def validate_inventory(
+    spec: ModelSpec,
+    profile: Profile,
+    model: ModelInventory,
+    inventory: CheckpointInventory,
+    *,
+    spec_file: str,
+    read_findings: list[Finding] | None = None,
+) -> ValidationReport:
+    """Compare a checkpoint inventory (local or remote) with the spec. Pure: no I/O."""
+    where = inventory.root
+    findings: list[Finding] = list(read_findings or [])
+    quant = spec.quantization
+    storage = STORAGE_BY_SPEC.get((quant.format, quant.export_format), "bf16") if quant else "bf16"
+    expected = expectations(spec, profile, model)
+    groups = group_tensors(inventory)
+    accounted: set[str] = set()
+    written: dict[str, WrittenModule] = {}
+    for name, expectation in expected.items():
+        ref = expectation.ref
+        found = (
+            written_param(name, inventory)
+            if ref.kind == "param"
+            else written_module(name, groups.get(name, ()))
+        )
+        written[name] = found
+        accounted.update(t.name for t in found.tensors)
+        findings.extend(_check_module(expectation, found, storage, where))
+    mtp = sorted(n for n in inventory.tensors if n.startswith("mtp."))
+    accounted.update(mtp)
+    extras = sorted(set(inventory.tensors) - accounted)
+    for name in extras:
+        tensor = inventory.tensors[name]
+        findings.append(
+            Finding(
+                "VAL003",
+                f"tensor {name} ({tensor.dtype} {list(tensor.shape)}) belongs to no module of the spec's architecture",
+                Location(tensor.shard, pointer=name),
+            )
+        )
+    qc, qc_findings = load_quant_config(
+        inventory.configs.get("config.json"), inventory.configs.get("hf_quant_config.json")
+    )
+    findings += qc_findings
+    findings += _check_quant_config(spec, qc, expected, written, where)
+    findings += check_config_json(spec, inventory.configs.get("config.json"), where)
+    findings += _check_mtp(spec, len(mtp), where)
+    rows = _component_rows(spec, profile, model, written)
+    report = ValidationReport(
+        spec_name=spec.name,
+        checkpoint=where,
+        findings=findings,
+        components=rows,
+        detected_format=_detected_format(written.values()),
+        mtp_tensors=len(mtp),
+        tensor_count=inventory.tensor_count,
+    )
+    from publisher.checkpoint.audit import audit_inventory, manifest
+
+    report.manifest = manifest(
+        audit_inventory(inventory), spec={"file": spec_file, "name": spec.name}
+    )
+    return report
+
+
+def _check_module(
+    expectation: _Expectation, found: WrittenModule, storage: str, where: str
+) -> list[Finding]:
+    ref = expectation.ref
+    want = expectation.precision
+    location = Location(found.tensors[0].shard if found.tensors else where, pointer=ref.name)
+    if found.precision == "missing":
+        return [
+            Finding(
+                "VAL006",
+                f"module {ref.name} ({expectation.entry_label}) is not in the checkpoint",
+                location,
+            )
+        ]
+    if found.precision != want:
+        detail = f" ({found.detail})" if found.detail else ""
+        return [
+            Finding(
+                "VAL001",
+                f"{ref.name} is written as {LABELS.get(found.precision, found.precision)}{detail} "
+                f"but the spec says {LABELS.get(want, want)} ({expectation.entry_label})",
+                location,
+            )
+        ]
+    fmt = storage if want in ("nvfp4", "fp8") else "bf16"
+    source = SOURCE_DTYPE.get(want, "BF16")
+    weight_shape = ref.shape or _file_weight_shape(found, fmt)
+    if weight_shape is None:
+        return []
+    try:
+        wanted = expected_tensors(ref.name, ref.kind, weight_shape, ref.bias, fmt, source)
+    except FormatError as error:
+        return [Finding("VAL005", f"{ref.name}: {error}", location)]
+    actual = {t.name: t for t in found.tensors}
+    problems: list[Finding] = []
+    for spec_tensor in wanted:
+        tensor = actual.get(spec_tensor.name)
+        tensor_location = Location(
+            tensor.shard if tensor else location.file, pointer=spec_tensor.name
+        )
+        if tensor is None:
+            problems.append(
+                Finding(
+                    "VAL002",
+                    f"{spec_tensor.name} ({spec_tensor.dtype} {list(spec_tensor.shape)}) is missing",
+                    tensor_location,
+                )
+            )
+        elif tensor.dtype != spec_tensor.dtype:
+            problems.append(
+                Finding(
+                    "VAL004",
+                    f"{spec_tensor.name} is {tensor.dtype}; {LABELS.get(want, want)} stores it as {spec_tensor.dtype}",
+                    tensor_location,
+                )
+            )
+        elif tuple(tensor.shape) != tuple(spec_tensor.shape):
+            problems.append(
+                Finding(
+                    "VAL005",
+                    f"{spec_tensor.name} has shape {list(tensor.shape)}, expected {list(spec_tensor.shape)}"
+                    + (
+                        " (NVFP4 packs two values per byte: [out, in/2])"
+                        if spec_tensor.dtype == "U8"
+                        else ""
+                    ),
+                    tensor_location,
+                )
+            )
+    return problems
+
+
+def _file_weight_shape(found: WrittenModule, fmt: str) -> tuple[int, ...] | None:
+    for tensor in found.tensors:
+        suffix = tensor.name.rpartition(".")[2]
+        if suffix in ("weight", "weight_packed"):
+            if fmt != "bf16" and len(tensor.shape) == 2:
+                return logical_weight_shape(fmt, tuple(tensor.shape))
+            return tuple(tensor.shape)
+        if len(found.tensors) == 1:
+            return tuple(tensor.shape)
+    return None
+
+
+def _check_quant_config(
+    spec: ModelSpec,
+    qc: QuantConfig,
+    expected: dict[str, _Expectation],
+    written: dict[str, WrittenModule],
+    where: str,
+) -> list[Finding]:
+    quant = spec.quantization
+    source = qc.source or "config.json"
+    location = Location(str(Path(where) / source), pointer="quantization_config")
+    if quant is None:
+        if qc.format != "none":
+            return [
+                Finding(
+                    "VAL012",
+                    f"the checkpoint is {qc.format} ({qc.producer}) but the spec has no quantization section",
+                    location,
+                )
+            ]
+        return []
+    if qc.format == "none":
+        return [
+            Finding(
+                "VAL013",
+                "the spec is quantized but the checkpoint has no quantization config (config.json quantization_config / hf_quant_config.json)",
+                location,
+            )
+        ]
+    findings: list[Finding] = []
+    spec_format = "nvfp4" if quant.format == "nvfp4" else "fp8"
+    if not str(qc.format).startswith(spec_format):
+        findings.append(
+            Finding(
+                "VAL012",
+                f"the quantization config says {qc.format} but the spec says {quant.format}",
+                location,
+            )
+        )
+    if quant.group_size and qc.group_size and quant.group_size != qc.group_size:
+        findings.append(
+            Finding(
+                "VAL012",
+                f"group_size is {qc.group_size} in the config but {quant.group_size} in the spec",
+                location,
+            )
+        )
+    not_excluded: list[str] = []
+    wrongly_excluded: list[str] = []
+    for name, module in written.items():
+        if expected[name].ref.kind != "linear":
+            continue
+        excluded = qc.is_excluded(name)
+        if module.precision in ("bf16", "f16", "f32") and not excluded:
+            not_excluded.append(name)
+        elif module.precision in ("nvfp4", "fp8") and excluded:
+            wrongly_excluded.append(name)
+    for name in not_excluded:
+        findings.append(
+            Finding(
+                "VAL010",
+                f"{name} is stored unquantized but the quantization config does not exclude it; "
+                "loaders will expect quantized tensors",
+                Location(location.file, pointer=name),
+            )
+        )
+    for name in wrongly_excluded:
+        findings.append(
+            Finding(
+                "VAL011",
+                f"{name} is quantized but the quantization config excludes it; loaders will read it as unquantized",
+                Location(location.file, pointer=name),
+            )
+        )
+    return findings
+
+
+def _check_mtp(spec: ModelSpec, mtp_count: int, where: str) -> list[Finding]:
+    mtp = spec.architecture.mtp
+    if mtp is not None and mtp.shipped and mtp_count == 0:
+        return [
+            Finding(
+                "VAL030",
+                "the spec says MTP weights ship (architecture.mtp.shipped) but there are no mtp.* tensors; "
+                "exports through transformers drop them: copy them from the base checkpoint or set shipped: false",
+                Location(where, pointer="mtp.*"),
+            )
+        ]
+    if mtp_count and (mtp is None or not mtp.shipped):
+        return [
+            Finding(
+                "VAL031",
+                f"{mtp_count} mtp.* tensors are in the checkpoint; set architecture.mtp.shipped: true so the card says so",
+                Location(where, pointer="mtp.*"),
+                Severity.WARNING,
+            )
+        ]
+    return []
+
+
+def _component_rows(
+    spec: ModelSpec, profile: Profile, model: ModelInventory, written: dict[str, WrittenModule]
+) -> list[ComponentRow]:
+    rows: list[ComponentRow] = []
+    entries = spec.quantization.components if spec.quantization else []
+    covered: set[str] = set()
+    for entry in entries:
+        component = profile.component(entry.component)
+        refs = model.select(entry.component, entry.modules)
+        label = entry.label or (component.label if component else entry.component)
+        counts = Counter(written[r.name].precision for r in refs if r.name in written)
+        rows.append(ComponentRow(entry.component, label, entry.precision, len(refs), dict(counts)))
+        covered.update(r.name for r in refs)
+    leftovers: dict[str, list[ModuleRef]] = {}
+    for ref in model.all_modules():
+        if ref.name not in covered:
+            leftovers.setdefault(ref.component, []).append(ref)
+    for component_id, refs in leftovers.items():
+        component = profile.component(component_id)
+        counts = Counter(written[r.name].precision for r in refs)
+        rows.append(
+            ComponentRow(
+                component_id,
+                component.label if component else component_id,
+                "bf16",
+                len(refs),
+                dict(counts),
+            )
+        )
+    return rows
+
+
+def _detected_format(modules: Any) -> str:
+    storages = Counter(m.storage for m in modules if m.precision in ("nvfp4", "fp8"))
+    if not storages:
+        return "bf16"
+    return storages.most_common(1)[0][0] or "unknown"
+
+
+def validate_checkpoint(source: Any, checkpoint: Path) -> ValidationReport:
+    """Validate a local checkpoint folder against a spec.
+
+    `source` is a ModelSpec, or anything with `.spec` (a LoadedSpec or RenderResult) and
+    optionally `.path`. Raises CheckpointError when the folder holds no checkpoint at all.
+    """
+    from publisher.checkpoint.integrity import check_checkpoint
+    from publisher.spec.lint import derive_inventory
+
+    spec: ModelSpec = source if isinstance(source, ModelSpec) else source.spec
+    path = getattr(source, "path", None) or getattr(getattr(source, "loaded", None), "path", None)
+    spec_file = Path(path).name if path else f"{spec.name}.yaml"
+    inventory, read_findings = check_checkpoint(checkpoint)
+    profile, model = derive_inventory(spec)
+    return validate_inventory(
+        spec, profile, model, inventory, spec_file=spec_file, read_findings=read_findings
+    )

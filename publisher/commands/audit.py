@@ -1,0 +1,161 @@
+"""`publisher audit CHECKPOINT|REPO_ID`: which layers stayed BF16, from the files alone."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from publisher.commands.common import add_format_option
+from publisher.errors import EXIT_FINDINGS, EXIT_OK, InputError
+
+NAME = "audit"
+HELP = "show which modules were quantized and which stayed BF16 (no spec needed)"
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "checkpoint",
+        help="a checkpoint folder, or a Hub repo id (owner/name) when no such folder exists",
+    )
+    parser.add_argument("--revision", help="branch, tag or commit, for a Hub repo")
+    parser.add_argument(
+        "--against", help="another checkpoint (folder or repo id): show what changed in precision"
+    )
+    parser.add_argument(
+        "--write-manifest",
+        action="store_true",
+        help="write quantization_audit.json into the checkpoint folder",
+    )
+    parser.add_argument(
+        "--verify",
+        type=Path,
+        metavar="MANIFEST",
+        help="re-check the checkpoint against a quantization_audit.json",
+    )
+    add_format_option(parser, ("text", "json", "markdown"))
+
+
+def load(target: str, revision: str | None) -> Any:
+    """Audit a local folder, or a Hub repo read by range requests."""
+    from publisher.checkpoint.audit import audit_inventory
+    from publisher.checkpoint.integrity import check_checkpoint, check_inventory
+
+    path = Path(target)
+    if path.exists() or "/" not in target or target.startswith((".", "/")):
+        inventory, findings = check_checkpoint(path)
+    else:
+        from publisher.hub.remote import read_remote_checkpoint
+
+        inventory, _stats = read_remote_checkpoint(target, revision)
+        findings = check_inventory(inventory)
+    result = audit_inventory(inventory)
+    result.findings = findings + result.findings
+    return result
+
+
+def run(args: argparse.Namespace) -> int:
+    from publisher.checkpoint.audit import MANIFEST_NAME, compare, manifest, verify_manifest
+    from publisher.findings import has_errors
+    from publisher.report import render_json, render_markdown, render_text
+
+    result = load(args.checkpoint, args.revision)
+    if args.verify:
+        expected = _read_manifest(args.verify)
+        findings = verify_manifest(expected, result, str(args.verify))
+        if args.format == "json":
+            sys.stdout.write(render_json(findings, verified=not findings))
+        else:
+            sys.stdout.write(
+                (render_markdown if args.format == "markdown" else render_text)(findings)
+            )
+        return EXIT_FINDINGS if findings else EXIT_OK
+    if args.write_manifest:
+        folder = Path(args.checkpoint)
+        if not folder.is_dir():
+            raise InputError(
+                "--write-manifest needs a local checkpoint folder", where=args.checkpoint
+            )
+        target = folder / MANIFEST_NAME
+        tmp = target.with_name(f".{MANIFEST_NAME}.tmp")
+        tmp.write_text(
+            json.dumps(manifest(result), indent=2, sort_keys=True) + "\n", encoding="utf-8"
+        )
+        tmp.replace(target)
+        print(f"wrote {target} ({len(result.modules):,} modules)")
+        return EXIT_OK
+    changes = compare(result, load(args.against, None)) if args.against else None
+    sys.stdout.write(format_audit(result, args.format, changes, args.against))
+    return EXIT_FINDINGS if has_errors(result.findings) else EXIT_OK
+
+
+def _read_manifest(path: Path) -> dict[str, Any]:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise InputError("manifest not found", where=str(path)) from None
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise InputError(f"not a readable JSON manifest: {error}", where=str(path)) from None
+    if not isinstance(data, dict):
+        raise InputError("the manifest is not a JSON object", where=str(path))
+    return data
+
+
+def format_audit(
+    result: Any, fmt: str, changes: list[tuple[str, str, str]] | None, against: str | None
+) -> str:
+    from publisher.checkpoint.audit import manifest
+    from publisher.checkpoint.precision import LABELS
+    from publisher.checkpoint.report_tables import markdown_table, precision_counts, text_table
+    from publisher.report import render_json, render_markdown, render_text
+
+    if fmt == "json":
+        extra: dict[str, Any] = {"audit": manifest(result), "profile": result.profile}
+        if changes is not None:
+            extra["changes"] = [{"module": m, "before": a, "after": b} for m, a, b in changes]
+        return render_json(result.findings, **extra)
+    table = markdown_table if fmt == "markdown" else text_table
+    qc = result.quant_config
+    lines = [
+        f"Checkpoint: {result.root}",
+        f"Format: {result.detected_format} (quant config: {qc.format}, producer {qc.producer or '-'} {qc.producer_version or ''}, group size {qc.group_size or '-'})",
+        f"Architecture profile: {result.profile or 'unknown (grouped by module name)'}",
+        f"Parameters: {result.logical_parameters:,} logical (packed FP4 counted ×2, scales apart); "
+        f"{result.stored_elements:,} stored elements (what the Hub's size panel counts)",
+        f"mtp.* tensors: {result.mtp_tensors}",
+        "",
+    ]
+    sections = ["\n".join(lines)]
+    sections.append(
+        table(
+            ["Component", "Modules by precision"],
+            [[s.label, precision_counts(s.counts)] for s in result.components],
+        )
+    )
+    dtype_rows = [
+        [d, f"{n:,}", f"{result.bytes_by_dtype.get(d, 0):,}"]
+        for d, n in result.tensors_by_dtype.items()
+    ]
+    sections.append(table(["Dtype", "Tensors", "Bytes"], dtype_rows))
+    if result.matrix:
+        legend = "Layer matrix (Q4 = NVFP4, Q8 = FP8, B = BF16, F = F32, · = none):"
+        sections.append(
+            legend
+            + "\n\n"
+            + table(
+                ["Layer", *result.matrix_header],
+                [[str(layer), *cells] for layer, cells in result.matrix],
+            )
+        )
+    if changes is not None:
+        rows = [[m, LABELS.get(a, a), LABELS.get(b, b)] for m, a, b in changes]
+        sections.append(
+            f"Precision changes against {against}: {len(rows)}\n\n"
+            + (table(["Module", "Before", "After"], rows) if rows else "none\n")
+        )
+    findings = (
+        render_markdown(result.findings) if fmt == "markdown" else render_text(result.findings)
+    )
+    return "\n".join(sections) + "\n" + findings

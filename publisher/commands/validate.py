@@ -1,0 +1,109 @@
+"""`publisher validate SPEC CHECKPOINT` (or `--repo ID`): check what was written against the spec."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any
+
+from publisher.commands.common import add_format_option
+from publisher.errors import EXIT_FINDINGS, EXIT_INPUT, EXIT_OK, UsageError
+from publisher.findings import has_errors
+
+NAME = "validate"
+HELP = "validate a checkpoint's tensors, quant config and config.json against a spec (headers only)"
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("spec", type=Path, help="the model spec (YAML)")
+    parser.add_argument("checkpoint", type=Path, nargs="?", help="the exported checkpoint folder")
+    parser.add_argument(
+        "--repo",
+        help="validate the checkpoint already on the Hub instead (headers by range requests)",
+    )
+    parser.add_argument("--revision", help="branch, tag or commit on the Hub (with --repo)")
+    add_format_option(parser, ("text", "json", "markdown"))
+
+
+def run(args: argparse.Namespace) -> int:
+    from publisher.checkpoint.validate import ValidationReport, validate_inventory
+    from publisher.report import render_text
+    from publisher.spec.lint import derive_inventory, lint_path
+
+    if (args.checkpoint is None) == (args.repo is None):
+        raise UsageError("give a checkpoint folder or --repo ID (one of them)")
+    loaded = lint_path(args.spec)
+    if loaded.spec is None or has_errors(loaded.findings):
+        sys.stdout.write(render_text(loaded.findings))
+        return EXIT_INPUT if loaded.unusable else EXIT_FINDINGS
+    if args.repo:
+        from publisher.checkpoint.integrity import check_inventory
+        from publisher.hub.remote import read_remote_checkpoint
+
+        inventory, _stats = read_remote_checkpoint(args.repo, args.revision)
+        read_findings = check_inventory(inventory)
+    else:
+        from publisher.checkpoint.integrity import check_checkpoint
+
+        inventory, read_findings = check_checkpoint(args.checkpoint)
+    profile, model = derive_inventory(loaded.spec)
+    report: ValidationReport = validate_inventory(
+        loaded.spec,
+        profile,
+        model,
+        inventory,
+        spec_file=args.spec.name,
+        read_findings=read_findings,
+    )
+    sys.stdout.write(format_report(report, args.format))
+    return EXIT_OK if report.ok else EXIT_FINDINGS
+
+
+def format_report(report: Any, fmt: str) -> str:
+    from publisher.checkpoint.precision import LABELS
+    from publisher.checkpoint.report_tables import markdown_table, precision_counts, text_table
+    from publisher.report import render_json, render_markdown, render_text
+
+    header = ["Component", "Spec", "Spec count", "In the files", "Agrees"]
+    rows = [
+        [
+            row.label,
+            LABELS.get(row.spec_precision, row.spec_precision),
+            f"{row.spec_count:,}",
+            precision_counts(row.file_counts),
+            "yes" if row.agrees else "NO",
+        ]
+        for row in report.components
+    ]
+    if fmt == "json":
+        return render_json(
+            report.findings,
+            spec=report.spec_name,
+            checkpoint=report.checkpoint,
+            detected_format=report.detected_format,
+            tensors=report.tensor_count,
+            mtp_tensors=report.mtp_tensors,
+            components=[
+                {
+                    "component": r.component,
+                    "label": r.label,
+                    "spec_precision": r.spec_precision,
+                    "spec_count": r.spec_count,
+                    "file_counts": r.file_counts,
+                    "agrees": r.agrees,
+                }
+                for r in report.components
+            ],
+            ok=report.ok,
+        )
+    title = f"{report.spec_name} vs {report.checkpoint}: {report.tensor_count:,} tensors, format {report.detected_format}, mtp.* tensors: {report.mtp_tensors}"
+    if fmt == "markdown":
+        verdict = "passed" if report.ok else "failed"
+        return (
+            f"### Validation {verdict}: {title}\n\n"
+            + markdown_table(header, rows)
+            + "\n"
+            + render_markdown(report.findings)
+        )
+    return title + "\n\n" + text_table(header, rows) + "\n" + render_text(report.findings)

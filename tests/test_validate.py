@@ -1,0 +1,182 @@
+"""`publisher validate` on a genuine ModelOpt NVFP4 export of a tiny Qwen3.5, and on mutations."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from publisher.checkpoint.formats import TensorSpec
+from publisher.checkpoint.validate import validate_checkpoint
+from publisher.cli import main
+from publisher.spec.loader import load_spec
+from tests.checkpoint_variants import Edit, write_variant
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def spec_path(modelopt_dense_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The spec `publisher init` writes for the export (the export is its own ground truth)."""
+    folder = tmp_path_factory.mktemp("specs")
+    path = folder / "Tiny-NVFP4.yaml"
+    assert main(["init", str(modelopt_dense_dir), "--name", "Tiny-NVFP4", "-o", str(path)]) == 0
+    return path
+
+
+def _codes(spec: Path, checkpoint: Path) -> list[tuple[str, str | None]]:
+    loaded = load_spec(spec)
+    report = validate_checkpoint(loaded, checkpoint)
+    return [(f.code, f.location.pointer) for f in report.findings]
+
+
+def test_init_spec_lints_clean_and_validates_the_export(
+    spec_path: Path, modelopt_dense_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["lint", str(spec_path)]) == 0
+    assert main(["validate", str(spec_path), str(modelopt_dense_dir)]) == 0
+    out = capsys.readouterr().out
+    assert "no findings" in out
+    assert "DeltaNet projections        NVFP4  144         144 NVFP4" in out
+
+
+def test_spec_claiming_240_deltanet_names_exactly_in_proj_a_and_b(
+    spec_path: Path, modelopt_dense_dir: Path, tmp_path: Path
+) -> None:
+    """ModelOpt 0.47's default keeps in_proj_a / in_proj_b in BF16: 144 quantized, not 240."""
+    text = spec_path.read_text(encoding="utf-8")
+    start = text.index("  - component: deltanet_proj\n    precision: nvfp4")
+    end = text.index("  - component: mlp")
+    text = (
+        text[:start]
+        + "  - component: deltanet_proj\n    precision: nvfp4\n    count: 240\n"
+        + text[end:]
+    )
+    start = text.index("  - component: deltanet_proj\n    precision: bf16")
+    end = text.index("  - component: embed_tokens")
+    claims_240 = tmp_path / "claims-240.yaml"
+    claims_240.write_text(text[:start] + text[end:], encoding="utf-8")
+    findings = _codes(claims_240, modelopt_dense_dir)
+    assert {code for code, _ in findings} == {"VAL001"}
+    named = {pointer for _, pointer in findings}
+    assert len(named) == 96
+    assert all(p is not None and p.rsplit(".", 1)[1] in ("in_proj_a", "in_proj_b") for p in named)
+
+
+def _retype_weight(tensors: dict[str, TensorSpec]) -> None:
+    """The real failure: an 'NVFP4' export that wrote F8_E4M3 weights instead of packed U8."""
+    name = "model.language_model.layers.0.mlp.gate_proj.weight"
+    old = tensors[name]
+    tensors[name] = TensorSpec(name, "F8_E4M3", (old.shape[0], old.shape[1] * 2))
+
+
+def _bad_packing(tensors: dict[str, TensorSpec]) -> None:
+    name = "model.language_model.layers.0.mlp.up_proj.weight"
+    old = tensors[name]
+    tensors[name] = TensorSpec(name, "U8", (old.shape[0], old.shape[1] * 2))
+
+
+def _drop_scale(tensors: dict[str, TensorSpec]) -> None:
+    del tensors["model.language_model.layers.0.mlp.down_proj.weight_scale_2"]
+
+
+def _extra_tensor(tensors: dict[str, TensorSpec]) -> None:
+    tensors["model.language_model.layers.0.mlp.stray"] = TensorSpec(
+        "model.language_model.layers.0.mlp.stray", "BF16", (4,)
+    )
+
+
+def _f32_norm(tensors: dict[str, TensorSpec]) -> None:
+    name = "model.language_model.norm.weight"
+    tensors[name] = TensorSpec(name, "F32", tensors[name].shape)
+
+
+def _drop_module(tensors: dict[str, TensorSpec]) -> None:
+    del tensors["model.language_model.layers.1.linear_attn.A_log"]
+
+
+@pytest.mark.parametrize(
+    ("edit", "code", "pointer"),
+    [
+        (_retype_weight, "VAL001", "model.language_model.layers.0.mlp.gate_proj"),
+        (_bad_packing, "VAL005", "model.language_model.layers.0.mlp.up_proj.weight"),
+        (_drop_scale, "VAL002", "model.language_model.layers.0.mlp.down_proj.weight_scale_2"),
+        (_extra_tensor, "VAL003", "model.language_model.layers.0.mlp.stray"),
+        (_f32_norm, "VAL001", "model.language_model.norm"),
+        (_drop_module, "VAL006", "model.language_model.layers.1.linear_attn.A_log"),
+    ],
+)
+def test_each_tensor_defect_is_named(
+    spec_path: Path, modelopt_dense_dir: Path, tmp_path: Path, edit: Edit, code: str, pointer: str
+) -> None:
+    variant = write_variant(modelopt_dense_dir, tmp_path / "variant", edit)
+    assert _codes(spec_path, variant) == [(code, pointer)]
+
+
+def test_weight_written_as_fp8_is_explained(
+    spec_path: Path, modelopt_dense_dir: Path, tmp_path: Path
+) -> None:
+    variant = write_variant(modelopt_dense_dir, tmp_path / "variant", _retype_weight)
+    report = validate_checkpoint(load_spec(spec_path), variant)
+    (finding,) = report.findings
+    assert "not packed U8" in finding.message and "spec says NVFP4" in finding.message
+
+
+def test_quant_config_must_exclude_bf16_modules(
+    spec_path: Path, modelopt_dense_dir: Path, tmp_path: Path
+) -> None:
+    def forget_conv1d(configs: dict[str, dict[str, Any]]) -> None:
+        for name in ("hf_quant_config.json",):
+            quant = configs[name]["quantization"]
+            quant["exclude_modules"] = [m for m in quant["exclude_modules"] if m != "lm_head"]
+        qc = configs["config.json"]["quantization_config"]
+        key = "ignore" if "ignore" in qc else "exclude_modules"
+        qc[key] = [m for m in qc[key] if m != "lm_head"]
+
+    variant = write_variant(modelopt_dense_dir, tmp_path / "variant", edit_configs=forget_conv1d)
+    assert _codes(spec_path, variant) == [("VAL010", "lm_head")]
+
+
+def test_config_json_must_agree_with_the_spec(
+    spec_path: Path, modelopt_dense_dir: Path, tmp_path: Path
+) -> None:
+    def more_heads(configs: dict[str, dict[str, Any]]) -> None:
+        configs["config.json"]["text_config"]["num_key_value_heads"] = 4
+
+    variant = write_variant(modelopt_dense_dir, tmp_path / "variant", edit_configs=more_heads)
+    assert _codes(spec_path, variant) == [("VAL020", "num_key_value_heads")]
+
+
+def test_mtp_promised_but_absent(spec_path: Path, modelopt_dense_dir: Path, tmp_path: Path) -> None:
+    spec = tmp_path / "mtp.yaml"
+    spec.write_text(
+        spec_path.read_text(encoding="utf-8").replace(
+            "  lm_output: separate\n",
+            "  lm_output: separate\n  mtp: {trained: true, shipped: true}\n",
+        ),
+        encoding="utf-8",
+    )
+    assert _codes(spec, modelopt_dense_dir) == [("VAL030", "mtp.*")]
+
+
+def test_validate_json_and_markdown(
+    spec_path: Path, modelopt_dense_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["validate", str(spec_path), str(modelopt_dense_dir), "--format", "json"]) == 0
+    payload = json.loads(capsys.readouterr().out)
+    assert payload["ok"] is True and payload["detected_format"] == "modelopt_nvfp4"
+    rows = {(r["component"], r["spec_precision"]): r for r in payload["components"]}
+    assert rows[("deltanet_proj", "bf16")]["file_counts"] == {"bf16": 96}
+    assert main(["validate", str(spec_path), str(modelopt_dense_dir), "--format", "markdown"]) == 0
+    assert "### Validation passed" in capsys.readouterr().out
+
+
+def test_validate_exit_codes(
+    spec_path: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["validate", str(spec_path), str(tmp_path / "missing")]) == 2
+    err = capsys.readouterr().err
+    assert "missing" in err and "Traceback" not in err
+    assert main(["validate", str(spec_path)]) == 2
