@@ -1,0 +1,426 @@
+"""Per-format tensor rules: the names, dtypes and shapes a module's tensors take on disk.
+
+Pure data and small functions (no torch): used to WRITE synthetic checkpoints and to VALIDATE
+real ones. Facts behind the tables (measured with ModelOpt 0.47 / transformers 5.23, or read
+from compressed-tensors' source) are in `publisher/synth/FACTS.md`.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from bisect import bisect_left
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from fnmatch import translate
+from functools import lru_cache
+from typing import Any, Literal, NamedTuple
+
+Shape = tuple[int, ...]
+ModuleKind = Literal["linear", "router", "embedding", "conv", "norm", "param"]
+ShapeRule = Literal["weight", "packed_fp4", "group_scales", "scalar", "one", "block_scales"]
+
+SOURCE = "SOURCE"  # placeholder dtype: the checkpoint's unquantized dtype (BF16 here)
+
+NVFP4_GROUP = 16
+FP8_BLOCK = (128, 128)
+MODULE_KINDS: tuple[ModuleKind, ...] = ("linear", "router", "embedding", "conv", "norm", "param")
+QUANTIZER_KINDS: frozenset[ModuleKind] = frozenset({"linear", "router", "embedding", "conv"})
+
+DTYPE_BYTES: dict[str, int] = {
+    "BOOL": 1, "U8": 1, "I8": 1, "F8_E4M3": 1, "F8_E5M2": 1, "F8_E8M0": 1,
+    "BF16": 2, "F16": 2, "I16": 2, "U16": 2,
+    "F32": 4, "I32": 4, "U32": 4,
+    "F64": 8, "I64": 8, "U64": 8,
+}  # fmt: skip
+
+
+class TensorSpec(NamedTuple):
+    """One tensor as stored: safetensors name, dtype string and shape."""
+
+    name: str
+    dtype: str
+    shape: Shape
+
+
+class FormatError(ValueError):
+    """A module cannot be stored in the requested format (e.g. in_features % group != 0)."""
+
+
+@dataclass(frozen=True)
+class TensorRule:
+    """One stored tensor of a quantized Linear: `<module>.<suffix>`."""
+
+    suffix: str
+    dtype: str
+    shape: ShapeRule
+
+
+@dataclass(frozen=True)
+class FormatRule:
+    """How a quantized Linear of this format is stored."""
+
+    name: str
+    description: str
+    tensors: tuple[TensorRule, ...]
+    group_size: int | None = None  # in_features must divide by it
+    block: tuple[int, int] | None = None  # (rows, cols) of a 2-D scale block
+
+
+FORMATS: dict[str, FormatRule] = {
+    "bf16": FormatRule(
+        "bf16",
+        "unquantized",
+        (TensorRule("weight", SOURCE, "weight"),),
+    ),
+    "modelopt_nvfp4": FormatRule(
+        "modelopt_nvfp4",
+        "ModelOpt NVFP4 (hf_quant_config.json, quant_method modelopt)",
+        (
+            TensorRule("weight", "U8", "packed_fp4"),
+            TensorRule("weight_scale", "F8_E4M3", "group_scales"),
+            TensorRule("weight_scale_2", "F32", "scalar"),
+            TensorRule("input_scale", "F32", "scalar"),
+        ),
+        group_size=NVFP4_GROUP,
+    ),
+    "ct_nvfp4": FormatRule(
+        "ct_nvfp4",
+        "compressed-tensors nvfp4-pack-quantized; global scales = 1 / ModelOpt's",
+        (
+            TensorRule("weight_packed", "U8", "packed_fp4"),
+            TensorRule("weight_scale", "F8_E4M3", "group_scales"),
+            TensorRule("weight_global_scale", "F32", "one"),
+            TensorRule("input_global_scale", "F32", "one"),
+        ),
+        group_size=NVFP4_GROUP,
+    ),
+    "fp8": FormatRule(
+        "fp8",
+        "ModelOpt FP8 per-tensor (weight and static input scale, F32 scalars)",
+        (
+            TensorRule("weight", "F8_E4M3", "weight"),
+            TensorRule("weight_scale", "F32", "scalar"),
+            TensorRule("input_scale", "F32", "scalar"),
+        ),
+    ),
+    "ct_fp8": FormatRule(
+        "ct_fp8",
+        "compressed-tensors float-quantized, strategy tensor: scales [1] in the model dtype",
+        (
+            TensorRule("weight", "F8_E4M3", "weight"),
+            TensorRule("weight_scale", SOURCE, "one"),
+            TensorRule("input_scale", SOURCE, "one"),
+        ),
+    ),
+    "fp8_block": FormatRule(
+        "fp8_block",
+        "block FP8 (transformers FineGrainedFP8 / DeepSeek): weight_scale_inv per 128x128 block",
+        (
+            TensorRule("weight", "F8_E4M3", "weight"),
+            TensorRule("weight_scale_inv", "F32", "block_scales"),
+        ),
+        block=FP8_BLOCK,
+    ),
+}
+
+
+def format_rule(fmt: str) -> FormatRule:
+    """The rule for `fmt`, or FormatError naming the known formats."""
+    try:
+        return FORMATS[fmt]
+    except KeyError:
+        raise FormatError(f"unknown format {fmt!r}; known: {sorted(FORMATS)}") from None
+
+
+def _out_in(weight_shape: Shape) -> tuple[int, int]:
+    if len(weight_shape) != 2:
+        raise FormatError(f"a quantized Linear weight must be 2-D, got {list(weight_shape)}")
+    return weight_shape[0], weight_shape[1]
+
+
+def rule_shape(rule: ShapeRule, fmt: FormatRule, weight_shape: Shape) -> Shape:
+    """The stored shape a tensor rule gives for a Linear of logical `weight_shape`."""
+    if rule == "scalar":
+        return ()
+    if rule == "one":
+        return (1,)
+    out, inp = _out_in(weight_shape)
+    if rule == "weight":
+        return (out, inp)
+    if rule == "packed_fp4":
+        return (out, inp // 2)
+    if rule == "group_scales":
+        assert fmt.group_size is not None
+        return (out, inp // fmt.group_size)
+    assert fmt.block is not None  # block_scales
+    return (math.ceil(out / fmt.block[0]), math.ceil(inp / fmt.block[1]))
+
+
+def check_quantizable(weight_shape: Shape, fmt: str) -> None:
+    """Raise FormatError if a Linear of `weight_shape` cannot be stored as `fmt`.
+
+    NVFP4 needs in_features % 16 == 0: ModelOpt 0.47 calibrates such a layer (it pads) but
+    its export then fails with AssertionError "Weight shape is not divisible for block size
+    for block quantization."
+    """
+    rule = format_rule(fmt)
+    _, inp = _out_in(weight_shape)
+    if rule.group_size and inp % rule.group_size:
+        raise FormatError(
+            f"{fmt}: in_features {inp} is not a multiple of the group size {rule.group_size}"
+        )
+
+
+def expected_tensors(
+    module: str,
+    kind: str,
+    weight_shape: Shape,
+    has_bias: bool,
+    fmt: str,
+    source_dtype: str = "BF16",
+) -> list[TensorSpec]:
+    """The tensors `module` is stored as in `fmt`.
+
+    Only kind "linear" is quantized; every other kind (and fmt "bf16") keeps `weight` (and
+    `bias`) in `source_dtype`. For kind "param" `module` is the full tensor name (`A_log`).
+    A quantized Linear's bias stays in `source_dtype`, shape [out].
+    """
+    if kind not in MODULE_KINDS:
+        raise FormatError(f"unknown module kind {kind!r}; known: {list(MODULE_KINDS)}")
+    if kind == "param":
+        return [TensorSpec(module, source_dtype, tuple(weight_shape))]
+    rule = format_rule("bf16" if kind != "linear" else fmt)
+    if rule.name != "bf16":
+        check_quantizable(weight_shape, fmt)
+    specs = [
+        TensorSpec(
+            f"{module}.{t.suffix}",
+            source_dtype if t.dtype == SOURCE else t.dtype,
+            tuple(weight_shape) if rule.name == "bf16" else rule_shape(t.shape, rule, weight_shape),
+        )
+        for t in rule.tensors
+    ]
+    if has_bias:
+        specs.append(TensorSpec(f"{module}.bias", source_dtype, (weight_shape[0],)))
+    return specs
+
+
+def quantized_suffixes(fmt: str) -> frozenset[str]:
+    """Suffixes (after the module name) a quantized Linear of `fmt` has, bias excluded."""
+    return frozenset(t.suffix for t in format_rule(fmt).tensors)
+
+
+def detect_format(suffixes: Iterable[str]) -> str | None:
+    """Which format a module's stored suffixes match exactly (bias ignored), else None."""
+    found = frozenset(suffixes) - {"bias"}
+    matches = [name for name, rule in FORMATS.items() if found == quantized_suffixes(name)]
+    if len(matches) == 1:
+        return matches[0]
+    return None  # fp8 and ct_fp8 share suffixes: tell them apart by shape/dtype
+
+
+def logical_weight_shape(fmt: str, stored_weight_shape: Shape) -> Shape:
+    """The unquantized [out, in] of a Linear, from its stored (possibly packed) weight."""
+    out, inp = _out_in(stored_weight_shape)
+    packed = any(t.shape == "packed_fp4" for t in format_rule(fmt).tensors)
+    return (out, inp * 2) if packed else (out, inp)
+
+
+@lru_cache(maxsize=4096)
+def tensor_nbytes(dtype: str, shape: Shape) -> int:
+    """Bytes a tensor's data takes in a safetensors file."""
+    return DTYPE_BYTES[dtype] * math.prod(shape)
+
+
+# --- ModelOpt 0.47 NVFP4_DEFAULT_CFG / FP8_DEFAULT_CFG: quantizers it disables -------------
+# modelopt_recipes/configs/ptq/units/default_disabled_quantizers.yaml, matched with fnmatch
+# against quantizer names such as "<module>.weight_quantizer". nn.Embedding / BatchNorm /
+# LeakyReLU are disabled by parent class instead (embeddings are never "linear" here).
+MODELOPT_047_DISABLED: tuple[str, ...] = (
+    "*block_sparse_moe.gate*", "*linear_attn.conv1d*", "*self_attention.conv1d*",
+    "*linear_attn.in_proj_a*", "*linear_attn.in_proj_b*", "*lm_head*", "*mixer.conv1d*",
+    "*mlp.gate.*", "*mlp.shared_expert_gate.*", "*output_layer*", "*proj_out.*", "*router*",
+    "mtp.*", "output.*", "*embed_vision*", "*vision_tower*", "*visual*", "*vision_model*",
+    "*multi_modal_projector*",
+)  # fmt: skip
+
+
+@lru_cache(maxsize=64)
+def _compiled(patterns: tuple[str, ...]) -> re.Pattern[str]:
+    return re.compile("|".join(f"(?:{translate(p)})" for p in patterns) or "(?!)")
+
+
+def modelopt_disables(module: str, patterns: Iterable[str] = MODELOPT_047_DISABLED) -> bool:
+    """True if a ModelOpt-style pattern list disables `module`'s weight quantizer.
+
+    Patterns are fnmatch globs (case-sensitive) on `<module>.weight_quantizer`.
+    """
+    return _compiled(tuple(patterns)).match(f"{module}.weight_quantizer") is not None
+
+
+class _Prefixes:
+    """Answers "does any quantized module name start with p?" by bisection."""
+
+    def __init__(self, names: Iterable[str]) -> None:
+        self.sorted = sorted(set(names))
+        self.exact = set(self.sorted)
+
+    def any_startswith(self, prefix: str) -> bool:
+        i = bisect_left(self.sorted, prefix)
+        return i < len(self.sorted) and self.sorted[i].startswith(prefix)
+
+    def blocks(self, wildcard: str) -> bool:
+        if wildcard.endswith("*"):
+            return self.any_startswith(wildcard[:-1])
+        return wildcard in self.exact
+
+
+def _dot_wildcard_candidates(name: str) -> Iterable[list[str]]:
+    for i, ch in enumerate(name):
+        if ch == ".":
+            yield [name[:i] + "*"]
+            yield [name[:i], name[:i] + ".*"]
+    yield [name]
+
+
+def summarize_excluded(unquantized: Iterable[str], quantized: Iterable[str]) -> list[str]:
+    """ModelOpt's `exclude_modules`: unquantized modules folded into prefix wildcards.
+
+    A wildcard is cut only at a dot and never covers a quantized module (so the vision tower
+    becomes "model.visual*" while "lm_head" stays exact). Same result as ModelOpt 0.47's
+    `_prefix_wildcard_summarize_exclude_modules`, checked against a real export in the tests.
+    """
+    taken = _Prefixes(quantized)
+    chosen: set[str] = set()
+    for name in unquantized:
+        for group in _dot_wildcard_candidates(name):
+            if any(taken.blocks(w) for w in group):
+                continue
+            if not all(w in chosen for w in group):
+                chosen.add(group[-1])  # [p*] -> p*; [p, p.*] -> ModelOpt emits only p.*
+            break
+    return sorted(chosen)
+
+
+# --- quantization configs as the producers write them --------------------------------------
+MODELOPT_VERSION = "0.47.0"
+CT_LAYOUT_VERSION = "0.13.0"  # compressed-tensors version string seen in published NVFP4 configs
+
+
+def _modelopt_algo(fmt: str) -> str:
+    algos = {"modelopt_nvfp4": "NVFP4", "fp8": "FP8"}
+    if fmt not in algos:
+        raise FormatError(f"{fmt!r} is not a ModelOpt format; use one of {sorted(algos)}")
+    return algos[fmt]
+
+
+def modelopt_hf_quant_config(fmt: str, exclude_modules: list[str]) -> dict[str, Any]:
+    """`hf_quant_config.json` exactly as ModelOpt 0.47's export_hf_checkpoint writes it."""
+    quantization: dict[str, Any] = {"quant_algo": _modelopt_algo(fmt), "kv_cache_quant_algo": None}
+    if fmt == "modelopt_nvfp4":
+        quantization["group_size"] = NVFP4_GROUP
+    quantization["exclude_modules"] = list(exclude_modules)
+    return {
+        "producer": {"name": "modelopt", "version": MODELOPT_VERSION},
+        "quantization": quantization,
+    }
+
+
+def modelopt_config_json_quantization(hf_quant_config: Mapping[str, Any]) -> dict[str, Any]:
+    """`config.json` `quantization_config` that ModelOpt derives from `hf_quant_config.json`."""
+    details = hf_quant_config["quantization"]
+    algo = details["quant_algo"]
+    args: dict[str, Any] = {"dynamic": False, "num_bits": 8, "type": "float"}
+    if algo == "NVFP4":
+        group = details.get("group_size", NVFP4_GROUP)
+        args = {"dynamic": False, "num_bits": 4, "type": "float", "group_size": group}
+    group0 = {"input_activations": dict(args), "weights": dict(args), "targets": ["Linear"]}
+    return {
+        "config_groups": {"group_0": group0},
+        "ignore": list(details.get("exclude_modules") or []),
+        "quant_algo": algo,
+        "producer": dict(hf_quant_config["producer"]),
+        "quant_method": "modelopt",
+    }
+
+
+def _ct_args(num_bits: int, strategy: str, **extra: Any) -> dict[str, Any]:
+    args: dict[str, Any] = {
+        "actorder": None, "block_structure": None, "dynamic": False, "group_size": None,
+        "num_bits": num_bits, "observer": "memoryless_minmax", "observer_kwargs": {},
+        "scale_dtype": None, "strategy": strategy, "symmetric": True, "type": "float",
+        "zp_dtype": None,
+    }  # fmt: skip
+    args.update(extra)
+    return args
+
+
+def _ct_group(fmt: str) -> tuple[str, dict[str, Any]]:
+    if fmt == "ct_nvfp4":
+        nvfp4 = {"group_size": NVFP4_GROUP, "scale_dtype": "torch.float8_e4m3fn"}
+        weights = _ct_args(4, "tensor_group", **nvfp4)
+        inputs = _ct_args(4, "tensor_group", **nvfp4, dynamic="local", observer="static_minmax")
+        return "nvfp4-pack-quantized", {"weights": weights, "input_activations": inputs}
+    if fmt == "ct_fp8":
+        weights = _ct_args(8, "tensor")
+        inputs = _ct_args(8, "tensor", observer="static_minmax")
+        return "float-quantized", {"weights": weights, "input_activations": inputs}
+    raise FormatError(f"{fmt!r} is not a compressed-tensors format (ct_nvfp4, ct_fp8)")
+
+
+def ct_quantization_config(fmt: str, ignore: list[str]) -> dict[str, Any]:
+    """`config.json` `quantization_config` in compressed-tensors' serialized shape.
+
+    `ignore` lists explicit module names of Linear-typed modules left unquantized (routers
+    count as Linear), as compressed-tensors' QuantizationConfig.from_pretrained builds it.
+    """
+    compression, args = _ct_group(fmt)
+    group = {
+        "format": compression,
+        "input_activations": args["input_activations"],
+        "output_activations": None,
+        "targets": ["Linear"],
+        "weights": args["weights"],
+    }
+    return {
+        "config_groups": {"group_0": group},
+        "format": compression,
+        "global_compression_ratio": None,
+        "ignore": list(ignore),
+        "kv_cache_scheme": None,
+        "quant_method": "compressed-tensors",
+        "quantization_status": "compressed",
+        "sparsity_config": {},
+        "transform_config": {},
+        "version": CT_LAYOUT_VERSION,
+    }
+
+
+def fp8_block_quantization_config(modules_to_not_convert: list[str]) -> dict[str, Any]:
+    """`quantization_config` of a block-FP8 checkpoint (transformers FineGrainedFP8Config)."""
+    return {
+        "quant_method": "fp8",
+        "activation_scheme": "dynamic",
+        "weight_block_size": list(FP8_BLOCK),
+        "modules_to_not_convert": list(modules_to_not_convert),
+    }
+
+
+_SHARD_RE = re.compile(r"^model-(\d{5})-of-(\d{5})\.safetensors$")
+
+
+def shard_name(index: int, count: int) -> str:
+    """`model-0000i-of-0000n.safetensors` (1-based), or `model.safetensors` if one shard."""
+    if count == 1:
+        return "model.safetensors"
+    return f"model-{index:05d}-of-{count:05d}.safetensors"
+
+
+def is_shard_name(name: str) -> bool:
+    """True for `model.safetensors` and well-formed `model-i-of-n.safetensors` names."""
+    match = _SHARD_RE.match(name)
+    if match is None:
+        return name == "model.safetensors"
+    index, count = int(match[1]), int(match[2])
+    return 1 <= index <= count
