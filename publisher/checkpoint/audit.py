@@ -86,6 +86,18 @@ def audit_inventory(inventory: CheckpointInventory) -> AuditResult:
         parent = name.rpartition(".")[0]
         if name not in known and parent not in groups and not name.startswith("mtp."):
             modules[name] = (_fallback_component(name), written_param(name, inventory).precision)
+    return result_from_modules(inventory, modules, labels, qc, profile_name, findings)
+
+
+def result_from_modules(
+    inventory: CheckpointInventory,
+    modules: dict[str, tuple[str, str]],
+    labels: dict[str, str],
+    qc: QuantConfig,
+    profile_name: str | None,
+    findings: list[Finding] | None = None,
+) -> AuditResult:
+    """Summaries, the layer matrix and the counts, for modules already classified."""
     summaries = _summaries(modules, labels)
     header, matrix = _matrix(modules, [s.component for s in summaries])
     stored, logical = logical_parameters(inventory)
@@ -102,7 +114,7 @@ def audit_inventory(inventory: CheckpointInventory) -> AuditResult:
         stored_elements=stored,
         logical_parameters=logical,
         mtp_tensors=sum(1 for n in inventory.tensors if n.startswith("mtp.")),
-        findings=findings,
+        findings=list(findings or []),
     )
 
 

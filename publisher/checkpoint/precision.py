@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import lru_cache
 
 from publisher.checkpoint.formats import detect_format
 from publisher.checkpoint.inventory import CheckpointInventory, TensorInfo
@@ -74,7 +75,7 @@ def written_module(name: str, tensors: Iterable[TensorInfo]) -> WrittenModule:
         return WrittenModule(name, "missing", None, found)
     suffixes = {t.name.rpartition(".")[2]: t for t in found}
     weight = suffixes.get("weight") or suffixes.get("weight_packed")
-    storage = detect_format(suffixes)
+    storage = _storage(frozenset(suffixes))
     if storage is None and set(suffixes) <= {"weight", "bias"}:
         storage = "bf16"
     if weight is None:
@@ -112,6 +113,12 @@ def written_module(name: str, tensors: Iterable[TensorInfo]) -> WrittenModule:
         found,
         f"unrecognised scale tensors: {extra}",
     )
+
+
+@lru_cache(maxsize=256)
+def _storage(suffixes: frozenset[str]) -> str | None:
+    """detect_format, remembered: a 256-expert model repeats the same few suffix sets."""
+    return detect_format(suffixes)
 
 
 def written_param(name: str, inventory: CheckpointInventory) -> WrittenModule:
