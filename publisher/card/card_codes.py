@@ -48,6 +48,10 @@ CODES: dict[str, tuple[Severity, str]] = {
     "CARD022": (E, "the card's parameter count differs from the spec's"),
     "CARD023": (W, "the text names a base model but the frontmatter has no base_model"),
     "CARD024": (W, "license is 'other' but license_name is missing"),
+    "CARD025": (
+        Severity.ERROR,
+        "the card could not be rendered: a template or metadata error (preview)",
+    ),
 }
 
 

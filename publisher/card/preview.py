@@ -43,7 +43,7 @@ def build_page(spec_path: Path) -> tuple[str, list[Finding]]:
         findings.extend(result.findings)
         text = result.text
     except PublisherError as error:
-        findings.append(Finding("CARD000", str(error)))
+        findings.append(Finding("CARD025", str(error)))
     if text is not None:
         findings.extend(check_card(text, file="README.md"))
     version = sources_version(spec_path, find_templates_dir(spec_path))

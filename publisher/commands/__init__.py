@@ -12,6 +12,8 @@ COMMAND_MODULES: tuple[str, ...] = (
     "validate",
     "audit",
     "init",
+    "codes",
     "check_card",
+    "push",
     "hub",
 )
