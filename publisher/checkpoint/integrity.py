@@ -1,0 +1,200 @@
+"""Integrity checks over a checkpoint inventory: byte ranges, coverage, and the shard index.
+
+Every finding names its shard (`Location.file`) and, where one is involved, the tensor
+(`Location.pointer`). `CODES` is the one table of every `CKPT` code this package emits.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from operator import attrgetter
+
+from publisher.checkpoint.header import (
+    DEFAULT_MAX_HEADER_BYTES,
+    HEADER_CODES,
+    FindingCollector,
+    gc_paused,
+)
+from publisher.checkpoint.inventory import DTYPE_BITS, CheckpointInventory, ShardInfo, TensorInfo
+from publisher.checkpoint.reader import READER_CODES, read_checkpoint
+from publisher.findings import Finding, Severity, sorted_findings
+
+INTEGRITY_CODES: dict[str, str] = {
+    "CKPT020": "tensor's byte range length is not element count × dtype size",
+    "CKPT021": "tensor's byte range ends past the end of the file",
+    "CKPT022": "two tensors' byte ranges overlap",
+    "CKPT023": "unused bytes before a tensor: a hole in the data region",
+    "CKPT024": "bytes after the last tensor: file size is not 8 + header + data",
+    "CKPT033": "index lists a tensor that its shard does not contain",
+    "CKPT034": "shard holds a tensor that the index does not map to that shard",
+    "CKPT035": "the same tensor name is in more than one shard",
+    "CKPT036": "index `metadata.total_size` disagrees with the sum of tensor bytes",
+}
+
+_BEGIN = attrgetter("begin")
+
+CODES: dict[str, str] = dict(sorted({**HEADER_CODES, **READER_CODES, **INTEGRITY_CODES}.items()))
+"""Every CKPT code → its one-line meaning."""
+
+
+def _size_problem(t: TensorInfo) -> str | None:
+    bits = DTYPE_BITS.get(t.dtype)
+    if bits is None:
+        return None  # unknown dtype: already CKPT010
+    total_bits = math.prod(t.shape) * bits
+    got = t.end - t.begin
+    if total_bits == got * 8:
+        return None
+    shape = list(t.shape)
+    if total_bits % 8:
+        return f"{t.dtype} {shape} is {total_bits} bits, not a whole number of bytes"
+    return f"data_offsets span {got} bytes but {t.dtype} {shape} needs {total_bits // 8}"
+
+
+def _check_tensors(shard: ShardInfo, out: FindingCollector) -> None:
+    """One pass over the tensors sorted by begin (O(n log n)): sizes, bounds, overlaps and
+    holes. Messages are only built for the rare bad tensor."""
+    data_size, source = shard.data_size, shard.source
+    bits_of, prod = DTYPE_BITS.get, math.prod
+    cursor, owner = 0, ""
+    for t in sorted(shard.tensors, key=_BEGIN):
+        begin, end = t.begin, t.end
+        bits = bits_of(t.dtype)
+        if bits is not None and prod(t.shape) * bits != (end - begin) * 8:
+            out.add("CKPT020", _size_problem(t) or "size mismatch", source, t.name)
+        if end > data_size:
+            msg = f"data ends at {end} but the file's data region has only {data_size} bytes"
+            out.add("CKPT021", msg, source, t.name)
+        if begin < cursor and end > begin:
+            msg = f"bytes {begin}..{min(end, cursor)} are also part of {owner!r}"
+            out.add("CKPT022", msg, source, t.name)
+        elif begin > cursor:
+            msg = f"{begin - cursor} unused bytes before this tensor (offset {cursor}..{begin})"
+            out.add("CKPT023", msg, source, t.name)
+        if end > cursor:
+            cursor, owner = end, t.name
+    if data_size > cursor:
+        msg = (
+            f"{data_size - cursor} bytes after the last tensor: the file is"
+            f" {shard.file_size} bytes, 8 + header {shard.header_length} + data {cursor}"
+            f" = {shard.data_start + cursor}"
+        )
+        out.add("CKPT024", msg, source)
+
+
+def check_shard(shard: ShardInfo) -> list[Finding]:
+    """Byte-range checks for one shard: sizes, bounds, overlaps, holes, trailing bytes."""
+    if not shard.readable:
+        return []
+    out = FindingCollector()
+    _check_tensors(shard, out)
+    return out.result()
+
+
+def _homes(readable: list[ShardInfo], out: FindingCollector) -> dict[str, str]:
+    """Tensor name → first shard declaring it; each later shard declaring it is a CKPT035."""
+    home: dict[str, str] = {}
+    for shard in readable:
+        for name in shard.names():
+            first = home.setdefault(name, shard.name)
+            if first != shard.name:
+                out.add("CKPT035", f"also in {first}", shard.source, name)
+    return home
+
+
+def _index_agrees(inv: CheckpointInventory, readable: list[ShardInfo]) -> bool:
+    """Fast test of the common case: every shard readable and sound, no name twice, and the
+    index maps exactly these names to exactly these shards. False means: look closer."""
+    if len(readable) != len(inv.shards) or any(s.invalid_names for s in readable):
+        return False
+    if inv.index is None:
+        return sum(len(s.tensors) for s in readable) == len(inv.tensors)
+    weight_map = inv.index.weight_map
+    if len(weight_map) != len(inv.tensors):
+        return False
+    get = weight_map.get
+    declared = 0
+    for shard in readable:
+        name = shard.name
+        declared += len(shard.tensors)
+        for t in shard.tensors:
+            if get(t.name) != name:
+                return False
+    return declared == len(weight_map)
+
+
+def _check_shard_against_index(
+    shard: ShardInfo,
+    listed: list[str],
+    weight_map: dict[str, str],
+    home: dict[str, str],
+    out: FindingCollector,
+) -> None:
+    present = shard.names()
+    for name in listed:
+        if name not in present:
+            where = home.get(name)
+            extra = f"; it is in {where}" if where else "; no shard has it"
+            msg = f"index maps this tensor here but the shard lacks it{extra}"
+            out.add("CKPT033", msg, shard.source, name)
+    for name in present:
+        mapped = weight_map.get(name)
+        if mapped != shard.name:
+            why = "it is not in the index" if mapped is None else f"the index maps it to {mapped}"
+            out.add("CKPT034", f"shard holds this tensor but {why}", shard.source, name)
+
+
+def _check_total_size(inv: CheckpointInventory, out: FindingCollector) -> None:
+    index = inv.index
+    if index is None or index.total_size is None:
+        return
+    if not all(s.readable and not s.invalid_names for s in inv.shards.values()):
+        return  # cannot sum what could not be read; those shards have their own findings
+    actual = inv.total_bytes
+    if actual != index.total_size:
+        msg = f"says {index.total_size} bytes but the tensors add up to {actual}"
+        out.add("CKPT036", msg, index.source, "metadata.total_size", Severity.WARNING)
+
+
+def check_index(inv: CheckpointInventory) -> list[Finding]:
+    """Cross-check shards and index: each tensor in exactly one shard, the one the index
+    names, and the index's total size. Without an index only duplicates are checked."""
+    out = FindingCollector()
+    readable = [s for s in inv.shards.values() if s.readable]
+    if not _index_agrees(inv, readable):
+        home = _homes(readable, out)
+        if inv.index is not None:
+            weight_map = inv.index.weight_map
+            by_shard: dict[str, list[str]] = {}
+            for name, shard_name in weight_map.items():
+                by_shard.setdefault(shard_name, []).append(name)
+            for shard in readable:
+                listed = by_shard.get(shard.name, [])
+                _check_shard_against_index(shard, listed, weight_map, home, out)
+    _check_total_size(inv, out)
+    return out.result()
+
+
+def check_inventory(inv: CheckpointInventory) -> list[Finding]:
+    """Every finding for an inventory already read (locally or remotely): those met while
+    reading it, then every integrity check."""
+    findings = inv.all_read_findings()
+    for shard in inv.shards.values():
+        findings += check_shard(shard)
+    findings += check_index(inv)
+    return findings
+
+
+def check_checkpoint(
+    path: str | os.PathLike[str], *, max_header_bytes: int = DEFAULT_MAX_HEADER_BYTES
+) -> tuple[CheckpointInventory, list[Finding]]:
+    """Read a checkpoint directory's headers and run every integrity check.
+
+    Returns the inventory and all findings, sorted. Raises `CheckpointError` (exit 2) only
+    when there is no checkpoint to read at all.
+    """
+    with gc_paused():  # no cycles are made; one collection at the end, not hundreds
+        inv, _ = read_checkpoint(path, max_header_bytes=max_header_bytes)
+        findings = check_inventory(inv)
+    return inv, sorted_findings(findings)

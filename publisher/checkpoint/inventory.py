@@ -1,0 +1,199 @@
+"""Plain data describing a checkpoint's tensors, shards, index and configs. No I/O here.
+
+Byte ranges are the safetensors `data_offsets`: relative to the start of the shard's data
+region, which begins at `8 + header_length` in the file (`ShardInfo.data_start`).
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+from publisher.findings import Finding
+
+# Bits per element of every dtype safetensors 0.8 knows. F4 and F6 are sub-byte: the header
+# shape counts logical elements, and a tensor's element count × bits must fill whole bytes.
+DTYPE_BITS: dict[str, int] = {
+    "BOOL": 8,
+    "F4": 4,
+    "F6_E2M3": 6,
+    "F6_E3M2": 6,
+    "U8": 8,
+    "I8": 8,
+    "F8_E5M2": 8,
+    "F8_E4M3": 8,
+    "F8_E8M0": 8,
+    "F8_E4M3FNUZ": 8,
+    "F8_E5M2FNUZ": 8,
+    "I16": 16,
+    "U16": 16,
+    "F16": 16,
+    "BF16": 16,
+    "I32": 32,
+    "U32": 32,
+    "F32": 32,
+    "C64": 64,
+    "F64": 64,
+    "I64": 64,
+    "U64": 64,
+}
+
+
+def expected_nbytes(dtype: str, shape: tuple[int, ...]) -> int | None:
+    """Bytes a tensor of this dtype and shape occupies; None for an unknown dtype or a
+    sub-byte tensor whose bits do not fill whole bytes."""
+    bits = DTYPE_BITS.get(dtype)
+    if bits is None:
+        return None
+    total = math.prod(shape) * bits
+    return total // 8 if total % 8 == 0 else None
+
+
+@dataclass(slots=True)
+class TensorInfo:
+    """One tensor as its shard's header declares it. Treat as read-only.
+
+    (Slotted, not frozen: a frozen dataclass costs twice as much to build, and a
+    checkpoint can hold 100,000+ of these.)
+    """
+
+    name: str
+    dtype: str
+    shape: tuple[int, ...]
+    shard: str
+    begin: int
+    end: int
+
+    @property
+    def nbytes(self) -> int:
+        return self.end - self.begin
+
+    @property
+    def numel(self) -> int:
+        return math.prod(self.shape)
+
+    @property
+    def byte_range(self) -> tuple[int, int]:
+        return (self.begin, self.end)
+
+
+@dataclass(slots=True)
+class ShardInfo:
+    """One safetensors file. `readable` is False when its header could not be parsed at all;
+    then `tensors` is empty. `findings` are the problems met while reading it."""
+
+    name: str
+    source: str
+    file_size: int
+    header_length: int = 0
+    metadata: dict[str, str] | None = None
+    tensors: list[TensorInfo] = field(default_factory=list)
+    invalid_names: list[str] = field(default_factory=list)
+    readable: bool = True
+    findings: list[Finding] = field(default_factory=list)
+
+    @property
+    def data_start(self) -> int:
+        return 8 + self.header_length
+
+    @property
+    def data_size(self) -> int:
+        return self.file_size - self.data_start
+
+    @property
+    def tensor_bytes(self) -> int:
+        return sum(t.end - t.begin for t in self.tensors)
+
+    def names(self) -> set[str]:
+        """Every tensor name the header declares, including entries too broken to use."""
+        names = {t.name for t in self.tensors}
+        names.update(self.invalid_names)
+        return names
+
+
+@dataclass(slots=True)
+class IndexInfo:
+    """`model.safetensors.index.json`: which shard holds each tensor, and the total size."""
+
+    source: str
+    weight_map: dict[str, str]
+    total_size: int | None = None
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+    def shard_names(self) -> list[str]:
+        """Shard files the index names, in first-mention order."""
+        return list(dict.fromkeys(self.weight_map.values()))
+
+
+@dataclass(slots=True)
+class CheckpointInventory:
+    """Everything known about a checkpoint without reading a single weight.
+
+    `tensors` maps each name to its first occurrence; a name in two shards appears in both
+    shards' `tensors` lists (and is a finding). `configs` holds parsed JSON objects by file
+    name (`config.json`, `hf_quant_config.json`) for the files that exist and parse.
+    Problems met while reading travel with the data (`read_findings` here, `findings` on each
+    shard), so whoever read the checkpoint, locally or remotely, the checks report them.
+    """
+
+    root: str
+    shards: dict[str, ShardInfo] = field(default_factory=dict)
+    tensors: dict[str, TensorInfo] = field(default_factory=dict)
+    index: IndexInfo | None = None
+    configs: dict[str, dict[str, Any]] = field(default_factory=dict)
+    read_findings: list[Finding] = field(default_factory=list)
+
+    @property
+    def tensor_count(self) -> int:
+        return len(self.tensors)
+
+    @property
+    def total_bytes(self) -> int:
+        """Sum of every distinct tensor's bytes (what the index's `total_size` should say)."""
+        return sum(t.end - t.begin for t in self.tensors.values())
+
+    def all_read_findings(self) -> list[Finding]:
+        """Every finding met while reading: the checkpoint's, then each shard's."""
+        findings = list(self.read_findings)
+        for shard in self.shards.values():
+            findings += shard.findings
+        return findings
+
+    def counts_by_dtype(self) -> dict[str, int]:
+        return dict(Counter(t.dtype for t in self.tensors.values()))
+
+    def bytes_by_dtype(self) -> dict[str, int]:
+        totals: dict[str, int] = {}
+        for t in self.tensors.values():
+            totals[t.dtype] = totals.get(t.dtype, 0) + (t.end - t.begin)
+        return totals
+
+    def add_shard(self, shard: ShardInfo) -> None:
+        """Record a shard and index its tensors (first occurrence of a name wins)."""
+        self.shards[shard.name] = shard
+        for t in shard.tensors:
+            self.tensors.setdefault(t.name, t)
+
+    @classmethod
+    def build(
+        cls,
+        root: str,
+        shards: list[ShardInfo],
+        index: IndexInfo | None = None,
+        configs: dict[str, dict[str, Any]] | None = None,
+        read_findings: list[Finding] | None = None,
+    ) -> CheckpointInventory:
+        """An inventory of these shards, indexing all their tensors in one pass.
+        `read_findings`: problems met reading the index and configs (shards carry their own)."""
+        inv = cls(root=root, shards={s.name: s for s in shards}, index=index)
+        inv.configs = dict(configs or {})
+        inv.read_findings = list(read_findings or [])
+        inv.tensors = {t.name: t for s in shards for t in s.tensors}
+        if len(inv.tensors) != sum(len(s.tensors) for s in shards):
+            inv.tensors = {}  # a name in two shards: redo it so the first occurrence wins
+            for shard in shards:
+                for t in shard.tensors:
+                    inv.tensors.setdefault(t.name, t)
+        return inv
