@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from benchlib import machine_line, summary, time_command, write_section  # noqa: E402
+from benchlib import machine_line, summary, time_command, write_section
 
 ROOT = Path(__file__).resolve().parents[1]
 SCRIPT = """

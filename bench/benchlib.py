@@ -18,7 +18,9 @@ def machine_line() -> str:
     return f"{platform.python_implementation()} {platform.python_version()}, {os.cpu_count()} cores, load average {load}"
 
 
-def time_command(argv: list[str], repeat: int, cwd: Path | None = None, env: dict[str, str] | None = None) -> list[float]:
+def time_command(
+    argv: list[str], repeat: int, cwd: Path | None = None, env: dict[str, str] | None = None
+) -> list[float]:
     """Wall seconds of `repeat` runs of a whole process (after one warm-up run)."""
     subprocess.run(argv, cwd=cwd, env=env, capture_output=True, check=True)
     times = []
@@ -43,7 +45,9 @@ def write_section(title: str, body: str) -> None:
     if start is None:
         text = text.rstrip("\n") + "\n\n" + section
     else:
-        end = next((i for i in range(start + 1, len(lines)) if lines[i].startswith("## ")), len(lines))
+        end = next(
+            (i for i in range(start + 1, len(lines)) if lines[i].startswith("## ")), len(lines)
+        )
         tail = "".join(lines[end:])
         text = "".join(lines[:start]) + section + ("\n" + tail if tail else "")
     README.write_text(text, encoding="utf-8")

@@ -63,5 +63,7 @@ def errors_markdown() -> str:
         "| Code | Area | Meaning | Exit code |",
         "|---|---|---|---|",
     ]
-    lines += [f"| {r.code} | {r.area} | {md_cell(r.meaning)} | {r.exit_code} |" for r in all_codes()]
+    lines += [
+        f"| {r.code} | {r.area} | {md_cell(r.meaning)} | {r.exit_code} |" for r in all_codes()
+    ]
     return "\n".join(lines) + "\n"

@@ -32,7 +32,9 @@ def _free_port() -> int:
 def prepare_environment(workdir: Path, port: int) -> str:
     """The client reads HF_ENDPOINT at import: set it (and a private HF_HOME) before that."""
     if "huggingface_hub" in sys.modules:
-        raise RuntimeError("the demo must configure the Hub client before huggingface_hub is imported")
+        raise RuntimeError(
+            "the demo must configure the Hub client before huggingface_hub is imported"
+        )
     from publisher.hub.server import DEMO_TOKEN
 
     endpoint = f"http://127.0.0.1:{port}"
@@ -65,7 +67,9 @@ def run_demo(workdir: Path, repo_root: Path) -> int:
     for path in specs:
         loaded = lint_path(path)
         errors = has_errors(loaded.findings)
-        print(f"   {path.name}: {'FAILED' if errors else 'clean'} ({len(loaded.findings)} findings)")
+        print(
+            f"   {path.name}: {'FAILED' if errors else 'clean'} ({len(loaded.findings)} findings)"
+        )
         if errors:
             sys.stdout.write(render_text(loaded.findings))
             return 1
@@ -108,8 +112,10 @@ def run_demo(workdir: Path, repo_root: Path) -> int:
     with LocalHub(workdir / "hub-data", port=port) as hub:
         _say("7. push", f"{DEMO_REPO} with tag {DEMO_TAG}")
         first = _push(spec_path, checkpoint)
-        print(f"   {first.status}: commit {first.commit}, {len(first.plan.files) if first.plan else 0} files, "
-              f"{first.hash_stats.hashed_bytes:,} bytes hashed, tag {first.tag} {first.tag_state}")
+        print(
+            f"   {first.status}: commit {first.commit}, {len(first.plan.files) if first.plan else 0} files, "
+            f"{first.hash_stats.hashed_bytes:,} bytes hashed, tag {first.tag} {first.tag_state}"
+        )
         if first.status not in ("pushed", "up-to-date"):
             sys.stdout.write(render_text(first.findings))
             return 1
@@ -117,7 +123,9 @@ def run_demo(workdir: Path, repo_root: Path) -> int:
         hub.requests.clear()
         second = _push(spec_path, checkpoint)
         puts = sum(1 for r in hub.requests if r.method == "PUT")
-        print(f"   {second.status}: {second.hash_stats.hashed_bytes:,} bytes re-hashed, {puts} uploads")
+        print(
+            f"   {second.status}: {second.hash_stats.hashed_bytes:,} bytes re-hashed, {puts} uploads"
+        )
         _say("9. remote audit", "headers by HTTP range requests, no weights downloaded")
         from publisher.checkpoint.audit import audit_inventory
         from publisher.hub.remote import read_remote_checkpoint
@@ -128,7 +136,10 @@ def run_demo(workdir: Path, repo_root: Path) -> int:
         print(f"   {inventory.tensor_count:,} tensors, format {audit.detected_format}, {stats}")
         for summary in audit.components[:4]:
             print(f"   {summary.label}: {summary.counts}")
-    _say("done", f"cards in {cards}; the repository lived at {endpoint} (data in {workdir / 'hub-data'})")
+    _say(
+        "done",
+        f"cards in {cards}; the repository lived at {endpoint} (data in {workdir / 'hub-data'})",
+    )
     return 0
 
 
@@ -148,7 +159,9 @@ def _write_demo_spec(checkpoint: Path, spec_path: Path) -> None:
         "NVIDIA ModelOpt on the CPU: a real export, small enough to publish in a demo."
     )
     data["hub"]["base_model"] = ["publisher-demo/Tiny-Qwen3.5"]
-    spec_path.write_text(yaml.safe_dump(data, sort_keys=False, allow_unicode=True), encoding="utf-8")
+    spec_path.write_text(
+        yaml.safe_dump(data, sort_keys=False, allow_unicode=True), encoding="utf-8"
+    )
 
 
 def _push(spec_path: Path, checkpoint: Path) -> Any:

@@ -24,7 +24,11 @@ def test_every_code_the_source_emits_is_catalogued(repo_root: Path) -> None:
     known = {row.code for row in all_codes()}
     emitted: set[str] = set()
     for path in (repo_root / "publisher").rglob("*.py"):
-        emitted |= set(re.findall(r'"((?:SPEC|CARD|CKPT|QCFG|VAL|AUD)\d{3})"', path.read_text(encoding="utf-8")))
+        emitted |= set(
+            re.findall(
+                r'"((?:SPEC|CARD|CKPT|QCFG|VAL|AUD)\d{3})"', path.read_text(encoding="utf-8")
+            )
+        )
     assert emitted - known == set()
 
 

@@ -33,7 +33,9 @@ def _chromium() -> str:
     pytest.skip("no Chromium here: install Debian's 'chromium' package (.ci/run does)")
 
 
-def test_terminal_preview_shows_the_card(repo_root: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_terminal_preview_shows_the_card(
+    repo_root: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     assert main(["preview", str(repo_root / "model_specs" / "Qwen3.5-27B-NVFP4.yaml")]) == 0
     out = capsys.readouterr().out
     assert "Quantized to NVFP4 (496 modules)" in out
@@ -48,12 +50,18 @@ def test_served_page_in_headless_chromium(repo_root: Path, tmp_path: Path) -> No
         common = [chromium, *CHROMIUM_FLAGS, f"--user-data-dir={tmp_path / 'profile'}"]
         dom = subprocess.run(
             [*common, "--virtual-time-budget=3000", "--dump-dom", server.url],
-            capture_output=True, text=True, timeout=120, check=True,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=True,
         ).stdout
         screenshot = tmp_path / "preview.png"
         subprocess.run(
             [*common, "--window-size=1400,2400", f"--screenshot={screenshot}", server.url],
-            capture_output=True, text=True, timeout=120, check=True,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=True,
         )
     finally:
         server.stop()
@@ -72,10 +80,13 @@ def test_page_version_changes_when_the_spec_changes(repo_root: Path, tmp_path: P
     spec_text = (repo_root / "model_specs" / "Qwen3.5-2B.yaml").read_text(encoding="utf-8")
     family = repo_root / "model_specs" / "families" / "qwen3_5.yaml"
     spec = tmp_path / "spec.yaml"
-    spec.write_text(spec_text.replace("extends: families/qwen3_5.yaml", f"extends: {family}"), encoding="utf-8")
+    spec.write_text(
+        spec_text.replace("extends: families/qwen3_5.yaml", f"extends: {family}"), encoding="utf-8"
+    )
     server = PreviewServer(spec, port=0)
     server.start()
     try:
+
         def get(path: str) -> str:
             with urllib.request.urlopen(server.url + path, timeout=10) as response:
                 return response.read().decode()
@@ -83,7 +94,9 @@ def test_page_version_changes_when_the_spec_changes(repo_root: Path, tmp_path: P
         before = get("version")
         assert "Qwen3.5-2B" in get("")
         time.sleep(0.01)
-        spec.write_text(spec.read_text(encoding="utf-8").replace("About 4 GB", "Roughly 4 GB"), encoding="utf-8")
+        spec.write_text(
+            spec.read_text(encoding="utf-8").replace("About 4 GB", "Roughly 4 GB"), encoding="utf-8"
+        )
         assert get("version") != before
         assert "Roughly 4 GB" in get("")
     finally:

@@ -71,7 +71,7 @@ class PreviewServer:
         server = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
+            def do_GET(self) -> None:
                 if self.path == "/version":
                     body = sources_version(server.spec_path, server.templates_dir).encode()
                     content_type = "text/plain"

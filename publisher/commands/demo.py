@@ -10,7 +10,9 @@ HELP = "run the main job end to end: specs → cards → a real NVFP4 export →
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--workdir", type=Path, default=Path(".demo"), help="where the demo writes (default .demo/)")
+    parser.add_argument(
+        "--workdir", type=Path, default=Path(".demo"), help="where the demo writes (default .demo/)"
+    )
 
 
 def run(args: argparse.Namespace) -> int:

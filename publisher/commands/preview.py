@@ -15,7 +15,9 @@ HELP = "preview a spec's card in the terminal, or as a local Hub-like page (--se
 def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("spec", type=Path, help="the model spec (YAML)")
     parser.add_argument("--serve", action="store_true", help="serve an HTML preview on 127.0.0.1")
-    parser.add_argument("--port", type=int, default=8765, help="port for --serve (default 8765; 0 picks one)")
+    parser.add_argument(
+        "--port", type=int, default=8765, help="port for --serve (default 8765; 0 picks one)"
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -23,7 +25,9 @@ def run(args: argparse.Namespace) -> int:
         from publisher.card.preview import PreviewServer
 
         server = PreviewServer(args.spec, args.port)
-        print(f"previewing {args.spec} at {server.url} (reloads when the spec or a template changes; Ctrl-C stops)")
+        print(
+            f"previewing {args.spec} at {server.url} (reloads when the spec or a template changes; Ctrl-C stops)"
+        )
         sys.stdout.flush()
         try:
             server.serve_forever()

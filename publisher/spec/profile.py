@@ -94,7 +94,9 @@ def _raw_profile(name: str, seen: tuple[str, ...]) -> dict[str, object]:
         raise ProfileNotFound(
             f"unknown architecture profile '{name}' (known: {', '.join(available_profiles())})"
         )
-    data = yaml.load(path.read_text(encoding="utf-8"), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+    data = yaml.load(
+        path.read_text(encoding="utf-8"), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    )
     parent_name = data.pop("extends", None)
     if parent_name is None:
         return dict(data)
