@@ -8,8 +8,8 @@ own module.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
 from functools import lru_cache
+from typing import NamedTuple
 
 from publisher.checkpoint.formats import detect_format
 from publisher.checkpoint.inventory import CheckpointInventory, TensorInfo
@@ -47,9 +47,9 @@ LABELS = {
 }
 
 
-@dataclass(frozen=True)
-class WrittenModule:
-    """A module as found in the files: its precision and the storage format recognised."""
+class WrittenModule(NamedTuple):
+    """A module as found in the files: its precision and the storage format recognised
+    (a tuple: a 256-expert checkpoint has 30,000+ modules)."""
 
     name: str
     precision: str  # nvfp4 | fp8 | bf16 | f16 | f32 | unknown | missing
@@ -66,6 +66,12 @@ def group_tensors(inventory: CheckpointInventory) -> dict[str, list[TensorInfo]]
         if suffix in MODULE_SUFFIXES and parent:
             groups.setdefault(parent, []).append(tensor)
     return groups
+
+
+def module_tensors(inventory: CheckpointInventory, module: str) -> list[TensorInfo]:
+    """The tensors `<module>.<suffix>` of one module (a few lookups, no full scan)."""
+    tensors = inventory.tensors
+    return [t for suffix in MODULE_SUFFIXES if (t := tensors.get(f"{module}.{suffix}")) is not None]
 
 
 def written_module(name: str, tensors: Iterable[TensorInfo]) -> WrittenModule:

@@ -90,8 +90,11 @@ def compile_matcher(
     if style == "fnmatch":
         if not patterns:
             return (lambda _name: False), []
-        joined = re.compile("|".join(f"(?:{fnmatch.translate(p)})" for p in patterns))
-        return (lambda name: joined.match(name) is not None), []
+        # ModelOpt lists mostly exact names: a set lookup for those, one regex for the globs.
+        literal = {p for p in patterns if not any(ch in p for ch in "*?[")}
+        globs = [p for p in patterns if p not in literal]
+        joined = re.compile("|".join(f"(?:{fnmatch.translate(p)})" for p in globs) or "(?!)")
+        return (lambda name: name in literal or joined.match(name) is not None), []
     bad: list[str] = []
     regexes: list[re.Pattern[str]] = []
     exact: set[str] = set()

@@ -26,7 +26,7 @@ from publisher.checkpoint.inventory import CheckpointInventory
 from publisher.checkpoint.precision import (
     LABELS,
     WrittenModule,
-    group_tensors,
+    module_tensors,
     written_module,
     written_param,
 )
@@ -160,22 +160,23 @@ def _validate_inventory(
     quant = spec.quantization
     storage = STORAGE_BY_SPEC.get((quant.format, quant.export_format), "bf16") if quant else "bf16"
     expected = expectations(spec, profile, model)
-    groups = group_tensors(inventory)
-    accounted: set[str] = set()
+    suspects, extras = _quick_compare(expected, storage, inventory)
     written: dict[str, WrittenModule] = {}
     for name, expectation in expected.items():
+        if name not in suspects:  # every tensor exactly as the spec's format says
+            written[name] = WrittenModule(
+                name, expectation.precision, _storage_for(expectation.precision, storage), ()
+            )
+            continue
         ref = expectation.ref
         found = (
             written_param(name, inventory)
             if ref.kind == "param"
-            else written_module(name, groups.get(name, ()))
+            else written_module(name, module_tensors(inventory, name))
         )
         written[name] = found
-        accounted.update(t.name for t in found.tensors)
         findings.extend(_check_module(expectation, found, storage, where))
     mtp = sorted(n for n in inventory.tensors if n.startswith("mtp."))
-    accounted.update(mtp)
-    extras = sorted(set(inventory.tensors) - accounted)
     for name in extras:
         tensor = inventory.tensors[name]
         findings.append(
@@ -213,6 +214,62 @@ def _validate_inventory(
 
     report.make_manifest = manifest_now
     return report
+
+
+def _storage_for(precision: str, storage: str) -> str:
+    return storage if precision in ("nvfp4", "fp8") else "bf16"
+
+
+def _quick_compare(
+    expected: dict[str, _Expectation], storage: str, inventory: CheckpointInventory
+) -> tuple[set[str], list[str]]:
+    """Compare the whole expected tensor set with the headers in one pass.
+
+    Returns the modules that need a closer look (a tensor missing, extra or different, or a
+    shape the spec cannot give) and the tensors no module of the spec accounts for. On a
+    correct checkpoint both are empty, and no per-module work is done at all.
+    """
+    owner: dict[str, str] = {}
+    wanted: dict[str, tuple[str, tuple[int, ...]]] = {}
+    suspects: set[str] = set()
+    for name, expectation in expected.items():
+        ref = expectation.ref
+        if ref.shape is None:
+            suspects.add(name)
+            continue
+        precision = expectation.precision
+        try:
+            specs = _expected(
+                name,
+                ref.kind,
+                ref.shape,
+                ref.bias,
+                _storage_for(precision, storage),
+                SOURCE_DTYPE.get(precision, "BF16"),
+            )
+        except FormatError:
+            suspects.add(name)
+            continue
+        for tensor_name, dtype, shape in specs:
+            wanted[tensor_name] = (dtype, shape)
+            owner[tensor_name] = name
+    tensors = inventory.tensors
+    for tensor_name, (dtype, shape) in wanted.items():
+        tensor = tensors.get(tensor_name)
+        if tensor is None or tensor.dtype != dtype or tensor.shape != shape:
+            suspects.add(owner[tensor_name])
+    extras: list[str] = []
+    for tensor_name in tensors:
+        if tensor_name in wanted or tensor_name.startswith("mtp."):
+            continue
+        parent = tensor_name.rpartition(".")[0]
+        if parent in expected:
+            suspects.add(parent)  # e.g. scales on a module the spec keeps in BF16
+        elif tensor_name in expected:
+            suspects.add(tensor_name)
+        else:
+            extras.append(tensor_name)
+    return suspects, sorted(extras)
 
 
 def _check_module(
