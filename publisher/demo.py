@@ -46,6 +46,8 @@ def prepare_environment(workdir: Path, port: int) -> str:
             "HF_HOME": str(workdir / "hf-home"),
             "HF_TOKEN": DEMO_TOKEN,
             "PUBLISHER_CACHE_DIR": str(workdir / "cache"),
+            "TRANSFORMERS_VERBOSITY": "error",
+            "HF_HUB_DISABLE_PROGRESS_BARS": "1",
         }
     )
     return endpoint
@@ -86,7 +88,9 @@ def run_demo(workdir: Path, repo_root: Path) -> int:
     _say("3. checkpoint", "a tiny Qwen3.5 (64 layers) quantized to NVFP4 by ModelOpt on the CPU")
     from publisher.synth.modelopt_export import cached_export
 
-    checkpoint = cached_export("dense", workdir / "synth")
+    checkpoint = cached_export(
+        "dense", Path(os.environ.get("PUBLISHER_SYNTH_CACHE", workdir / "synth"))
+    )
     print(f"   {checkpoint}")
 
     spec_dir = workdir / "model_specs"
@@ -106,9 +110,12 @@ def run_demo(workdir: Path, repo_root: Path) -> int:
     if not report.ok:
         return 1
 
-    _say("6. local Hub", endpoint)
+    _say("6. local Hub", f"{endpoint} (starts empty on every demo run)")
+    import shutil
+
     from publisher.hub.server import LocalHub
 
+    shutil.rmtree(workdir / "hub-data", ignore_errors=True)
     with LocalHub(workdir / "hub-data", port=port) as hub:
         _say("7. push", f"{DEMO_REPO} with tag {DEMO_TAG}")
         first = _push(spec_path, checkpoint)
@@ -116,7 +123,7 @@ def run_demo(workdir: Path, repo_root: Path) -> int:
             f"   {first.status}: commit {first.commit}, {len(first.plan.files) if first.plan else 0} files, "
             f"{first.hash_stats.hashed_bytes:,} bytes hashed, tag {first.tag} {first.tag_state}"
         )
-        if first.status not in ("pushed", "up-to-date"):
+        if first.status not in ("committed", "up-to-date"):
             sys.stdout.write(render_text(first.findings))
             return 1
         _say("8. push again", "nothing changed, so nothing is sent")
@@ -133,7 +140,10 @@ def run_demo(workdir: Path, repo_root: Path) -> int:
         hub.requests.clear()
         inventory, stats = read_remote_checkpoint(DEMO_REPO, DEMO_TAG)
         audit = audit_inventory(inventory)
-        print(f"   {inventory.tensor_count:,} tensors, format {audit.detected_format}, {stats}")
+        print(
+            f"   {inventory.tensor_count:,} tensors, format {audit.detected_format}: "
+            f"{stats.requests} HTTP requests, {stats.bytes_read:,} bytes read"
+        )
         for summary in audit.components[:4]:
             print(f"   {summary.label}: {summary.counts}")
     _say(
