@@ -13,6 +13,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "audit",
     "init",
     "codes",
+    "demo",
     "check_card",
     "push",
     "hub",

@@ -1,0 +1,220 @@
+"""`publisher push SPEC [CHECKPOINT] [--repo ID]`: publish the card, the validated checkpoint
+and its audit manifest to the Hub in one commit (or show the plan with --dry-run)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TextIO
+
+from publisher.commands.common import add_format_option
+from publisher.errors import EXIT_FINDINGS, EXIT_INPUT, EXIT_OK
+
+if TYPE_CHECKING:
+    from publisher.hub.push import PushResult
+
+NAME = "push"
+HELP = "publish a spec's card and a validated checkpoint to the Hub in one commit"
+EPILOG = (
+    "The token comes from HF_TOKEN or `hf auth login` (there is no --token option: it would "
+    "land in your shell history). Against the local Hub (`publisher hub serve`), also set "
+    "HF_ENDPOINT and HF_HUB_DISABLE_XET=1 as it prints. Files such as .env, *.pem, *.key, "
+    ".git/ and caches are never uploaded; the plan lists what was skipped."
+)
+
+Advance = Callable[[int], None]
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    parser.epilog = EPILOG
+    parser.add_argument("spec", type=Path, help="the model spec (YAML)")
+    parser.add_argument(
+        "checkpoint", type=Path, nargs="?", help="the exported checkpoint folder (validated)"
+    )
+    parser.add_argument("--repo", metavar="ID", help="the Hub repository (default: the spec's)")
+    parser.add_argument(
+        "--revision", metavar="BRANCH", help="branch to push to (created if missing)"
+    )
+    parser.add_argument(
+        "--create-pr", action="store_true", help="open a pull request instead of committing"
+    )
+    parser.add_argument(
+        "--private", action="store_true", help="create the repository private (if it is new)"
+    )
+    parser.add_argument("--tag", metavar="vX.Y.Z", help="tag the pushed commit")
+    parser.add_argument("-m", "--message", help="commit title (default names spec and tool)")
+    parser.add_argument(
+        "--delete",
+        metavar="PATTERN",
+        action="append",
+        default=[],
+        help="delete remote files matching this fnmatch pattern that the push does not "
+        "publish (repeatable); other remote files are always kept",
+    )
+    parser.add_argument("--dry-run", action="store_true", help="show the plan; send nothing")
+    add_format_option(parser)
+
+
+def run(args: argparse.Namespace) -> int:
+    from huggingface_hub.utils import disable_progress_bars
+
+    from publisher.hub.push import push
+
+    disable_progress_bars()  # ours replace the client's
+    result = push(
+        args.spec,
+        args.checkpoint,
+        repo_id=args.repo,
+        revision=args.revision,
+        create_pr=args.create_pr,
+        private=args.private,
+        tag=args.tag,
+        message=args.message,
+        delete=tuple(args.delete),
+        dry_run=args.dry_run,
+        progress=make_progress(),
+    )
+    if result.status == "blocked":
+        return _blocked(result, args.format)
+    if args.format == "json":
+        sys.stdout.write(json.dumps(result.to_json(), indent=2) + "\n")
+    else:
+        sys.stdout.write(render_result(result))
+    return EXIT_OK
+
+
+def _blocked(result: PushResult, fmt: str) -> int:
+    from publisher.report import render_json, render_text
+
+    if fmt == "json":
+        sys.stdout.write(render_json(result.findings, status="blocked"))
+    else:
+        sys.stdout.write(render_text(result.findings))
+        sys.stdout.write("push stopped: nothing was sent\n")
+    return EXIT_INPUT if result.unusable else EXIT_FINDINGS
+
+
+def render_result(result: PushResult) -> str:
+    """What a person reads after a push (or a dry run)."""
+    from publisher.hub.plan import render_plan_text
+    from publisher.report import render_text
+
+    plan = result.plan
+    assert plan is not None
+    text = render_text(result.findings) if result.findings else ""
+    if result.status == "dry-run":
+        text += render_plan_text(plan, all_files=True) + "dry run: nothing was sent\n"
+    elif result.status == "up-to-date":
+        head = (plan.remote.head or "")[:7]
+        text += (
+            f"up to date: 0 files changed ({plan.remote.repo_id}@{plan.remote.revision} {head})\n"
+        )
+    else:
+        text += render_plan_text(plan, all_files=False) + _outcome(result)
+    text += _tag_line(result) + "".join(f"note: {n}\n" for n in result.notes)
+    return text + _stats_line(result)
+
+
+def _outcome(result: PushResult) -> str:
+    assert result.plan is not None and result.commit is not None
+    remote = result.plan.remote
+    changed = len(result.plan.changes) + len(result.plan.deletions)
+    if result.pr_url:
+        return f"opened pull request with {changed} change(s): {result.pr_url}\n"
+    where = f"{remote.repo_id}@{remote.revision}"
+    created = " (new repository)" if result.created_repo else ""
+    return f"committed {result.commit[:7]} to {where}{created}: {changed} change(s)\n  {result.commit_url}\n"
+
+
+def _tag_line(result: PushResult) -> str:
+    if not result.tag:
+        return ""
+    if result.tag_state == "present":
+        return f"tag {result.tag} already on this commit\n"
+    return f"tagged {result.tag}\n"
+
+
+def _stats_line(result: PushResult) -> str:
+    from publisher.hub.plan import human_bytes
+
+    stats = result.hash_stats
+    line = f"hashed {human_bytes(stats.hashed_bytes)} ({stats.hashed_files} file(s) read, "
+    line += f"{stats.cached_files} from the cache)"
+    if result.uploaded_bytes is not None and result.status != "dry-run":
+        line += f"; uploaded {human_bytes(result.uploaded_bytes)} of LFS data"
+    return line + "\n"
+
+
+# ---- progress ---------------------------------------------------------------------------
+
+
+def make_progress() -> PlainProgress | RichProgress:
+    """Bars on a terminal; plain lines in CI or when stderr is not a terminal."""
+    if sys.stderr.isatty() and not os.environ.get("CI"):
+        return RichProgress()
+    return PlainProgress(sys.stderr)
+
+
+class PlainProgress:
+    """One line when a step starts (via note) and one when it ends."""
+
+    def __init__(self, stream: TextIO):
+        self.stream = stream
+
+    @contextmanager
+    def task(self, label: str, total: int) -> Iterator[Advance]:
+        from publisher.hub.plan import human_bytes
+
+        done = [0]
+        lock = threading.Lock()
+        started = time.perf_counter()
+
+        def advance(n: int) -> None:
+            with lock:
+                done[0] += n
+
+        yield advance
+        if total > 0 or done[0] > 0:
+            seconds = time.perf_counter() - started
+            self.note(f"{label}: {human_bytes(done[0])} in {seconds:.1f} s")
+
+    def note(self, text: str) -> None:
+        self.stream.write(f"publisher: {text}\n")
+        self.stream.flush()
+
+
+class RichProgress:
+    """rich progress bars on stderr."""
+
+    def __init__(self) -> None:
+        from rich.console import Console
+
+        self.console = Console(stderr=True)
+
+    @contextmanager
+    def task(self, label: str, total: int) -> Iterator[Advance]:
+        if total <= 0:
+            yield lambda n: None
+            return
+        from rich import progress as rp
+
+        columns: list[Any] = [
+            rp.TextColumn("{task.description}"),
+            rp.BarColumn(),
+            rp.DownloadColumn(binary_units=True),
+            rp.TransferSpeedColumn(),
+            rp.TimeRemainingColumn(),
+        ]
+        with rp.Progress(*columns, console=self.console, transient=True) as bars:
+            task_id = bars.add_task(label, total=total)
+            yield lambda n: bars.advance(task_id, n)
+
+    def note(self, text: str) -> None:
+        self.console.print(text, markup=False, highlight=False)

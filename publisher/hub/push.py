@@ -1,0 +1,613 @@
+"""Publish a spec's card and a checkpoint to the Hub: gate, plan, upload, one commit, tag.
+
+1. Gate: lint and render the spec; with a checkpoint, validate it against the spec. Any error
+   stops the push before a single request is sent.
+2. Plan: every file with its size, sha256 (from the hash cache when the file is unchanged),
+   LFS or regular, and its state against the remote revision's head (new, changed, unchanged).
+3. Upload: LFS objects first (the Hub skips objects it already has, so an interrupted push
+   resumes), then exactly one commit with every change, on the head the plan was made against
+   (`parent_commit`), so a concurrent writer makes the commit fail instead of being overwritten.
+4. Tag the commit, if asked.
+
+`push()` runs it all; `Pusher` exposes the phases (tests step between them).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import io
+import json
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, ExitStack, contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal, Protocol
+
+from publisher import __version__
+from publisher.errors import HubError, UsageError
+from publisher.findings import Finding, has_errors
+from publisher.hub.client import (
+    check_repo_id,
+    endpoint_url,
+    hub_errors,
+    make_api,
+    repo_snapshot,
+    require_token,
+    resolve_token,
+)
+from publisher.hub.hashcache import (
+    FileDigest,
+    HashCache,
+    HashStats,
+    digest_bytes,
+    hash_files,
+    pending_bytes,
+)
+from publisher.hub.plan import (
+    LocalFile,
+    Plan,
+    PlannedFile,
+    RemoteFile,
+    RemoteState,
+    Skipped,
+    collect_folder,
+    human_bytes,
+    make_plan,
+    patterns_from,
+    read_sample,
+)
+
+if TYPE_CHECKING:
+    from huggingface_hub import CommitInfo, CommitOperationAdd, HfApi
+
+CARD_FILE = "README.md"
+AUDIT_FILE = "quantization_audit.json"
+DEFAULT_BRANCH = "main"
+_AGAIN = "run the push again: it sends only what is still missing"
+
+Advance = Callable[[int], None]
+Status = Literal["blocked", "dry-run", "up-to-date", "committed"]
+
+
+class Progress(Protocol):
+    """Where a push reports what it is doing (the CLI shows bars or plain lines)."""
+
+    def task(self, label: str, total: int) -> AbstractContextManager[Advance]: ...
+
+    def note(self, text: str) -> None: ...
+
+
+class QuietProgress:
+    """Reports nothing (the library default)."""
+
+    @contextmanager
+    def task(self, label: str, total: int) -> Iterator[Advance]:
+        yield lambda n: None
+
+    def note(self, text: str) -> None:
+        return None
+
+
+@dataclass
+class PushOptions:
+    repo_id: str | None = None
+    revision: str | None = None
+    create_pr: bool = False
+    private: bool = False
+    tag: str | None = None
+    message: str | None = None
+    delete: tuple[str, ...] = ()
+    dry_run: bool = False
+
+    def check(self) -> None:
+        if self.tag and self.create_pr:
+            raise UsageError("--tag and --create-pr do not go together: tag after merging the PR")
+        if self.revision and self.revision.startswith(("refs/", "/")):
+            raise UsageError("--revision takes a branch name (e.g. dev), not a ref")
+
+
+@dataclass
+class Gate:
+    """What the checks said, and the generated files when they passed."""
+
+    findings: list[Finding]
+    unusable: bool = False
+    card: str | None = None
+    manifest: dict[str, Any] | None = None
+
+    @property
+    def blocked(self) -> bool:
+        return self.card is None or has_errors(self.findings)
+
+
+@dataclass
+class PushResult:
+    status: Status
+    findings: list[Finding] = field(default_factory=list)
+    unusable: bool = False
+    plan: Plan | None = None
+    commit: str | None = None
+    commit_url: str | None = None
+    pr_url: str | None = None
+    tag: str | None = None
+    tag_state: Literal["created", "present"] | None = None
+    created_repo: bool = False
+    hash_stats: HashStats = field(default_factory=HashStats)
+    uploaded_bytes: int | None = 0
+    notes: list[str] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "status": self.status,
+            "commit": self.commit,
+            "commit_url": self.commit_url,
+            "pr_url": self.pr_url,
+            "tag": self.tag,
+            "tag_state": self.tag_state,
+            "created_repo": self.created_repo,
+            "hashed_bytes": self.hash_stats.hashed_bytes,
+            "hashed_files": self.hash_stats.hashed_files,
+            "cached_files": self.hash_stats.cached_files,
+            "uploaded_bytes": self.uploaded_bytes,
+            "notes": self.notes,
+            "plan": self.plan.to_json() if self.plan else None,
+            "findings": [f.to_dict() for f in self.findings],
+        }
+
+
+def validate(render_result: Any, checkpoint: Path) -> tuple[list[Finding], dict[str, Any]]:
+    """Findings and the audit manifest of a checkpoint checked against the rendered spec.
+
+    Contract: `validate_checkpoint(spec_or_result, folder) -> report` with `.findings` and
+    `.manifest` (the content of quantization_audit.json).
+    """
+    from publisher.checkpoint.validate import validate_checkpoint
+
+    report = validate_checkpoint(render_result, checkpoint)
+    return list(report.findings), dict(report.manifest)
+
+
+def manifest_bytes(manifest: dict[str, Any]) -> bytes:
+    """quantization_audit.json, byte-stable for the same manifest (so a re-push is a no-op)."""
+    return (json.dumps(manifest, indent=2, ensure_ascii=False) + "\n").encode()
+
+
+def xet_in_use() -> bool:
+    """Whether huggingface_hub will upload through Xet (then it streams files itself)."""
+    from huggingface_hub import constants
+
+    return not constants.HF_HUB_DISABLE_XET and importlib.util.find_spec("hf_xet") is not None
+
+
+class _Meter:
+    """Counts bytes read from files by LFS uploads, while enabled."""
+
+    def __init__(self) -> None:
+        self.bytes = 0
+        self.enabled = False
+        self.advance: Advance = lambda n: None
+        self._lock = threading.Lock()
+
+    def add(self, n: int) -> None:
+        if self.enabled and n:
+            with self._lock:
+                self.bytes += n
+            self.advance(n)
+
+
+class _MeteredFile(io.BufferedReader):
+    """A file whose reads are counted (the client uploads LFS objects by reading it)."""
+
+    def __init__(self, path: Path, meter: _Meter):
+        super().__init__(io.FileIO(path, "rb"), buffer_size=1024 * 1024)
+        self._meter = meter
+
+    def read(self, size: int | None = -1, /) -> bytes:
+        data = super().read(size)
+        self._meter.add(len(data))
+        return data
+
+
+class Pusher:
+    """One push, phase by phase: `gate()`, `plan(gate)`, `publish(plan)`."""
+
+    def __init__(
+        self,
+        spec_path: Path,
+        checkpoint_dir: Path | None = None,
+        *,
+        extra_files: Path | None = None,
+        options: PushOptions | None = None,
+        token: str | None = None,
+        endpoint: str | None = None,
+        progress: Progress | None = None,
+        cache: HashCache | None = None,
+    ):
+        self.spec_path = Path(spec_path)
+        self.checkpoint_dir = Path(checkpoint_dir) if checkpoint_dir else None
+        self.extra_files = Path(extra_files) if extra_files else None
+        self.options = options or PushOptions()
+        self.options.check()
+        self.token = resolve_token(token)
+        self.endpoint = endpoint
+        self.progress: Progress = progress or QuietProgress()
+        self.cache = cache
+        self.hash_stats = HashStats()
+        self.repo_id = self.options.repo_id or ""
+        self._meter = _Meter()
+        self._tag_target: str | None = None
+        self._api: HfApi | None = None
+
+    # ---- gate ---------------------------------------------------------------------------
+
+    def gate(self) -> Gate:
+        """Lint and render the spec; validate the checkpoint. Sends nothing."""
+        from publisher.card.pipeline import checkpoint_facts, render_spec
+
+        facts = checkpoint_facts(self.checkpoint_dir) if self.checkpoint_dir else None
+        result = render_spec(self.spec_path, checkpoint=facts)
+        gate = Gate(list(result.findings), unusable=result.unusable)
+        if result.text is None or result.spec is None:
+            return gate
+        if self.checkpoint_dir is not None:
+            findings, gate.manifest = validate(result, self.checkpoint_dir)
+            gate.findings += findings
+        gate.card = result.text
+        self.repo_id = check_repo_id(self.options.repo_id or result.spec.repo_id)
+        return gate
+
+    # ---- plan ---------------------------------------------------------------------------
+
+    def plan(self, gate: Gate) -> Plan:
+        """Hash the local files and compare them with the remote revision. Reads only."""
+        if gate.blocked or gate.card is None:
+            raise UsageError("the checks failed: nothing to plan")
+        remote = self._fetch_remote()  # first: a refused token fails before any hashing
+        files, skipped = self._local_files(gate)
+        plan = self._compare(files, remote, skipped, patterns_from(None))
+        if plan.changes and ".gitattributes" not in {f.path for f in files}:
+            gitattributes = self._remote_gitattributes(remote)
+            if gitattributes is not None:
+                plan = self._compare(files, remote, skipped, patterns_from(gitattributes))
+        return plan
+
+    def _compare(
+        self,
+        files: list[LocalFile],
+        remote: RemoteState,
+        skipped: list[Skipped],
+        patterns: list[str],
+    ) -> Plan:
+        local = next((f for f in files if f.path == ".gitattributes"), None)
+        if local is not None:
+            patterns = patterns_from(_content(local))
+        return make_plan(
+            files, remote, patterns=patterns, skipped=skipped, delete=self.options.delete
+        )
+
+    def _local_files(self, gate: Gate) -> tuple[list[LocalFile], list[Skipped]]:
+        assert gate.card is not None
+        generated = {CARD_FILE: gate.card.encode()}
+        if gate.manifest is not None:
+            generated[AUDIT_FILE] = manifest_bytes(gate.manifest)
+        disk, skipped = self._disk_files(set(generated))
+        digests = self._hash([path for path, _ in disk.values()])
+        files = [_generated_file(path, data) for path, data in generated.items()]
+        for rel, (path, origin) in disk.items():
+            files.append(_disk_file(rel, path, digests[path], origin))
+        return files, skipped
+
+    def _disk_files(self, reserved: set[str]) -> tuple[dict[str, tuple[Path, str]], list[Skipped]]:
+        disk: dict[str, tuple[Path, str]] = {}
+        skipped: list[Skipped] = []
+        folders = (("checkpoint", self.checkpoint_dir), ("extra", self.extra_files))
+        for origin, folder in folders:
+            if folder is None:
+                continue
+            found, skip = collect_folder(folder)
+            skipped += skip
+            for rel, path in found:
+                if rel in reserved:
+                    skipped.append(Skipped(rel, f"replaced by the generated {rel}"))
+                elif rel in disk:
+                    skipped.append(Skipped(rel, "also in the checkpoint folder, which wins"))
+                else:
+                    disk[rel] = (path, origin)
+        return disk, skipped
+
+    def _hash(self, paths: list[Path]) -> dict[Path, FileDigest]:
+        cache = self.cache or HashCache()
+        total = pending_bytes(paths, cache)
+        if total:
+            self.progress.note(
+                f"hashing {human_bytes(total)} (unchanged files come from the cache)"
+            )
+        with self.progress.task("hashing", total) as advance:
+            digests, self.hash_stats = hash_files(paths, cache, advance=advance)
+        return digests
+
+    def _fetch_remote(self) -> RemoteState:
+        with hub_errors(f"reading {self.repo_id}", repo_id=self.repo_id, token=self.token):
+            return fetch_remote(
+                self.repo_id, self.options.revision, token=self.token, endpoint=self.endpoint
+            )
+
+    def _remote_gitattributes(self, remote: RemoteState) -> bytes | None:
+        if ".gitattributes" not in remote.files or remote.head is None:
+            return None
+        with hub_errors(f"reading {self.repo_id}", repo_id=self.repo_id, token=self.token):
+            return download_small(
+                self.repo_id, ".gitattributes", remote.head, token=self.token,
+                endpoint=self.endpoint,
+            )  # fmt: skip
+
+    # ---- publish ------------------------------------------------------------------------
+
+    def publish(self, plan: Plan) -> PushResult:
+        """Create the repo if needed, upload, commit once, tag. Raises HubError (exit 3).
+        With nothing to change and no tag to add, sends nothing (and needs no HfApi)."""
+        result = PushResult("up-to-date", plan=plan, hash_stats=self.hash_stats)
+        result.notes += self._private_note(plan.remote)
+        self._check_pr_target(plan.remote)
+        self._check_tag(plan)
+        if not plan.remote.exists:
+            plan = result.plan = self._create_repo(plan)
+            result.created_repo = True
+        if not plan.up_to_date:
+            self._send(plan, result)
+        head = result.commit or plan.remote.head
+        if self.options.tag and head:
+            result.tag, result.tag_state = self.options.tag, self._apply_tag(head)
+        return result
+
+    @property
+    def api(self) -> HfApi:
+        """The HfApi for writes (imported and built on first use; needs a token)."""
+        if self._api is None:
+            self._api = make_api(require_token(self.token, self.repo_id), self.endpoint)
+        return self._api
+
+    def _check_pr_target(self, remote: RemoteState) -> None:
+        """A pull request needs an existing target branch (main exists once created)."""
+        if (
+            self.options.create_pr
+            and not remote.branch_exists
+            and remote.revision != DEFAULT_BRANCH
+        ):
+            raise UsageError(
+                f"--create-pr: branch {remote.revision} does not exist in {self.repo_id}",
+                fix="push to it without --create-pr first, or target an existing branch",
+            )
+
+    def _private_note(self, remote: RemoteState) -> list[str]:
+        if self.options.private and remote.exists and remote.private is False:
+            return [f"--private applies when creating; {self.repo_id} exists and stays public"]
+        return []
+
+    def _create_repo(self, plan: Plan) -> Plan:
+        self.progress.note(f"creating {'private' if self.options.private else 'public'} "
+                           f"repository {self.repo_id}")  # fmt: skip
+        with self._errors(f"creating {self.repo_id}"):
+            self.api.create_repo(self.repo_id, private=self.options.private, exist_ok=True)
+        remote = self._fetch_remote()
+        files = [f.local for f in plan.files]
+        return self._compare(files, remote, plan.skipped, patterns_from(None))
+
+    def _send(self, plan: Plan, result: PushResult) -> None:
+        with ExitStack() as stack:
+            additions = [self._addition(f, stack) for f in plan.changes]
+            self._ensure_branch(plan)
+            result.uploaded_bytes = self._upload(plan, additions)
+            info = self._commit(plan, additions)
+        result.status = "committed"
+        result.commit, result.commit_url, result.pr_url = info.oid, info.commit_url, info.pr_url
+
+    def _addition(self, planned: PlannedFile, stack: ExitStack) -> CommitOperationAdd:
+        from huggingface_hub import CommitOperationAdd
+
+        local = planned.local
+        if local.source is None:
+            return CommitOperationAdd(local.path, _content(local))
+        op = CommitOperationAdd(local.path, str(local.source))
+        op.upload_info.sha256 = bytes.fromhex(local.sha256)  # known: the file is not read again
+        if not xet_in_use():  # Xet streams paths itself; plain LFS reads our counted file
+            op.path_or_fileobj = stack.enter_context(_MeteredFile(local.source, self._meter))
+        return op
+
+    def _ensure_branch(self, plan: Plan) -> None:
+        remote = plan.remote
+        if remote.branch_exists:
+            return
+        self.progress.note(f"creating branch {remote.revision} from {str(remote.head)[:7]}")
+        with self._errors(f"creating branch {remote.revision}"):
+            self.api.create_branch(self.repo_id, branch=remote.revision, revision=remote.head)
+
+    def _upload(self, plan: Plan, additions: list[CommitOperationAdd]) -> int | None:
+        lfs = [f for f in plan.changes if f.mode == "lfs"]
+        total = sum(f.local.size for f in lfs)
+        if lfs:
+            self.progress.note(f"uploading up to {len(lfs)} LFS objects ({human_bytes(total)})")
+        revision = plan.remote.revision
+        with (
+            self.progress.task("uploading", total) as advance,
+            self._errors("uploading files", "; nothing was committed"),
+        ):
+            self._meter.advance, self._meter.enabled = advance, True
+            try:
+                self.api.preupload_lfs_files(
+                    self.repo_id,
+                    additions=additions,
+                    revision=revision,
+                    create_pr=self.options.create_pr,
+                    free_memory=False,
+                )
+            finally:
+                self._meter.enabled = False
+        return None if xet_in_use() else self._meter.bytes
+
+    def _commit(self, plan: Plan, additions: list[CommitOperationAdd]) -> CommitInfo:
+        from huggingface_hub import CommitOperationDelete
+
+        deletions = [CommitOperationDelete(path) for path in plan.deletions]
+        title, description = self._message(plan)
+        with self._errors(f"committing to {self.repo_id}", "; nothing was committed"):
+            return self.api.create_commit(
+                self.repo_id,
+                operations=[*additions, *deletions],
+                commit_message=title,
+                commit_description=description,
+                revision=plan.remote.revision,
+                create_pr=self.options.create_pr,
+                parent_commit=plan.remote.head,
+            )
+
+    def _message(self, plan: Plan) -> tuple[str, str]:
+        tool = f"publisher {__version__}"
+        title = self.options.message or f"Publish {self.spec_path.name} ({tool})"
+        lines = [f"Spec: {self.spec_path.name}", f"Tool: {tool}", plan.summary()]
+        return title, "\n".join(lines)
+
+    def _errors(self, action: str, after: str = "") -> AbstractContextManager[None]:
+        return hub_errors(action, repo_id=self.repo_id, token=self.token, after=after, again=_AGAIN)
+
+    # ---- tag ----------------------------------------------------------------------------
+
+    def _check_tag(self, plan: Plan) -> None:
+        """Refuse, before sending anything, a tag that already names another commit."""
+        tag = self.options.tag
+        if not tag or not plan.remote.exists:
+            return
+        target = self._tag_commit(tag)
+        self._tag_target = target
+        if target is None or (plan.up_to_date and target == plan.remote.head):
+            return
+        raise HubError(
+            f"tag {tag} already exists in {self.repo_id} on commit {target[:7]}, "
+            "not on the commit this push makes; nothing was sent",
+            fix="choose a new version tag",
+        )
+
+    def _tag_commit(self, tag: str) -> str | None:
+        with hub_errors(f"reading the tags of {self.repo_id}", repo_id=self.repo_id):
+            refs = self.api.list_repo_refs(self.repo_id)
+        return next((t.target_commit for t in refs.tags if t.name == tag), None)
+
+    def _apply_tag(self, commit: str) -> Literal["created", "present"]:
+        tag = str(self.options.tag)
+        if self._tag_target == commit:
+            return "present"
+        try:
+            with hub_errors(f"tagging {commit[:7]} as {tag}", repo_id=self.repo_id):
+                self.api.create_tag(self.repo_id, tag=tag, revision=commit, tag_message=tag)
+        except HubError:
+            if self._tag_commit(tag) != commit:  # e.g. created meanwhile elsewhere
+                raise
+            return "present"
+        return "created"
+
+
+# ---- helpers ----------------------------------------------------------------------------
+
+
+def _content(local: LocalFile) -> bytes:
+    if local.content is not None:
+        return local.content
+    assert local.source is not None
+    return local.source.read_bytes()
+
+
+def _generated_file(path: str, data: bytes) -> LocalFile:
+    digest = digest_bytes(data)
+    return LocalFile(
+        path, digest.size, digest.sha256, digest.git_sha1, data[:512], content=data,
+        origin="generated",
+    )  # fmt: skip
+
+
+def _disk_file(rel: str, path: Path, digest: FileDigest, origin: str) -> LocalFile:
+    return LocalFile(
+        rel, digest.size, digest.sha256, digest.git_sha1, read_sample(path), source=path,
+        origin=origin,
+    )  # fmt: skip
+
+
+def fetch_remote(
+    repo_id: str, revision: str | None, *, token: str | None, endpoint: str | None = None
+) -> RemoteState:
+    """The remote branch's head and files (sizes, blob ids, LFS sha256) in one request.
+    A missing repository or branch is not an error: the push creates it."""
+    from huggingface_hub.errors import RepositoryNotFoundError, RevisionNotFoundError
+
+    state = RemoteState(repo_id, revision or DEFAULT_BRANCH)
+    try:
+        snapshot = repo_snapshot(repo_id, state.revision, token=token, endpoint=endpoint)
+        state.branch_exists = True
+    except RevisionNotFoundError:
+        snapshot = repo_snapshot(repo_id, None, token=token, endpoint=endpoint)
+    except RepositoryNotFoundError as error:
+        status = error.response.status_code if error.response is not None else 404
+        if status == 404 or not token:
+            return state
+        raise
+    state.exists, state.head, state.private = True, snapshot.commit, snapshot.private
+    for path, item in snapshot.files.items():
+        state.files[path] = RemoteFile(path, item.size, item.blob_id, item.lfs_sha256)
+    return state
+
+
+def download_small(
+    repo_id: str, path: str, revision: str, *, token: str | None, endpoint: str | None = None
+) -> bytes:
+    """One small file's bytes at a revision, in one request."""
+    from huggingface_hub import hf_hub_url
+    from huggingface_hub.utils import build_hf_headers, get_session, hf_raise_for_status
+
+    url = hf_hub_url(repo_id, path, revision=revision, endpoint=endpoint_url(endpoint))
+    response = get_session().get(url, headers=build_hf_headers(token=token or False))
+    hf_raise_for_status(response)
+    return response.content
+
+
+def push(
+    spec_path: Path,
+    checkpoint_dir: Path | None = None,
+    *,
+    extra_files: Path | None = None,
+    repo_id: str | None = None,
+    revision: str | None = None,
+    create_pr: bool = False,
+    private: bool = False,
+    tag: str | None = None,
+    message: str | None = None,
+    delete: tuple[str, ...] = (),
+    dry_run: bool = False,
+    token: str | None = None,
+    endpoint: str | None = None,
+    progress: Progress | None = None,
+) -> PushResult:
+    """Gate, plan and (unless `dry_run`) publish.
+
+    `checkpoint_dir` is validated against the spec and published with the card and the
+    audit manifest; `extra_files` is a folder published as it is, without validation. The
+    token comes from `token`, else HF_TOKEN, else the stored login. Returns a PushResult
+    (status "blocked" when a check failed: nothing was sent); raises HubError (exit 3) when
+    the Hub or the network fails, InputError/UsageError (exit 2) for unusable input.
+    """
+    options = PushOptions(repo_id, revision, create_pr, private, tag, message, delete, dry_run)
+    pusher = Pusher(
+        spec_path, checkpoint_dir, extra_files=extra_files, options=options, token=token,
+        endpoint=endpoint, progress=progress,
+    )  # fmt: skip
+    gate = pusher.gate()
+    if gate.blocked:
+        return PushResult("blocked", findings=gate.findings, unusable=gate.unusable)
+    if not dry_run:
+        require_token(pusher.token, pusher.repo_id)  # before hashing gigabytes
+    plan = pusher.plan(gate)
+    if dry_run:
+        return PushResult("dry-run", findings=gate.findings, plan=plan,
+                          hash_stats=pusher.hash_stats, uploaded_bytes=0)  # fmt: skip
+    result = pusher.publish(plan)
+    result.findings = gate.findings
+    return result
