@@ -72,5 +72,5 @@ def hub_api(hub: LocalHub) -> HfApi:
 
 @pytest.fixture
 def hub_repo_id(request: pytest.FixtureRequest) -> str:
-    name = re.sub(r"[^A-Za-z0-9]+", "-", request.node.name).strip("-")[:60]
+    name = re.sub(r"[^A-Za-z0-9]+", "-", request.node.name).strip("-")[:60].rstrip("-")
     return f"tester/{name}-{uuid.uuid4().hex[:8]}"
