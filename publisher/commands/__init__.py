@@ -17,4 +17,5 @@ COMMAND_MODULES: tuple[str, ...] = (
     "check_card",
     "push",
     "hub",
+    "release",
 )
