@@ -585,7 +585,6 @@ def _tiny_spec(tmp_path: Path, intermediate: int) -> Path:
     return path
 
 
-@pytest.mark.xfail(strict=False, reason="the full gate depends on publisher.checkpoint.validate")
 def test_full_gate_publishes_card_checkpoint_and_audit_manifest(
     hub_api: HfApi, hub_repo_id: str, tiny_ckpt: Path, tmp_path: Path,
     capsys: pytest.CaptureFixture[str],

@@ -95,6 +95,18 @@ class _ConfinedLoader(jinja2.FileSystemLoader):
         return source, filename, uptodate
 
 
+def _bytecode_cache() -> jinja2.BytecodeCache | None:
+    """Compiled templates kept between runs (keyed by source checksum, so edits recompile)."""
+    from publisher.cachedir import default_cache_dir
+
+    folder = default_cache_dir() / "templates"
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError:
+        return None  # a read-only home: compile each time
+    return jinja2.FileSystemBytecodeCache(str(folder))
+
+
 @dataclass(frozen=True)
 class RenderOptions:
     spec_path: Path
@@ -113,6 +125,7 @@ def _environment(templates_dir: str, repo_root: str) -> SandboxedEnvironment:
     re-checks each file's mtime before reuse, so edits are still picked up)."""
     env = SandboxedEnvironment(
         loader=_ConfinedLoader([templates_dir, repo_root]),
+        bytecode_cache=_bytecode_cache(),
         undefined=_NamedUndefined,
         autoescape=False,
         trim_blocks=True,

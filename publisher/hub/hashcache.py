@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from publisher.cachedir import default_cache_dir
 from publisher.errors import InputError
 
 CACHE_FILE = "push-hashes-v1.json"
@@ -26,14 +27,6 @@ REGULAR_LIMIT = 10 * 1024 * 1024  # files this big are LFS on the Hub: no git sh
 _CHUNK = 8 * 1024 * 1024
 
 Advance = Callable[[int], None]
-
-
-def default_cache_dir() -> Path:
-    override = os.environ.get("PUBLISHER_CACHE_DIR")
-    if override:
-        return Path(override)
-    xdg = os.environ.get("XDG_CACHE_HOME")
-    return (Path(xdg) if xdg else Path.home() / ".cache") / "publisher"
 
 
 @dataclass(frozen=True)
