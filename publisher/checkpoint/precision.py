@@ -15,11 +15,8 @@ from publisher.checkpoint.formats import detect_format
 from publisher.checkpoint.inventory import CheckpointInventory, TensorInfo
 
 # Suffixes a module's tensors can carry: the weight, its bias, and every quantization scale.
-MODULE_SUFFIXES = frozenset(
+SCALE_SUFFIXES = frozenset(
     {
-        "weight",
-        "bias",
-        "weight_packed",
         "weight_scale",
         "weight_scale_2",
         "input_scale",
@@ -28,6 +25,7 @@ MODULE_SUFFIXES = frozenset(
         "weight_scale_inv",
     }
 )
+MODULE_SUFFIXES = SCALE_SUFFIXES | {"weight", "bias", "weight_packed"}
 FLOAT_PRECISION = {
     "BF16": "bf16",
     "F16": "f16",
@@ -144,14 +142,7 @@ def logical_parameters(inventory: CheckpointInventory) -> tuple[int, int]:
         numel = tensor.numel
         stored += numel
         suffix = name.rpartition(".")[2]
-        if suffix in (
-            "weight_scale",
-            "weight_scale_2",
-            "input_scale",
-            "weight_global_scale",
-            "input_global_scale",
-            "weight_scale_inv",
-        ):
+        if suffix in SCALE_SUFFIXES:
             continue
         logical += (
             numel * 2 if tensor.dtype == "U8" and suffix in ("weight", "weight_packed") else numel
