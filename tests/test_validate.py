@@ -180,3 +180,48 @@ def test_validate_exit_codes(
     err = capsys.readouterr().err
     assert "missing" in err and "Traceback" not in err
     assert main(["validate", str(spec_path)]) == 2
+
+
+def _exclude_a_quantized_module(configs: dict[str, dict[str, Any]]) -> None:
+    name = "model.language_model.layers.0.mlp.gate_proj"
+    configs["hf_quant_config.json"]["quantization"]["exclude_modules"].append(name)
+    configs["config.json"]["quantization_config"]["ignore"].append(name)
+
+
+def _group_size_32(configs: dict[str, dict[str, Any]]) -> None:
+    configs["hf_quant_config.json"]["quantization"]["group_size"] = 32
+    for group in configs["config.json"]["quantization_config"]["config_groups"].values():
+        group["weights"]["group_size"] = 32
+        group["input_activations"]["group_size"] = 32
+
+
+def _drop_quant_config(configs: dict[str, dict[str, Any]]) -> None:
+    del configs["hf_quant_config.json"]
+    del configs["config.json"]["quantization_config"]
+
+
+@pytest.mark.parametrize(
+    ("edit_configs", "code"),
+    [
+        (_exclude_a_quantized_module, "VAL011"),
+        (_group_size_32, "VAL012"),
+        (_drop_quant_config, "VAL013"),
+    ],
+)
+def test_quant_config_contradicting_the_tensors(
+    spec_path: Path, modelopt_dense_dir: Path, tmp_path: Path, edit_configs: Any, code: str
+) -> None:
+    variant = write_variant(modelopt_dense_dir, tmp_path / "variant", edit_configs=edit_configs)
+    assert code in {c for c, _ in _codes(spec_path, variant)}
+
+
+def test_undeclared_mtp_tensors_are_a_warning(
+    spec_path: Path, modelopt_dense_dir: Path, tmp_path: Path
+) -> None:
+    def add_mtp(tensors: dict[str, TensorSpec]) -> None:
+        tensors["mtp.fc.weight"] = TensorSpec("mtp.fc.weight", "BF16", (64, 128))
+
+    variant = write_variant(modelopt_dense_dir, tmp_path / "variant", add_mtp)
+    report = validate_checkpoint(load_spec(spec_path), variant)
+    assert [(f.code, f.severity) for f in report.findings] == [("VAL031", "warning")]
+    assert report.ok and report.mtp_tensors == 1
