@@ -16,7 +16,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("spec", type=Path, help="the model spec (YAML)")
     parser.add_argument("--serve", action="store_true", help="serve an HTML preview on 127.0.0.1")
     parser.add_argument(
-        "--port", type=int, default=8765, help="port for --serve (default 8765; 0 picks one)"
+        "--port", type=int, default=8766, help="port for --serve (default 8766; 0 picks one)"
     )
 
 
