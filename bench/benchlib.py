@@ -18,10 +18,22 @@ def machine_line() -> str:
     return f"{platform.python_implementation()} {platform.python_version()}, {os.cpu_count()} cores, load average {load}"
 
 
+def bytecode_env() -> dict[str, str]:
+    """The environment with Python's bytecode cache on (in a private folder). Some machines set
+    PYTHONDONTWRITEBYTECODE, which makes every process recompile the project's own modules
+    while pip-installed packages keep their .pyc files: an unfair start for the project."""
+    env = dict(os.environ)
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    env["PYTHONPYCACHEPREFIX"] = str(HERE.parent / ".cache" / "bench-pycache")
+    return env
+
+
 def time_command(
     argv: list[str], repeat: int, cwd: Path | None = None, env: dict[str, str] | None = None
 ) -> list[float]:
-    """Wall seconds of `repeat` runs of a whole process (after one warm-up run)."""
+    """Wall seconds of `repeat` runs of a whole process (after one warm-up run that also fills
+    the bytecode cache)."""
+    env = env if env is not None else bytecode_env()
     subprocess.run(argv, cwd=cwd, env=env, capture_output=True, check=True)
     times = []
     for _ in range(repeat):
