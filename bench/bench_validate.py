@@ -23,7 +23,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from benchlib import machine_line, write_section
+from benchlib import bytecode_env, machine_line, write_section
 
 ROOT = Path(__file__).resolve().parents[1]
 SPEC = ROOT / "model_specs" / "Qwen3.5-35B-A3B-NVFP4.yaml"
@@ -66,7 +66,11 @@ def run(code: str, repeat: int) -> tuple[list[float], int]:
     for _ in range(repeat + 1):  # the first run warms the page cache and is not counted
         start = time.perf_counter()
         done = subprocess.run(
-            [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True
+            [sys.executable, "-c", code],
+            cwd=ROOT,
+            env=bytecode_env(),
+            capture_output=True,
+            text=True,
         )
         elapsed = time.perf_counter() - start
         if done.returncode not in (0,):
