@@ -7,6 +7,7 @@ never put in a message: server texts are redacted before they are shown.
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -81,6 +82,34 @@ class RepoSnapshot:
     files: dict[str, RepoFileInfo]
 
 
+def use_timeouts() -> None:
+    """Give huggingface_hub's shared HTTP client timeouts (its default has none, so a Hub or
+    proxy that accepts a connection and never answers would hang a push for ever).
+
+    PUBLISHER_HUB_TIMEOUT sets the read/write timeout in seconds (default 300: a large commit
+    can take minutes on the Hub's side); connecting is given 15 s.
+    """
+    global _TIMEOUTS_SET
+    if _TIMEOUTS_SET:
+        return
+    import httpx2
+    from huggingface_hub.utils import _http, set_client_factory
+
+    seconds = float(os.environ.get("PUBLISHER_HUB_TIMEOUT", "300"))
+    timeout = httpx2.Timeout(seconds, connect=15.0)
+
+    def factory() -> httpx2.Client:
+        client = _http.default_client_factory()
+        client.timeout = timeout
+        return client
+
+    set_client_factory(factory)
+    _TIMEOUTS_SET = True
+
+
+_TIMEOUTS_SET = False
+
+
 def endpoint_url(endpoint: str | None) -> str:
     from huggingface_hub import constants
 
@@ -102,6 +131,7 @@ def repo_snapshot(
     if revision:
         url += f"/revision/{quote(revision, safe='')}"
     headers = build_hf_headers(token=token or False)
+    use_timeouts()
     response = get_session().get(url, headers=headers, params={"blobs": "true"})
     hf_raise_for_status(response)
     data = response.json()
@@ -117,6 +147,7 @@ def make_api(token: str | bool | None, endpoint: str | None = None) -> HfApi:
     """An HfApi with an explicit token (False: anonymous), never an implicit one."""
     from huggingface_hub import HfApi
 
+    use_timeouts()
     return HfApi(endpoint=endpoint, token=token if token else False)
 
 

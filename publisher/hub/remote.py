@@ -38,6 +38,7 @@ from publisher.hub.client import (
     repo_snapshot,
     resolve_token,
     to_hub_error,
+    use_timeouts,
 )
 
 FIRST_RANGE = 64 * 1024 + 8
@@ -75,6 +76,7 @@ class _Http:
         self.endpoint, self.repo_id, self.commit, self.stats = endpoint, repo_id, commit, stats
         self.headers = build_hf_headers(token=token or False)
         self.timeout = constants.HF_HUB_DOWNLOAD_TIMEOUT
+        use_timeouts()  # for the calls that go through the shared session
         self._lock = threading.Lock()
 
     def url(self, name: str) -> str:

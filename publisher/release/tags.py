@@ -179,11 +179,13 @@ def spec_files(root: Path, specs_dir: str = SPECS_DIR) -> list[Path]:
 
 
 def _read_mapping(path: Path) -> dict[str, Any] | None:
-    import yaml
+    """The spec's top-level mapping, read the way lint reads it (bounded, never raising); None
+    for a file lint will report as unusable."""
+    from publisher.spec.yamlsource import YamlProblem, load_yaml, read_text
 
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, yaml.YAMLError):
+        data, _ = load_yaml(read_text(path), str(path))
+    except YamlProblem:
         return None
     return data if isinstance(data, dict) else None
 
