@@ -10,6 +10,7 @@ from types import ModuleType
 
 from publisher import __version__
 from publisher.commands import COMMAND_MODULES
+from publisher.commands.common import printable
 from publisher.errors import EXIT_INPUT, PublisherError
 
 EXIT_INTERNAL = 4
@@ -55,7 +56,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return int(run(args))
     except PublisherError as error:
-        sys.stderr.write(f"publisher: error: {error}\n")
+        sys.stderr.write(f"publisher: error: {printable(error)}\n")  # one line, always
         return error.exit_code
     except KeyboardInterrupt:
         sys.stderr.write("publisher: interrupted\n")
@@ -66,7 +67,7 @@ def main(argv: list[str] | None = None) -> int:
         if os.environ.get("PUBLISHER_DEBUG"):
             raise
         sys.stderr.write(
-            f"publisher: internal error: {type(error).__name__}: {error} "
+            f"publisher: internal error: {type(error).__name__}: {printable(error)} "
             "(this is a bug; set PUBLISHER_DEBUG=1 for the traceback)\n"
         )
         return EXIT_INTERNAL

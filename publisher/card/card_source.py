@@ -104,7 +104,7 @@ def rebuild_collapsed_yaml(flat: str) -> str:
 def _load_mapping(text: str) -> dict[str, Any] | None:
     try:
         data = yaml.safe_load(text)
-    except yaml.YAMLError:
+    except (yaml.YAMLError, ValueError, OverflowError, RecursionError):
         return None
     return data if isinstance(data, dict) else None
 
@@ -119,6 +119,14 @@ def _load_yaml(card: CardSource, text: str, first_line: int) -> None:
         line = first_line + (mark.line if mark is not None else 0)
         problem = getattr(error, "problem", None) or str(error).splitlines()[0]
         card.state, card.error = "invalid", (line, f"the frontmatter is not valid YAML: {problem}")
+        return
+    except (ValueError, OverflowError) as error:  # a date such as 2024-02-30, a 5,000-digit int
+        message = f"the frontmatter has a value YAML cannot read: {str(error)[:120]}"
+        card.state, card.error = "invalid", (first_line, message)
+        return
+    except RecursionError:
+        message = "the frontmatter is nested too deeply to read"
+        card.state, card.error = "invalid", (first_line, message)
         return
     if data is None:
         data = {}

@@ -21,7 +21,9 @@ _STATED = (
         r"|parameters|params)\s*[:|]?\s*\|?\s*~?" + _NUMBER,
         re.IGNORECASE,
     ),
-    re.compile(_NUMBER + r"[\s-]*(?:total\s+)?param(?:eter)?s?\b", re.IGNORECASE),
+    # (?<![\d.]): start at a number's first digit only; from every digit of a long run the
+    # search is quadratic (a card line of 20,000 digits took 25 s)
+    re.compile(r"(?<![\d.])" + _NUMBER + r"[\s-]*(?:total\s+)?param(?:eter)?s?\b", re.IGNORECASE),
 )
 _REPO = r"[A-Za-z0-9][\w.-]*/[A-Za-z0-9][\w.-]*[A-Za-z0-9]"
 _MODEL_NAME = r"[A-Z][\w.-]*\d[\w.-]*[A-Za-z0-9]"
@@ -46,7 +48,7 @@ HF_URL = re.compile(
     r"|collections|models|organizations|settings|api|join|login|tasks|learn)/)"
     r"(?P<owner>[A-Za-z0-9][\w.-]*)/(?P<name>[A-Za-z0-9][\w.-]*[A-Za-z0-9])"
 )
-_ANY_URL = re.compile(r"\b[a-z][a-z0-9+.-]*://\S+", re.IGNORECASE)
+_ANY_URL = re.compile(r"\b[a-z][a-z0-9+.-]{0,31}://\S+", re.IGNORECASE)  # bounded: linear time
 _CODE_REPO = re.compile(
     r"(?<![\w./:@-])(?P<owner>[A-Za-z0-9][\w.-]{0,95})/(?P<name>[A-Za-z0-9][\w.-]{0,95})(?![\w/])"
 )

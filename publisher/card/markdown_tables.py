@@ -10,8 +10,10 @@ from dataclasses import dataclass
 
 _DELIMITER = re.compile(r"^\s*\|?\s*:?-+:?\s*(\|\s*:?-+:?\s*)*\|?\s*$")
 _PLAIN_COMPONENT_HEADER = re.compile(r"^\s*component\s+(count|#|number)\b", re.IGNORECASE)
-_PLAIN_ROW = re.compile(r"^(?P<name>\S.*?)\s+(?P<count>\d[\d,]*)(?=\s|$)(?P<rest>.*)$")
-_LEADING_INT = re.compile(r"^\s*(\d[\d,]*)(?=\s|$|\()(?P<rest>.*)$")
+# Counts of up to 24 digits and commas: longer digit runs are not counts (and int() refuses
+# strings of more than 4,300 digits).
+_PLAIN_ROW = re.compile(r"^(?P<name>\S.*?)\s+(?P<count>\d[\d,]{0,23})(?=\s|$)(?P<rest>.*)$")
+_LEADING_INT = re.compile(r"^\s*(\d[\d,]{0,23})(?=\s|$|\()(?P<rest>.*)$")
 _COUNT_HEADER = re.compile(r"^(count|#|number|n|layers|tensors|modules)$", re.IGNORECASE)
 _HEADING_MARKS = re.compile(r"^[#>*\s]+|[*\s]+$")
 

@@ -107,6 +107,41 @@ def _bytecode_cache() -> jinja2.BytecodeCache | None:
     return jinja2.FileSystemBytecodeCache(str(folder))
 
 
+MAX_RESULT = 1_000_000  # characters, items or bits one `*` or `**` in a template may make
+
+
+class _BoundedSandbox(SandboxedEnvironment):
+    """The sandbox, with `*` and `**` bounded: `'a' * 10**10` or `10 ** 10 ** 10` in a
+    template would otherwise take all memory or never finish."""
+
+    intercepted_binops = frozenset(["*", "**"])
+
+    def call_binop(
+        self, context: jinja2.runtime.Context, operator: str, left: Any, right: Any
+    ) -> Any:
+        if (
+            operator == "**"
+            and _is_int(left)
+            and _is_int(right)
+            and right > 0
+            and right * abs(left).bit_length() > MAX_RESULT
+        ):
+            raise jinja2.exceptions.SecurityError(f"{left} ** {right} is too large")
+        if operator == "*":
+            for seq, times in ((left, right), (right, left)):
+                if (
+                    isinstance(seq, str | list | tuple)
+                    and _is_int(times)
+                    and len(seq) * times > MAX_RESULT
+                ):
+                    raise jinja2.exceptions.SecurityError("a repeated sequence is too long")
+        return super().call_binop(context, operator, left, right)
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
 @dataclass(frozen=True)
 class RenderOptions:
     spec_path: Path
@@ -123,7 +158,7 @@ def make_environment(options: RenderOptions) -> SandboxedEnvironment:
 def _environment(templates_dir: str, repo_root: str) -> SandboxedEnvironment:
     """One environment per template folder, so templates compile once per process (Jinja
     re-checks each file's mtime before reuse, so edits are still picked up)."""
-    env = SandboxedEnvironment(
+    env = _BoundedSandbox(
         loader=_ConfinedLoader([templates_dir, repo_root]),
         bytecode_cache=_bytecode_cache(),
         undefined=_NamedUndefined,
@@ -200,6 +235,21 @@ def render_body(spec: ModelSpec, facts: CardFacts, options: RenderOptions) -> st
     except jinja2.exceptions.SecurityError as error:
         raise TemplateError(
             f"template refused by the sandbox: {error}", where=_template_position(sys.exc_info()[2])
+        ) from None
+    except UnicodeDecodeError as error:
+        raise TemplateError(
+            f"a template is not UTF-8 text (byte {error.start}); save it as UTF-8",
+            where=str(options.templates_dir),
+        ) from None
+    except Exception as error:
+        # 1/0, 1 + "a", an unknown test, a range over the sandbox's limit, endless recursion:
+        # the template's fault when the failure is in a template frame, else a bug of ours.
+        where = _template_position(sys.exc_info()[2])
+        if where is None:
+            raise
+        message = " ".join(str(error).split())[:200]
+        raise TemplateError(
+            f"template error: {type(error).__name__}: {message}", where=where
         ) from None
     return _tidy(text)
 

@@ -19,10 +19,11 @@ from publisher.card.markdown_tables import (
 from publisher.findings import Finding
 
 _TOTAL = re.compile(
-    r"(\d[\d,]*)\s+(?:linear\s+)?(?:layers|tensors|modules|linears|weights|components|matrices)\b",
+    r"(?<![\d,])(\d[\d,]{0,23})\s+(?:linear\s+)?"
+    r"(?:layers|tensors|modules|linears|weights|components|matrices)\b",
     re.IGNORECASE,
 )
-_PRODUCT = re.compile(r"^\(\s*(\d+)\s*[×xX*]\s*(\d+)\s*\)")
+_PRODUCT = re.compile(r"^\(\s*(\d{1,12})\s*[×xX*]\s*(\d{1,12})\s*\)")
 _KEPT = re.compile(
     r"bf16|fp16|fp32|full.precision|kept|not quantized|unquantized|excluded|skipped", re.IGNORECASE
 )

@@ -41,7 +41,7 @@ def resolved_config(config: dict[str, Any]) -> dict[str, Any]:
         full = AutoConfig.for_model(
             model_type, **{k: v for k, v in config.items() if k != "model_type"}
         )
-    except (ImportError, ValueError, TypeError, KeyError):
+    except Exception:  # transformers refuses the values (its strict config classes): no defaults
         return config
     return dict(full.to_dict())
 

@@ -20,8 +20,10 @@ from typing import Any
 from publisher.checkpoint.inventory import DTYPE_BITS, TensorInfo
 from publisher.findings import Finding, Location, Severity
 
-DEFAULT_MAX_HEADER_BYTES = 200 * 1024 * 1024
 SAFETENSORS_MAX_HEADER_BYTES = 100_000_000  # safetensors refuses larger headers
+# A header safetensors would refuse is not worth reading: the cap is its limit, so a length
+# field of 100 MiB (or 2^63) is refused before a byte of it is allocated or fetched.
+DEFAULT_MAX_HEADER_BYTES = SAFETENSORS_MAX_HEADER_BYTES
 HUB_MAX_HEADER_BYTES = 25_000_000  # huggingface_hub's metadata parser refuses larger ones
 MAX_PER_CODE = 20  # detailed findings per code and file before they are summarised
 _U64_MAX = 2**64 - 1
@@ -131,9 +133,15 @@ def header_span(
             source,
         )
     if n > max_header_bytes:
+        why = (
+            f"; safetensors refuses headers over {SAFETENSORS_MAX_HEADER_BYTES} bytes, so the"
+            " file will not load"
+            if n > SAFETENSORS_MAX_HEADER_BYTES
+            else ""
+        )
         return _fatal(
             "CKPT003",
-            f"header is {n} bytes, over the {max_header_bytes}-byte cap; not read",
+            f"header is {n} bytes, over the {max_header_bytes}-byte cap; not read{why}",
             source,
         )
     return int(n)

@@ -95,12 +95,17 @@ def _quantization(inventory: CheckpointInventory, audit: AuditResult) -> dict[st
 
 def _fill_counts(arch: dict[str, Any], components: list[dict[str, Any]]) -> None:
     """Counts as the spec's own derivation makes them (tensors for tensor-counted components)."""
+    from pydantic import ValidationError
+
     from publisher.spec.derive import derive
     from publisher.spec.model import Architecture
-    from publisher.spec.profile import load_profile
+    from publisher.spec.profile import ProfileNotFound, load_profile
 
-    profile = load_profile(arch["profile"])
-    model = derive(Architecture.model_validate(arch), profile)
+    try:
+        profile = load_profile(arch["profile"])
+        model = derive(Architecture.model_validate(arch), profile)
+    except (ProfileNotFound, ValidationError, ValueError):
+        return  # config.json values the spec cannot hold: the counts stay as audited; lint says why
     for entry in components:
         component = profile.component(entry["component"])
         if component is not None:

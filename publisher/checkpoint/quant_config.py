@@ -113,6 +113,10 @@ def compile_matcher(
             regexes.append(re.compile(body))
         except (re.error, OverflowError, RecursionError):
             bad.append(pattern)
+            continue
+        if may_backtrack(body):
+            regexes.pop()
+            bad.append(pattern)
 
     def match(name: str) -> bool:
         if name in exact or any(name.endswith(s) for s in suffixes):
@@ -120,6 +124,42 @@ def compile_matcher(
         return any(r.match(name) for r in regexes)
 
     return match, bad
+
+
+def may_backtrack(pattern: str) -> bool:
+    """Whether a regex nests unbounded repetition (`(.*)*x`, `(a+)+`) or repeats an
+    alternation (`(a|aa)+`): Python's engine can take exponential time on such patterns, and a
+    checkpoint's config (even one read from someone else's Hub repo) must not hang a check."""
+    try:
+        import re._parser as sre_parse  # the stdlib's own regex parser
+    except ImportError:  # pragma: no cover - other Python versions
+        return False
+    from re._constants import BRANCH, MAX_REPEAT, MAXREPEAT, MIN_REPEAT
+
+    def walk(items: Any, inside_repeat: bool) -> bool:
+        for op, arg in items:
+            if op in (MAX_REPEAT, MIN_REPEAT):
+                _low, high, sub = arg
+                unbounded = high == MAXREPEAT or high > 100
+                if unbounded and inside_repeat:
+                    return True
+                if walk(sub, inside_repeat or unbounded):
+                    return True
+            elif op is BRANCH:
+                if inside_repeat:
+                    return True
+                if any(walk(branch, inside_repeat) for branch in arg[1]):
+                    return True
+            elif isinstance(arg, tuple | list):
+                for part in arg:
+                    if isinstance(part, sre_parse.SubPattern | list) and walk(part, inside_repeat):
+                        return True
+        return False
+
+    try:
+        return walk(sre_parse.parse(pattern), False)
+    except Exception:  # compiled fine a moment ago; be safe
+        return True
 
 
 @dataclass
@@ -157,7 +197,20 @@ def _int_or_none(value: Any, ctx: _Ctx, pointer: str) -> int | None:
 
 def _check_patterns(patterns: tuple[str, ...], style: MatchStyle, ctx: _Ctx, pointer: str) -> None:
     for pattern in compile_matcher(patterns, style)[1]:
-        ctx.add("QCFG004", f"{pattern!r} is not a valid regular expression", pointer)
+        if style == "compressed-tensors":
+            body = pattern.removeprefix("re:")
+        else:  # as compile_matcher wraps it
+            body = rf"(?:{pattern})(?:(?<=\.)|(?=\.|$))"
+        try:
+            re.compile(body)
+        except (re.error, OverflowError, RecursionError):
+            ctx.add("QCFG004", f"{pattern!r} is not a valid regular expression", pointer)
+        else:
+            message = (
+                f"{pattern!r} nests repetition (or repeats an alternation): matching it can take"
+                " exponential time, so it is not used; write it without the nested repeat"
+            )
+            ctx.add("QCFG004", message, pointer)
 
 
 def _producer(value: Any, ctx: _Ctx, pointer: str) -> tuple[str | None, str | None]:

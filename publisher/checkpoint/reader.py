@@ -180,6 +180,17 @@ def _safe_shard_name(name: str) -> bool:
     return bool(name) and not path.is_absolute() and ".." not in path.parts and "\\" not in name
 
 
+def _leaves(path: Path, root: Path) -> str | None:
+    """Where a file leads when a symbolic link takes it out of the checkpoint folder, else
+    None. Such files are never read: a checkpoint from elsewhere could otherwise make a check
+    read (and quote) any file of the machine, e.g. the first 8 bytes of an SSH key."""
+    try:
+        real, base = path.resolve(), root.resolve()
+    except (OSError, RuntimeError):  # a link loop
+        return str(path)
+    return None if real == base or base in real.parents else str(real)
+
+
 def _read_small(path: Path) -> bytes:
     with path.open("rb") as f:
         return f.read(MAX_JSON_FILE_BYTES + 1)
@@ -189,6 +200,11 @@ def _load_configs(root: Path, inv: CheckpointInventory, findings: list[Finding])
     for name in CONFIG_FILES:
         path = root / name
         if not path.is_file():
+            continue
+        target = _leaves(path, root)
+        if target is not None:
+            msg = f"is a link to {target}, outside the checkpoint; not read"
+            findings.append(_finding("CKPT040", msg, str(path)))
             continue
         try:
             data = _read_small(path)
@@ -211,6 +227,10 @@ def _read_shard(root: Path, name: str, max_header_bytes: int) -> ShardInfo:
     if not _safe_shard_name(name):
         msg = f"shard {name!r} is not a plain relative path inside the checkpoint; not read"
         return unreadable_shard(name, source, _finding("CKPT032", msg, source))
+    target = _leaves(path, root)
+    if target is not None and os.path.lexists(path):
+        msg = f"shard is a link to {target}, outside the checkpoint; not read"
+        return unreadable_shard(name, source, _finding("CKPT032", msg, source))
     try:
         result = read_header(path, shard=name, max_header_bytes=max_header_bytes)
     except FileNotFoundError:
@@ -231,6 +251,10 @@ def _size_or_zero(path: Path) -> int:
 
 
 def _read_index(path: Path) -> tuple[IndexInfo | None, list[Finding]]:
+    target = _leaves(path, path.parent)
+    if target is not None:
+        msg = f"is a link to {target}, outside the checkpoint; not read"
+        return None, [_finding("CKPT030", msg, str(path))]
     try:
         data = _read_small(path)
     except OSError as exc:
@@ -280,7 +304,12 @@ def _layout(root: Path, findings: list[Finding]) -> tuple[list[str], IndexInfo |
 
 def _root_of(path: str | os.PathLike[str]) -> Path:
     root = Path(path)
-    if not root.exists():
+    try:
+        exists = root.exists()
+    except (OSError, ValueError) as error:  # e.g. a name too long for the file system
+        reason = getattr(error, "strerror", None) or "not a usable path"
+        raise CheckpointError(f"cannot use this path: {reason}", where=str(root)) from None
+    if not exists:
         raise CheckpointError(
             "checkpoint directory does not exist",
             where=str(root),

@@ -262,6 +262,9 @@ def _quick_compare(
     for tensor_name in tensors:
         if tensor_name in wanted or tensor_name.startswith("mtp."):
             continue
+        if not tensor_name.isprintable():  # a look-alike such as 'x.weight\r' is no module's
+            extras.append(tensor_name)
+            continue
         parent = tensor_name.rpartition(".")[0]
         if parent in expected:
             suspects.add(parent)  # e.g. scales on a module the spec keeps in BF16

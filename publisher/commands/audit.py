@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from publisher.commands.common import add_format_option
+from publisher.commands.common import add_format_option, printable, write_atomically
 from publisher.errors import EXIT_FINDINGS, EXIT_OK, InputError
 
 NAME = "audit"
@@ -44,7 +44,11 @@ def load(target: str, revision: str | None) -> Any:
     from publisher.checkpoint.integrity import check_checkpoint, check_inventory
 
     path = Path(target)
-    if path.exists() or "/" not in target or target.startswith((".", "/")):
+    try:
+        local = path.exists()
+    except (OSError, ValueError):  # not a usable path (too long...): the reader says so
+        local = True
+    if local or "/" not in target or target.startswith((".", "/")):
         inventory, findings = check_checkpoint(path)
     else:
         from publisher.hub.remote import read_remote_checkpoint
@@ -58,32 +62,34 @@ def load(target: str, revision: str | None) -> Any:
 
 def run(args: argparse.Namespace) -> int:
     from publisher.checkpoint.audit import MANIFEST_NAME, compare, manifest, verify_manifest
+    from publisher.commands.common import render_markdown, render_text
     from publisher.findings import has_errors
-    from publisher.report import render_json, render_markdown, render_text
+    from publisher.report import render_json
 
     result = load(args.checkpoint, args.revision)
     if args.verify:
         expected = _read_manifest(args.verify)
-        findings = verify_manifest(expected, result, str(args.verify))
+        # the checkpoint's own defects count too: a corrupt header does not verify
+        findings = result.findings + verify_manifest(expected, result, str(args.verify))
         if args.format == "json":
-            sys.stdout.write(render_json(findings, verified=not findings))
+            sys.stdout.write(render_json(findings, verified=not has_errors(findings)))
         else:
             sys.stdout.write(
                 (render_markdown if args.format == "markdown" else render_text)(findings)
             )
-        return EXIT_FINDINGS if findings else EXIT_OK
+        return EXIT_FINDINGS if has_errors(findings) else EXIT_OK
     if args.write_manifest:
         folder = Path(args.checkpoint)
         if not folder.is_dir():
             raise InputError(
                 "--write-manifest needs a local checkpoint folder", where=args.checkpoint
             )
+        if has_errors(result.findings):  # a manifest must not vouch for a broken checkpoint
+            sys.stdout.write(render_text(result.findings))
+            sys.stdout.write(f"{MANIFEST_NAME} not written: fix the findings first\n")
+            return EXIT_FINDINGS
         target = folder / MANIFEST_NAME
-        tmp = target.with_name(f".{MANIFEST_NAME}.tmp")
-        tmp.write_text(
-            json.dumps(manifest(result), indent=2, sort_keys=True) + "\n", encoding="utf-8"
-        )
-        tmp.replace(target)
+        write_atomically(target, json.dumps(manifest(result), indent=2, sort_keys=True) + "\n")
         print(f"wrote {target} ({len(result.modules):,} modules)")
         return EXIT_OK
     changes = compare(result, load(args.against, None)) if args.against else None
@@ -98,6 +104,8 @@ def _read_manifest(path: Path) -> dict[str, Any]:
         raise InputError("manifest not found", where=str(path)) from None
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
         raise InputError(f"not a readable JSON manifest: {error}", where=str(path)) from None
+    except (RecursionError, ValueError):  # nested too deeply, a 5,000-digit number
+        raise InputError("not a usable JSON manifest", where=str(path)) from None
     if not isinstance(data, dict):
         raise InputError("the manifest is not a JSON object", where=str(path))
     return data
@@ -109,14 +117,21 @@ def format_audit(
     from publisher.checkpoint.audit import manifest
     from publisher.checkpoint.precision import LABELS
     from publisher.checkpoint.report_tables import markdown_table, precision_counts, text_table
-    from publisher.report import render_json, render_markdown, render_text
+    from publisher.commands.common import render_markdown, render_text
+    from publisher.report import render_json
 
     if fmt == "json":
         extra: dict[str, Any] = {"audit": manifest(result), "profile": result.profile}
         if changes is not None:
             extra["changes"] = [{"module": m, "before": a, "after": b} for m, a, b in changes]
         return render_json(result.findings, **extra)
-    table = markdown_table if fmt == "markdown" else text_table
+    base_table = markdown_table if fmt == "markdown" else text_table
+
+    def table(header: list[str], rows: list[list[str]]) -> str:  # module names may be hostile
+        return base_table(
+            [printable(c) for c in header], [[printable(c) for c in row] for row in rows]
+        )
+
     qc = result.quant_config
     lines = [
         f"Checkpoint: {result.root}",

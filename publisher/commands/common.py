@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
+import tempfile
 from collections.abc import Sequence
+from dataclasses import replace
+from pathlib import Path
 
+from publisher import report
 from publisher.errors import EXIT_FINDINGS, EXIT_OK
 from publisher.findings import Finding, has_errors
-from publisher.report import Format, render
+from publisher.report import Format
 
 
 def add_format_option(
@@ -22,7 +27,64 @@ def add_format_option(
     )
 
 
+def printable(text: object) -> str:
+    """`text` safe to print on one line of a terminal: control characters (newlines, NUL, ESC
+    of colour codes, bidi overrides) escaped as `\\n`, `\\x00`, `\\x1b`, `\\u202e`. Tensor names
+    and spec values come from files that may be hostile."""
+    text = str(text)
+    if text.isprintable():
+        return text
+    return "".join(
+        ch if ch.isprintable() else ch.encode("unicode_escape").decode("ascii") for ch in text
+    )
+
+
+def _printable_finding(f: Finding) -> Finding:
+    loc = f.location
+    location = replace(
+        loc,
+        file=None if loc.file is None else printable(loc.file),
+        pointer=None if loc.pointer is None else printable(loc.pointer),
+    )
+    return replace(f, message=printable(f.message), location=location)
+
+
+def printable_findings(findings: Sequence[Finding]) -> list[Finding]:
+    return [_printable_finding(f) for f in findings]
+
+
+def render_text(findings: Sequence[Finding]) -> str:
+    """report.render_text with control characters escaped (JSON escapes them itself)."""
+    return report.render_text(printable_findings(findings))
+
+
+def render_markdown(findings: Sequence[Finding]) -> str:
+    return report.render_markdown(printable_findings(findings))
+
+
+def render(findings: Sequence[Finding], fmt: Format) -> str:
+    if fmt == "json":
+        return report.render_json(findings)
+    return report.render(printable_findings(findings), fmt)
+
+
 def emit_findings(findings: list[Finding], fmt: Format) -> int:
     """Print findings in the chosen format and return the exit code they call for."""
     sys.stdout.write(render(findings, fmt))
     return EXIT_FINDINGS if has_errors(findings) else EXIT_OK
+
+
+def write_atomically(path: Path, text: str) -> None:
+    """Replace `path` with `text` through a fresh temporary file beside it (created with
+    O_EXCL, so a planted `.name.tmp` link cannot redirect the write elsewhere)."""
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        umask = os.umask(0)
+        os.umask(umask)
+        os.fchmod(fd, 0o666 & ~umask)  # what a plain write would give, not mkstemp's 0600
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise

@@ -6,10 +6,10 @@ import argparse
 import sys
 from pathlib import Path
 
-from publisher.commands.common import add_format_option
+from publisher.commands.common import add_format_option, render
 from publisher.errors import EXIT_FINDINGS, EXIT_INPUT, EXIT_OK, UsageError
 from publisher.findings import Finding, has_errors
-from publisher.report import render, render_json
+from publisher.report import render_json
 from publisher.spec.collect import collect_spec_paths
 
 NAME = "lint"

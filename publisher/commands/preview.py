@@ -41,7 +41,7 @@ def run(args: argparse.Namespace) -> int:
 
     from publisher.card.html import split_frontmatter
     from publisher.card.pipeline import render_spec
-    from publisher.report import render_text
+    from publisher.commands.common import render_text
 
     result = render_spec(args.spec)
     console = Console()

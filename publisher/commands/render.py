@@ -27,7 +27,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from publisher.card.pipeline import checkpoint_facts, render_spec
-    from publisher.report import render_text
+    from publisher.commands.common import render_text
 
     checkpoint = checkpoint_facts(args.checkpoint) if args.checkpoint else None
     result = render_spec(args.spec, checkpoint=checkpoint)
@@ -56,6 +56,6 @@ def write_card(path: Path, text: str, *, force: bool) -> None:
                 where=str(path),
                 fix="pass --force to replace it",
             )
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(text, encoding="utf-8")
-    tmp.replace(path)
+    from publisher.commands.common import write_atomically
+
+    write_atomically(path, text)

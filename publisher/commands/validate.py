@@ -28,7 +28,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from publisher.checkpoint.validate import ValidationReport, validate_inventory
-    from publisher.report import render_text
+    from publisher.commands.common import render_text
     from publisher.spec.lint import derive_inventory, lint_path
 
     if (args.checkpoint is None) == (args.repo is None):
@@ -63,7 +63,8 @@ def run(args: argparse.Namespace) -> int:
 def format_report(report: Any, fmt: str) -> str:
     from publisher.checkpoint.precision import LABELS
     from publisher.checkpoint.report_tables import markdown_table, precision_counts, text_table
-    from publisher.report import render_json, render_markdown, render_text
+    from publisher.commands.common import render_markdown, render_text
+    from publisher.report import render_json
 
     header = ["Component", "Spec", "Spec count", "In the files", "Agrees"]
     rows = [

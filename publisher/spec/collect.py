@@ -14,13 +14,21 @@ def collect_spec_paths(paths: list[Path]) -> tuple[list[Path], list[Finding]]:
     found: list[Path] = []
     missing: list[Finding] = []
     for path in paths:
-        if path.is_dir():
+        try:
+            is_dir, exists = path.is_dir(), path.exists()
+        except (OSError, ValueError) as error:  # e.g. a name too long for the file system
+            reason = getattr(error, "strerror", None) or "not a usable path"
+            missing.append(
+                Finding("SPEC005", f"cannot use this path: {reason}", Location(str(path)))
+            )
+            continue
+        if is_dir:
             found.extend(
                 p
                 for p in sorted(path.rglob("*.yaml"))
                 if FAMILY_DIR not in p.relative_to(path).parts[:-1]
             )
-        elif path.exists() or path.suffix in (".yaml", ".yml"):
+        elif exists or path.suffix in (".yaml", ".yml"):
             found.append(path)
         else:
             missing.append(Finding("SPEC005", "no such file or folder", Location(str(path))))

@@ -12,6 +12,23 @@ from publisher.spec.layout import Layer, parse_layout
 from publisher.spec.model import Architecture
 from publisher.spec.profile import Component, Member, ModuleRef, Profile, eval_dim
 
+MAX_MODULES = 1_000_000
+"""More modules than this are not derived: the largest published MoE has about 150,000, and a
+spec asking for 10^8 vision blocks would otherwise take minutes and gigabytes."""
+
+
+class DeriveLimitError(ValueError):
+    """An architecture that implies more than MAX_MODULES modules; `key` is the spec key that
+    makes it so (e.g. ('architecture', 'vision', 'depth'))."""
+
+    def __init__(self, count: int, key: tuple[str, ...]):
+        super().__init__(
+            f"the architecture implies {count:,} modules, more than the {MAX_MODULES:,} "
+            f"publisher derives; check {'.'.join(key)}"
+        )
+        self.count = count
+        self.key = key
+
 
 @dataclass
 class ModelInventory:
@@ -88,6 +105,7 @@ def shape_values(arch: Architecture) -> dict[str, int]:
 def derive(arch: Architecture, profile: Profile) -> ModelInventory:
     """Expand the profile over the architecture. Raises LayoutError for a bad layout."""
     layers = parse_layout(arch.layout, profile.mixer_aliases(), profile.ffn_alias_table())
+    _check_size(arch, profile, layers)
     inventory = ModelInventory(layers=layers)
     values = shape_values(arch)
     for component in profile.components:
@@ -128,6 +146,27 @@ def derive(arch: Architecture, profile: Profile) -> ModelInventory:
         else:
             inventory.formulas[component.id] = " + ".join(_merge_terms(terms)) or "0"
     return inventory
+
+
+def _check_size(arch: Architecture, profile: Profile, layers: list[Layer]) -> None:
+    """Raise DeriveLimitError before expanding an architecture of more than MAX_MODULES."""
+    depth = (arch.vision.depth or 0) if arch.vision else 0
+    experts = arch.moe.experts if arch.moe else 0
+    per_scope = {"vision_block": depth, "expert": len(layers) * experts, "layer": len(layers)}
+    totals: dict[str, int] = {}
+    for component in profile.components:
+        for member in component.members:
+            n = per_scope.get(member.scope, len(layers) if member.scope in profile.mixers else 1)
+            totals[member.scope] = totals.get(member.scope, 0) + n
+    count = sum(totals.values())
+    if count <= MAX_MODULES:
+        return
+    biggest = max(totals, key=lambda scope: totals[scope])
+    key = {
+        "vision_block": ("architecture", "vision", "depth"),
+        "expert": ("architecture", "moe", "experts"),
+    }
+    raise DeriveLimitError(count, key.get(biggest, ("architecture", "layout")))
 
 
 def _label(profile: Profile, component_id: str) -> str:

@@ -37,12 +37,18 @@ def layout_from_layer_types(layer_types: list[str], ffn_label: str) -> str:
     return f"{repeats} × ({inner})" if repeats > 1 else inner
 
 
+def _number(value: Any) -> bool:
+    return type(value) in (int, float) and value == value and abs(value) != float("inf")
+
+
 def architecture_fields(config: dict[str, Any]) -> dict[str, Any]:
     """The spec's `architecture` mapping as far as config.json tells it (parameters excluded)."""
     text = text_config(config)
     model_type = str(config.get("model_type", ""))
     is_moe = "num_experts" in text
-    layer_types = list(text.get("layer_types") or [])
+    layer_types = text.get("layer_types")
+    if not isinstance(layer_types, list) or not all(isinstance(t, str) for t in layer_types):
+        layer_types = []  # a hand-edited or foreign config: lint will ask for a layout
     fields: dict[str, Any] = {
         "profile": PROFILE_BY_MODEL_TYPE.get(model_type, model_type),
         "hidden_size": text.get("hidden_size"),
@@ -62,9 +68,15 @@ def architecture_fields(config: dict[str, Any]) -> dict[str, Any]:
         "context": {"native": text.get("max_position_embeddings")},
     }
     rope = text.get("rope_parameters") or text.get("rope_scaling") or {}
+    rope = rope if isinstance(rope, dict) else {}
     factor = rope.get("partial_rotary_factor", text.get("partial_rotary_factor"))
-    if factor and text.get("head_dim"):
-        fields["attention"]["rotary_dim"] = int(text["head_dim"] * factor)
+    head_dim = text.get("head_dim")
+    if isinstance(factor, int | float) and _number(factor) and type(head_dim) is int:
+        rotary = factor * head_dim
+    else:
+        rotary = 0
+    if 0 < rotary < 2**31:
+        fields["attention"]["rotary_dim"] = int(rotary)
     if "linear_num_value_heads" in text:
         fields["deltanet"] = {
             "v_heads": text.get("linear_num_value_heads"),

@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path, PurePosixPath
 
 from publisher.findings import Finding, Location, Severity
-from publisher.spec.derive import ModelInventory, derive
+from publisher.spec.derive import DeriveLimitError, ModelInventory, derive
 from publisher.spec.layout import LayoutError
 from publisher.spec.loader import LoadedSpec, load_spec
 from publisher.spec.model import Architecture, ModelSpec, format_param_count, parse_param_count
@@ -108,6 +108,9 @@ def _derive(
 ) -> ModelInventory | None:
     try:
         return cached_derive(spec.architecture, profile)
+    except DeriveLimitError as error:
+        findings.append(Finding("SPEC011", str(error), loaded.locate_value(*error.key)))
+        return None
     except LayoutError as error:
         start = loaded.source.value_start(("architecture", "layout"))
         location = loaded.locate("architecture", "layout")

@@ -110,11 +110,21 @@ def _load_with_extends(path: Path, chain: tuple[Path, ...]) -> tuple[dict[str, A
             position[2] if position else None,
         )
     parent_path = path.parent / parent_ref
-    if not parent_path.is_file():
+    if _is_file(parent_path) and not _is_yaml(parent_path):
         position = source.locate(("extends",))
         raise YamlProblem(
             "SPEC004",
-            f"'extends' names '{parent_ref}', which does not exist (looked at {parent_path})",
+            f"'extends' names '{shown_path(parent_ref)}', which is not a family file (.yaml)",
+            str(path),
+            position[1] if position else None,
+            position[2] if position else None,
+        )
+    if not _is_file(parent_path):
+        position = source.locate(("extends",))
+        shown = shown_path(parent_ref)
+        raise YamlProblem(
+            "SPEC004",
+            f"'extends' names '{shown}', which does not exist (looked at {shown_path(parent_path)})",
             str(path),
             position[1] if position else None,
             position[2] if position else None,
@@ -126,6 +136,32 @@ def _load_with_extends(path: Path, chain: tuple[Path, ...]) -> tuple[dict[str, A
     merged_source.update(source)
     merged = merge(parent, data)
     return merged, merged_source
+
+
+def _is_file(path: Path) -> bool:
+    try:
+        return path.is_file()
+    except (OSError, ValueError):  # a name too long for the file system, a NUL byte
+        return False
+
+
+def _is_yaml(path: Path) -> bool:
+    """A family file is YAML by name, and so is what a link to it points at: other files
+    (/etc/shadow, a private key, a .netrc) are never parsed, so never quoted in a finding."""
+    try:
+        names = (path.name, path.resolve().name)
+    except (OSError, RuntimeError):  # a link loop
+        return False
+    return all(name.lower().endswith((".yaml", ".yml")) for name in names)
+
+
+def shown_path(value: object, limit: int = 200) -> str:
+    """A path from a spec as it can be printed on one line: control characters escaped,
+    long values cut."""
+    text = "".join(
+        ch if ch.isprintable() else ch.encode("unicode_escape").decode("ascii") for ch in str(value)
+    )
+    return text if len(text) <= limit else text[:limit] + "…"
 
 
 def merge(parent: dict[str, Any], child: dict[str, Any]) -> dict[str, Any]:

@@ -89,11 +89,14 @@ def load_profile(name: str) -> Profile:
 def _raw_profile(name: str, seen: tuple[str, ...]) -> dict[str, object]:
     if name in seen:
         raise ProfileNotFound(f"profile 'extends' cycle: {' → '.join((*seen, name))}")
-    path = resources.files("publisher") / "profiles" / f"{name}.yaml"
-    if not name.replace("_", "").isalnum() or not path.is_file():
+    known = available_profiles()
+    if name not in known:  # a spec's value never becomes a path (it could be 5,000 characters)
+        from publisher.spec.loader import shown_path
+
         raise ProfileNotFound(
-            f"unknown architecture profile '{name}' (known: {', '.join(available_profiles())})"
+            f"unknown architecture profile '{shown_path(name, 60)}' (known: {', '.join(known)})"
         )
+    path = resources.files("publisher") / "profiles" / f"{name}.yaml"
     data = yaml.load(
         path.read_text(encoding="utf-8"), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)
     )
