@@ -985,7 +985,7 @@ class HubCase:
 
 HUB_CASES = [
     HubCase("push: wrong token (401)", "push", "refused the credentials (HTTP 401)", token=FAKE_TOKEN),
-    HubCase("push: 403 on the commit", "push", "refused to let this token write (HTTP 403)", 403),
+    HubCase("push: 403 on the commit", "push", "refused this token access (HTTP 403)", 403),
     HubCase("push: 404 on the commit", "push", "(HTTP 404) while committing", 404),
     HubCase("push: 409 on the commit", "push", "(HTTP 409) while committing", 409),
     HubCase("push: 412 on the commit", "push", "another commit landed after the plan", 412),
@@ -1076,15 +1076,6 @@ def test_catalogue_size() -> None:
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(
-    strict=True,
-    reason="publisher/checkpoint/validate.py _quick_compare(): a tensor `<known module>.<suffix>` "
-    "whose suffix is not in precision.MODULE_SUFFIXES only marks the module as a suspect, and "
-    "module_tensors() then looks at the known suffixes alone, so the stray tensor is never "
-    "reported (no VAL003). Not fixed here: reporting every unknown suffix would also flag real "
-    "tensors such as ModelOpt's FP8 KV-cache k_scale/v_scale; the suffix list needs an owner's "
-    "decision. (Names with control characters are reported since this issue.)",
-)
 def test_a_stray_tensor_under_a_known_module_is_reported(
     root: Path, export_spec: Path, modelopt_dense_dir: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

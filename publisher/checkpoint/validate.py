@@ -25,6 +25,7 @@ from publisher.checkpoint.formats import (
 from publisher.checkpoint.inventory import CheckpointInventory
 from publisher.checkpoint.precision import (
     LABELS,
+    MODULE_SUFFIXES,
     WrittenModule,
     module_tensors,
     written_module,
@@ -62,6 +63,7 @@ STORAGE_BY_SPEC = {
 }
 SOURCE_DTYPE = {"bf16": "BF16", "f16": "F16", "f32": "F32"}
 MAX_NAMED = 5
+KV_CACHE_SUFFIXES = frozenset({"k_scale", "v_scale"})
 
 
 @dataclass
@@ -265,9 +267,11 @@ def _quick_compare(
         if not tensor_name.isprintable():  # a look-alike such as 'x.weight\r' is no module's
             extras.append(tensor_name)
             continue
-        parent = tensor_name.rpartition(".")[0]
-        if parent in expected:
+        parent, _, suffix = tensor_name.rpartition(".")
+        if parent in expected and suffix in MODULE_SUFFIXES:
             suspects.add(parent)  # e.g. scales on a module the spec keeps in BF16
+        elif parent in expected and suffix in KV_CACHE_SUFFIXES:
+            continue  # FP8 KV-cache scales an export may add to attention projections
         elif tensor_name in expected:
             suspects.add(tensor_name)
         else:

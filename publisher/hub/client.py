@@ -198,7 +198,7 @@ def _status_error(
     action, repo_id, after = ctx["action"], ctx["repo_id"], ctx["after"]
     where, again = f" while {action}", ctx["again"]
     if status in (401, 403):
-        what = "refused the credentials" if status == 401 else "refused to let this token write"
+        what = "refused the credentials" if status == 401 else "refused this token access"
         return HubError(f"the Hub {what} (HTTP {status}){where}", fix=token_fix(repo_id))
     if isinstance(error, RepositoryNotFoundError) or (status == 404 and "Repo" in _code(response)):
         return HubError(
