@@ -40,6 +40,7 @@ class ModelInventory:
     underived: dict[str, str] = field(default_factory=dict)
     """component id → what the spec must add before the component can be counted"""
     terms: dict[str, list[tuple[str, str]]] = field(default_factory=dict)
+    _all: list[ModuleRef] | None = field(default=None, repr=False)
     """component id → (count term, member name) per member, to explain a subset's count"""
 
     def formula(self, component_id: str, names: list[str] | None = None) -> str:
@@ -67,11 +68,13 @@ class ModelInventory:
 
     def all_modules(self) -> list[ModuleRef]:
         """Each module once, under its most specific component (the first that lists it)."""
-        seen: dict[str, ModuleRef] = {}
-        for refs in self.modules.values():
-            for ref in refs:
-                seen.setdefault(ref.name, ref)
-        return list(seen.values())
+        if self._all is None:
+            seen: dict[str, ModuleRef] = {}
+            for refs in self.modules.values():
+                for ref in refs:
+                    seen.setdefault(ref.name, ref)
+            self._all = list(seen.values())
+        return self._all
 
 
 def shape_values(arch: Architecture) -> dict[str, int]:

@@ -12,7 +12,7 @@ from publisher.spec.derive import DeriveLimitError, ModelInventory, derive
 from publisher.spec.layout import LayoutError
 from publisher.spec.loader import LoadedSpec, load_spec
 from publisher.spec.model import Architecture, ModelSpec, format_param_count, parse_param_count
-from publisher.spec.profile import Profile, ProfileNotFound, load_profile
+from publisher.spec.profile import ModuleRef, Profile, ProfileNotFound, load_profile
 
 # code → what it means; the README's table of codes is generated from these catalogues.
 CODES: dict[str, str] = {
@@ -164,7 +164,8 @@ def check_components(
     quant = spec.quantization
     if quant is None:
         return
-    claimed: dict[str, int] = {}
+    claimed: dict[str, int] = {}  # module name → the entry that claimed it first
+    claimed_names: set[str] = set()
     quantized_sum = 0
     expected_precision = "nvfp4" if quant.format == "nvfp4" else "fp8"
     for index, entry in enumerate(quant.components):
@@ -187,8 +188,7 @@ def check_components(
                 loaded.locate(*where, "component"),
                 Severity.WARNING,
             )
-            for ref in refs:
-                claimed.setdefault(ref.name, index)
+            _claim(refs, index, claimed, claimed_names)
             continue
         if entry.modules is not None:
             available = {ref.local_name for ref in inventory.select(entry.component)}
@@ -209,20 +209,21 @@ def check_components(
                 f"{derived} {component.unit} ({_formula(inventory, entry.component, entry.modules)})",
                 loaded.locate(*where, "count"),
             )
-        for ref in refs:
-            if ref.name in claimed and claimed[ref.name] != index:
-                other = quant.components[claimed[ref.name]]
-                overlap = sum(1 for r in refs if claimed.get(r.name) == claimed[ref.name])
-                yield Finding(
-                    "SPEC031",
-                    f"'{entry.label or entry.component}' and '{other.label or other.component}' "
-                    f"both count {overlap} modules (e.g. {ref.name}): a double count; the spec "
-                    "describes the checkpoint as shipped, so keep only the entry that is true",
-                    loaded.locate(*where, "component"),
-                )
-                break
-        for ref in refs:
-            claimed.setdefault(ref.name, index)
+        names = {ref.name for ref in refs}
+        shared = names & claimed_names
+        if shared:
+            first = min(shared)
+            other_index = claimed[first]
+            other = quant.components[other_index]
+            overlap = sum(1 for name in shared if claimed[name] == other_index)
+            yield Finding(
+                "SPEC031",
+                f"'{entry.label or entry.component}' and '{other.label or other.component}' "
+                f"both count {overlap} modules (e.g. {first}): a double count; the spec "
+                "describes the checkpoint as shipped, so keep only the entry that is true",
+                loaded.locate(*where, "component"),
+            )
+        _claim(refs, index, claimed, claimed_names)
         if entry.precision in ("nvfp4", "fp8"):
             quantized_sum += derived
             if entry.precision != expected_precision:
@@ -239,7 +240,7 @@ def check_components(
                     "does not quantize; declare it bf16",
                     loaded.locate(*where, "precision"),
                 )
-    missing = [ref for ref in inventory.all_modules() if ref.name not in claimed]
+    missing = [ref for ref in inventory.all_modules() if ref.name not in claimed_names]
     if missing and quant.components:
         by_component: dict[str, int] = {}
         for ref in missing:
@@ -264,6 +265,13 @@ def check_components(
             f"NVFP4 uses blocks of 16 elements; group_size is {quant.group_size}",
             loaded.locate("quantization", "group_size"),
         )
+
+
+def _claim(refs: list[ModuleRef], index: int, claimed: dict[str, int], names: set[str]) -> None:
+    """Record the modules an entry claims (first claim wins)."""
+    new = {ref.name for ref in refs} - names
+    claimed.update(dict.fromkeys(new, index))
+    names |= new
 
 
 def _formula(inventory: ModelInventory, component: str, modules: list[str] | None) -> str:
