@@ -5,7 +5,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 EXIT_FOR_PREFIX = {
     "SPEC": "1 (2 for SPEC001-SPEC007: the spec cannot be read)",
@@ -24,6 +24,7 @@ class CodeInfo:
     area: str
     meaning: str
     exit_code: int
+    fix: str = ""
 
 
 def all_codes() -> list[CodeInfo]:
@@ -41,6 +42,10 @@ def all_codes() -> list[CodeInfo]:
     rows += [CodeInfo(c, "quantization config", m, 1) for c, m in QCFG_CODES.items()]
     rows += [CodeInfo(c, "validation", m, 1) for c, m in VAL.items()]
     rows += [CodeInfo(c, "audit", m, 1) for c, m in AUDIT_CODES.items()]
+    from publisher.fixes import FIXES
+
+    # A code without a fix keeps fix="" so tests/test_codes.py fails instead of the import.
+    rows = [replace(r, fix=FIXES.get(r.code, "")) for r in rows]
     return sorted(rows, key=lambda r: r.code)
 
 
@@ -60,10 +65,11 @@ def errors_markdown() -> str:
         "| 3 | the Hub or the network failed: 401/403, 404, 409, 412, 429, 5xx, connection reset, timeout |",
         "| 4 | an internal error (a bug: please report it; PUBLISHER_DEBUG=1 shows the traceback) |",
         "",
-        "| Code | Area | Meaning | Exit code |",
-        "|---|---|---|---|",
+        "| Code | Area | Meaning | What to do | Exit code |",
+        "|---|---|---|---|---|",
     ]
     lines += [
-        f"| {r.code} | {r.area} | {md_cell(r.meaning)} | {r.exit_code} |" for r in all_codes()
+        f"| {r.code} | {r.area} | {md_cell(r.meaning)} | {md_cell(r.fix)} | {r.exit_code} |"
+        for r in all_codes()
     ]
     return "\n".join(lines) + "\n"

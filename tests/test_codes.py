@@ -36,3 +36,11 @@ def test_codes_command_explains_one_code(capsys) -> None:  # type: ignore[no-unt
     assert main(["codes", "SPEC030"]) == 0
     assert "derived from the architecture" in capsys.readouterr().out
     assert main(["codes", "NOPE999"]) == 2
+
+
+def test_every_code_says_what_to_do() -> None:
+    from publisher.fixes import FIXES
+
+    rows = all_codes()
+    assert [row.code for row in rows if not row.fix.strip()] == []
+    assert set(FIXES) - {row.code for row in rows} == set()

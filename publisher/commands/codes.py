@@ -31,4 +31,6 @@ def run(args: argparse.Namespace) -> int:
     else:
         for r in rows:
             print(f"{r.code}  exit {r.exit_code}  {r.area}: {r.meaning}")
+            if r.fix:
+                print(f"  fix: {r.fix}")
     return 0
