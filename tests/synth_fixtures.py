@@ -67,3 +67,18 @@ def compressed_tensors_moe_dir(synth_cache_dir: Path) -> Path:
     from publisher.synth.compressed_tensors import cached_compressed_tensors
 
     return cached_compressed_tensors("moe", synth_cache_dir)
+
+
+@pytest.fixture(scope="session")
+def modelopt_dense_spec(modelopt_dense_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The spec `publisher init` writes for the genuine export (the export is its own ground
+    truth). Read-only: tests that need another variant write it afresh."""
+    import contextlib
+    import io
+
+    from publisher.cli import main
+
+    path = tmp_path_factory.mktemp("spec") / "Tiny-NVFP4.yaml"
+    with contextlib.redirect_stdout(io.StringIO()):
+        assert main(["init", str(modelopt_dense_dir), "--name", "Tiny-NVFP4", "-o", str(path)]) == 0
+    return path

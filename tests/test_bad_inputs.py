@@ -13,8 +13,6 @@ quantization configs and validation (VAL, QCFG), command-line usage, and the Hub
 
 from __future__ import annotations
 
-import contextlib
-import io
 import json
 import os
 import struct
@@ -30,7 +28,7 @@ import pytest
 from publisher.checkpoint.formats import TensorSpec
 from publisher.cli import main
 from publisher.hub.server import DEMO_TOKEN
-from tests.checkpoint_variants import write_variant
+from tests.checkpoint_variants import project_with_templates, write_variant
 
 if TYPE_CHECKING:
     from huggingface_hub import HfApi
@@ -248,24 +246,13 @@ def test_bad_spec(case: Case, root: Path, capsys: pytest.CaptureFixture[str]) ->
 # ---- templates ------------------------------------------------------------------------------
 
 
-def _project(root: Path) -> Path:
-    """A copy of the repository's templates and a spec beside them (templates/ is found)."""
-    for source in (REPO_ROOT / "templates").rglob("*.j2"):
-        dest = root / "templates" / source.relative_to(REPO_ROOT / "templates")
-        dest.parent.mkdir(parents=True, exist_ok=True)
-        dest.write_text(source.read_text(encoding="utf-8"), encoding="utf-8")
-    (root / "model_specs").mkdir()
-    (root / "cards").mkdir()
-    return root / "model_specs" / "spec.yaml"
-
-
 def _template(
     partial_text: str | bytes | None = None, spec_extra: str = "", override: str | None = None
 ) -> Callable[[Path], list[str]]:
     """Replace the license partial with `partial_text`, or point an override at `override`."""
 
     def build(root: Path) -> list[str]:
-        spec = _project(root)
+        spec = project_with_templates(root)
         if override is not None:
             (root / "cards" / "license.md.j2").write_text(override, encoding="utf-8")
         elif partial_text is not None:
@@ -281,7 +268,7 @@ def _template(
 
 
 def _override_symlink(root: Path) -> list[str]:
-    spec = _project(root)
+    spec = project_with_templates(root)
     (root / "cards" / "license.md.j2").symlink_to("/etc/passwd")
     spec.write_text(BASE_SPEC + "card:\n  overrides: {license: cards/license.md.j2}\n")
     return ["render", str(spec), "-o", str(root / "README.md")]
@@ -713,13 +700,9 @@ def test_bad_checkpoint(case: Case, root: Path, capsys: pytest.CaptureFixture[st
 # ---- validation against a spec and quantization configs ----------------------------------
 
 
-@pytest.fixture(scope="module")
-def export_spec(modelopt_dense_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The spec `publisher init` writes for the genuine ModelOpt export (see test_validate)."""
-    path = tmp_path_factory.mktemp("spec") / "Tiny-NVFP4.yaml"
-    with contextlib.redirect_stdout(io.StringIO()):
-        assert main(["init", str(modelopt_dense_dir), "--name", "Tiny-NVFP4", "-o", str(path)]) == 0
-    return path
+@pytest.fixture
+def export_spec(modelopt_dense_spec: Path) -> Path:
+    return modelopt_dense_spec
 
 
 Tensors = dict[str, TensorSpec]

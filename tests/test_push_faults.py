@@ -14,12 +14,9 @@
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
-import io
 import json
 import os
-import shutil
 import signal
 import subprocess
 import sys
@@ -38,6 +35,7 @@ from publisher.errors import EXIT_HUB, HubError
 from publisher.hub import push as push_mod
 from publisher.hub.client import repo_snapshot
 from publisher.hub.server import DEMO_TOKEN
+from tests.checkpoint_variants import copy_export, with_tester_repo
 
 if TYPE_CHECKING:
     from huggingface_hub import HfApi
@@ -157,18 +155,11 @@ def test_two_pushes_at_once_one_wins_the_other_fails_cleanly_and_nothing_is_mixe
 
 
 @pytest.fixture(scope="module")
-def export_spec(modelopt_dense_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("spec") / "Tiny-NVFP4.yaml"
-    with contextlib.redirect_stdout(io.StringIO()):
-        assert main(["init", str(modelopt_dense_dir), "--name", "Tiny-NVFP4", "-o", str(path)]) == 0
-    path.write_text(path.read_text().replace("your-org/Tiny-NVFP4", "tester/Tiny-NVFP4"))
-    return path
-
-
-def _copy_export(source: Path, target: Path) -> Path:
-    shutil.copytree(source, target)
-    (target / ".complete").unlink(missing_ok=True)  # the synth cache's marker, not the export's
-    return target
+def export_spec(modelopt_dense_spec: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The export's spec with a repo id under `tester/`."""
+    return with_tester_repo(
+        modelopt_dense_spec, tmp_path_factory.mktemp("spec") / "Tiny-NVFP4.yaml"
+    )
 
 
 def _push_env(cache: Path) -> dict[str, str]:
@@ -227,7 +218,7 @@ def test_a_killed_push_resumes_to_the_same_repository_without_re_uploading(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     repo_id = hub_repo_id.rstrip("-")
-    ckpt = _copy_export(modelopt_dense_dir, tmp_path / "ckpt")
+    ckpt = copy_export(modelopt_dense_dir, tmp_path / "ckpt")
     # a fresh LFS object (the local Hub shares objects between repositories): new bytes at the
     # end of the data region; the headers, all that validation reads, are unchanged
     shard = ckpt / "model.safetensors"

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import signal
 import subprocess
 import sys
@@ -27,6 +26,7 @@ import pytest
 
 from publisher.cli import main
 from publisher.hub.server import DEFAULT_USER, DEMO_TOKEN
+from tests.checkpoint_variants import copy_export, project_with_templates, with_tester_repo
 
 if TYPE_CHECKING:
     from huggingface_hub import HfApi
@@ -55,17 +55,6 @@ def _isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("PUBLISHER_TEMPLATES", raising=False)
     monkeypatch.setenv("PUBLISHER_CACHE_DIR", str(tmp_path / "hash-cache"))
     monkeypatch.delenv("CI", raising=False)
-
-
-def _project(root: Path) -> Path:
-    """Templates copied beside a model_specs/ folder (they are found from the spec)."""
-    for source in (REPO_ROOT / "templates").rglob("*.j2"):
-        dest = root / "templates" / source.relative_to(REPO_ROOT / "templates")
-        dest.parent.mkdir(parents=True, exist_ok=True)
-        dest.write_text(source.read_text(encoding="utf-8"), encoding="utf-8")
-    (root / "model_specs").mkdir()
-    (root / "cards").mkdir()
-    return root / "model_specs" / "spec.yaml"
 
 
 # ---- templates and spec text cannot run code ---------------------------------------------
@@ -111,7 +100,7 @@ def test_template_injection_payloads_are_refused(
     capsys: pytest.CaptureFixture[str],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    spec = _project(tmp_path)
+    spec = project_with_templates(tmp_path)
     monkeypatch.chdir(tmp_path)
     (tmp_path / "cards" / "license.md.j2").write_text(payload + "\n", encoding="utf-8")
     spec.write_text(BASE_SPEC + "card:\n  overrides: {license: cards/license.md.j2}\n")
@@ -227,7 +216,7 @@ def test_a_template_that_links_out_of_the_repository_is_refused(
     tmp_path: Path, where: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """A link to /etc/passwd (or to a folder outside) where a template is expected."""
-    spec = _project(tmp_path)
+    spec = project_with_templates(tmp_path)
     outside = tmp_path.parent / f"{tmp_path.name}-outside"
     outside.mkdir()
     (outside / "partial.md.j2").write_text("OUTSIDE {{ card.license }}\n")
@@ -358,22 +347,11 @@ def _umask() -> int:
 
 
 @pytest.fixture(scope="module")
-def export_spec(modelopt_dense_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A spec for the genuine export (`publisher init`), with a repo id under `tester/`."""
-    import contextlib
-    import io
-
-    path = tmp_path_factory.mktemp("spec") / "Tiny-NVFP4.yaml"
-    with contextlib.redirect_stdout(io.StringIO()):
-        assert main(["init", str(modelopt_dense_dir), "--name", "Tiny-NVFP4", "-o", str(path)]) == 0
-    path.write_text(path.read_text().replace("your-org/Tiny-NVFP4", "tester/Tiny-NVFP4"))
-    return path
-
-
-def _copy_export(source: Path, target: Path) -> Path:
-    shutil.copytree(source, target)
-    (target / ".complete").unlink(missing_ok=True)  # the synth cache's marker
-    return target
+def export_spec(modelopt_dense_spec: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The export's spec with a repo id under `tester/`."""
+    return with_tester_repo(
+        modelopt_dense_spec, tmp_path_factory.mktemp("spec") / "Tiny-NVFP4.yaml"
+    )
 
 
 def _grep(root: Path, needle: bytes) -> list[Path]:
@@ -404,7 +382,7 @@ def test_the_token_appears_nowhere(
     repo_id = hub_repo_id.rstrip("-")
     work = tmp_path / "work"
     work.mkdir()
-    ckpt = _copy_export(modelopt_dense_dir, work / "ckpt")
+    ckpt = copy_export(modelopt_dense_dir, work / "ckpt")
     spec = work / "spec.yaml"
     spec.write_text(export_spec.read_text())
     card = work / "README.md"
@@ -514,7 +492,7 @@ def test_secrets_in_the_checkpoint_folder_are_never_uploaded(
 ) -> None:
     monkeypatch.setenv("HF_TOKEN", DEMO_TOKEN)
     repo_id = hub_repo_id.rstrip("-")
-    ckpt = _copy_export(modelopt_dense_dir, tmp_path / "ckpt")
+    ckpt = copy_export(modelopt_dense_dir, tmp_path / "ckpt")
     for name, text in SECRETS.items():
         (ckpt / name).parent.mkdir(parents=True, exist_ok=True)
         (ckpt / name).write_text(text)
@@ -551,8 +529,8 @@ def test_a_shard_linking_out_of_the_checkpoint_is_never_uploaded(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     monkeypatch.setenv("HF_TOKEN", DEMO_TOKEN)
-    outside = _copy_export(modelopt_dense_dir, tmp_path / "outside")
-    ckpt = _copy_export(modelopt_dense_dir, tmp_path / "ckpt")
+    outside = copy_export(modelopt_dense_dir, tmp_path / "outside")
+    ckpt = copy_export(modelopt_dense_dir, tmp_path / "ckpt")
     (ckpt / "model.safetensors").unlink()
     (ckpt / "model.safetensors").symlink_to(outside / "model.safetensors")
     started = time.perf_counter()
@@ -581,7 +559,7 @@ def test_any_file_linking_out_of_the_checkpoint_stops_the_push(
     """A file validation never reads (notes, tokenizer) linked to /etc/passwd: the push refuses
     the folder before uploading anything."""
     monkeypatch.setenv("HF_TOKEN", DEMO_TOKEN)
-    ckpt = _copy_export(modelopt_dense_dir, tmp_path / "ckpt")
+    ckpt = copy_export(modelopt_dense_dir, tmp_path / "ckpt")
     (ckpt / "tokenizer.json").symlink_to("/etc/passwd")
     code, out, err = run_cli(
         ["push", str(export_spec), str(ckpt), "--repo", hub_repo_id.rstrip("-")], capsys

@@ -17,13 +17,9 @@ from tests.checkpoint_variants import Edit, write_variant
 pytestmark = pytest.mark.slow
 
 
-@pytest.fixture(scope="module")
-def spec_path(modelopt_dense_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The spec `publisher init` writes for the export (the export is its own ground truth)."""
-    folder = tmp_path_factory.mktemp("specs")
-    path = folder / "Tiny-NVFP4.yaml"
-    assert main(["init", str(modelopt_dense_dir), "--name", "Tiny-NVFP4", "-o", str(path)]) == 0
-    return path
+@pytest.fixture
+def spec_path(modelopt_dense_spec: Path) -> Path:
+    return modelopt_dense_spec
 
 
 def _codes(spec: Path, checkpoint: Path) -> list[tuple[str, str | None]]:
