@@ -244,12 +244,18 @@ def test_a_killed_push_resumes_to_the_same_repository_without_re_uploading(
     hub.latency = 1.0 if moment == "mid-upload" else 0.3
     pushing = Pushing(_push_argv(export_spec, ckpt, repo_id), env)
     killed = pushing.kill_when(conditions[moment])
+    in_flight_delay = hub.latency
     hub.latency = 0.0
     assert killed, f"the push ended before the kill: {''.join(pushing.lines)}"
+    # a request already in the server (sleeping out its latency) may still complete: a small
+    # body can sit whole in the socket buffer when the client dies. Let it land before looking.
+    time.sleep(in_flight_delay + 0.5)
     first_puts = _puts(hub)
     stored_before_rerun = hub.storage.has_object(sha)
     if moment == "mid-upload" and not object_known_before:
-        assert first_puts == [sha] and not stored_before_rerun  # cut in the middle of the PUT
+        # killed once the PUT began; whether the body had already left whole (a small file fits
+        # in the socket buffers) is the kernel's business: both cases must resume correctly below
+        assert first_puts == [sha]
 
     hub.requests.clear()
     proc = subprocess.run(_push_argv(export_spec, ckpt, repo_id), env=env, capture_output=True,
