@@ -30,17 +30,79 @@ class DeriveLimitError(ValueError):
         self.key = key
 
 
+class MemberGroup:
+    """The modules one profile member expands to, counted without being listed: a 256-expert
+    model has 30,000+ expert modules, and lint and cards only need how many there are."""
+
+    __slots__ = ("_layers", "_modules", "_repeats", "component", "count", "member", "shape")
+
+    def __init__(
+        self,
+        component: str,
+        member: Member,
+        shape: tuple[int, ...] | None,
+        layers: tuple[int, ...] | None,
+        repeats: int = 1,
+    ):
+        self.component = component
+        """the component that declares the member (an including component shares the group)"""
+        self.member = member
+        self.shape = shape
+        self._layers = layers  # None: not per layer
+        self._repeats = repeats  # vision blocks, or experts per layer
+        self.count = (1 if layers is None else len(layers)) * repeats
+        self._modules: list[ModuleRef] | None = None
+
+    @property
+    def key(self) -> str:
+        """The member's path pattern: unique within a profile, so it names the group."""
+        return self.member.path
+
+    @property
+    def local_name(self) -> str:
+        """The member's last path part, e.g. 'in_proj_a' (used to pick modules of a component)."""
+        return self.member.path.rsplit(".", 1)[-1]
+
+    @property
+    def tensors_per_module(self) -> int:
+        return 2 if self.member.bias and self.member.kind != "param" else 1
+
+    def modules(self) -> list[ModuleRef]:
+        """Every module of the group, by name (built on first use, then kept)."""
+        if self._modules is None:
+            self._modules = self._expand()
+        return self._modules
+
+    def _expand(self) -> list[ModuleRef]:
+        cid, kind, bias, shape = self.component, self.member.kind, self.member.bias, self.shape
+        path = self.member.path
+        if self.member.scope == "expert":
+            head, _, tail = path.partition("{E}")
+            return [
+                ModuleRef(f"{layer_head}{e}{tail}", cid, kind, bias, shape, i)
+                for i in self._layers or ()
+                for layer_head in (head.format(L=i),)
+                for e in range(self._repeats)
+            ]
+        if self.member.scope == "vision_block":
+            return [
+                ModuleRef(path.format(B=b), cid, kind, bias, shape) for b in range(self._repeats)
+            ]
+        if self._layers is None:
+            return [ModuleRef(path, cid, kind, bias, shape)] if self.count else []
+        return [ModuleRef(path.format(L=i), cid, kind, bias, shape, i) for i in self._layers]
+
+
 @dataclass
 class ModelInventory:
-    """Every module the architecture implies, grouped by component id."""
+    """Every module the architecture implies, grouped by component id (as member groups)."""
 
     layers: list[Layer]
-    modules: dict[str, list[ModuleRef]] = field(default_factory=dict)
+    groups: dict[str, list[MemberGroup]] = field(default_factory=dict)
     formulas: dict[str, str] = field(default_factory=dict)
     underived: dict[str, str] = field(default_factory=dict)
     """component id → what the spec must add before the component can be counted"""
     terms: dict[str, list[tuple[str, str]]] = field(default_factory=dict)
-    _all: list[ModuleRef] | None = field(default=None, repr=False)
     """component id → (count term, member name) per member, to explain a subset's count"""
 
     def formula(self, component_id: str, names: list[str] | None = None) -> str:
@@ -51,30 +113,36 @@ class ModelInventory:
         terms = [term for term, member in self.terms.get(component_id, []) if member in wanted]
         return " + ".join(_merge_terms(terms)) or "0"
 
+    def groups_of(self, component_id: str, names: list[str] | None = None) -> list[MemberGroup]:
+        """The member groups of a component; with `names`, only the members so named."""
+        groups = self.groups.get(component_id, [])
+        if names is None:
+            return groups
+        wanted = set(names)
+        return [group for group in groups if group.local_name in wanted]
+
     def count(
         self, component_id: str, names: list[str] | None = None, unit: str = "modules"
     ) -> int:
-        refs = self.select(component_id, names)
+        groups = self.groups_of(component_id, names)
         if unit == "tensors":
-            return sum(len(ref.tensor_names()) for ref in refs)
-        return len(refs)
+            return sum(group.count * group.tensors_per_module for group in groups)
+        return sum(group.count for group in groups)
 
     def select(self, component_id: str, names: list[str] | None = None) -> list[ModuleRef]:
-        refs = self.modules.get(component_id, [])
-        if names is None:
-            return refs
-        wanted = set(names)
-        return [ref for ref in refs if ref.local_name in wanted]
+        return [ref for group in self.groups_of(component_id, names) for ref in group.modules()]
+
+    def unique_groups(self) -> list[MemberGroup]:
+        """Each group once, under the first component that lists it."""
+        seen: dict[str, MemberGroup] = {}
+        for groups in self.groups.values():
+            for group in groups:
+                seen.setdefault(group.key, group)
+        return list(seen.values())
 
     def all_modules(self) -> list[ModuleRef]:
         """Each module once, under its most specific component (the first that lists it)."""
-        if self._all is None:
-            seen: dict[str, ModuleRef] = {}
-            for refs in self.modules.values():
-                for ref in refs:
-                    seen.setdefault(ref.name, ref)
-            self._all = list(seen.values())
-        return self._all
+        return [ref for group in self.unique_groups() for ref in group.modules()]
 
 
 def shape_values(arch: Architecture) -> dict[str, int]:
@@ -120,29 +188,31 @@ def derive(arch: Architecture, profile: Profile) -> ModelInventory:
             and _uses_blocks(component, profile)
         ):
             inventory.underived[component.id] = "architecture.vision.depth"
-        refs: list[ModuleRef] = []
+        groups: list[MemberGroup] = []
         terms: list[str] = []
         member_terms: list[tuple[str, str]] = []
         tensor_terms: list[tuple[str, int]] = []
         for member in component.members:
-            expanded = list(_expand(member, component, arch, layers, values))
-            refs.extend(expanded)
-            if expanded:
+            group = _group(member, component, arch, layers, values)
+            if group is None:
+                continue
+            groups.append(group)
+            if group.count:
                 term = _formula_term(member, arch, layers, profile)
                 if component.unit == "tensors":
-                    tensor_terms.append((term, len(expanded[0].tensor_names())))
+                    tensor_terms.append((term, group.tensors_per_module))
                 terms.append(term)
-                member_terms.append((term, member.path.rsplit(".", 1)[-1]))
+                member_terms.append((term, group.local_name))
         for included in component.include:
-            included_refs = inventory.modules.get(included, [])
-            refs.extend(included_refs)
+            included_groups = inventory.groups.get(included, [])
+            groups.extend(included_groups)
             label = _label(profile, included)
             if component.unit == "tensors":
-                count = sum(len(ref.tensor_names()) for ref in included_refs)
+                count = sum(g.count * g.tensors_per_module for g in included_groups)
                 tensor_terms.append((f"{count} tensors of the {label}", 0))
             else:
-                terms.append(f"{len(included_refs)} {label}")
-        inventory.modules[component.id] = refs
+                terms.append(f"{sum(g.count for g in included_groups)} {label}")
+        inventory.groups[component.id] = groups
         inventory.terms[component.id] = member_terms
         if component.unit == "tensors":
             inventory.formulas[component.id] = _tensor_formula(tensor_terms)
@@ -207,44 +277,33 @@ def _uses_blocks(component: Component, profile: Profile) -> bool:
     )
 
 
-def _expand(
+def _group(
     member: Member,
     component: Component,
     arch: Architecture,
     layers: list[Layer],
     values: dict[str, int],
-) -> list[ModuleRef]:
+) -> MemberGroup | None:
+    """Where a member repeats; None when the model has no such part (no vision, no MoE)."""
     shape = _shape(member, values)
-
-    cid, kind, bias = component.id, member.kind, member.bias
-
-    def ref(name: str, layer: int | None = None) -> ModuleRef:
-        return ModuleRef(name, cid, kind, bias, shape, layer)
-
     scope = member.scope
-    if scope == "global":
-        return [ref(member.path)]
-    if scope in ("vision", "vision_block"):
-        if arch.vision is None:
-            return []
-        if scope == "vision":
-            return [ref(member.path)]
-        return [ref(member.path.format(B=b)) for b in range(arch.vision.depth or 0)]
+    if scope in ("vision", "vision_block") and arch.vision is None:
+        return None
+    if scope == "expert" and arch.moe is None:
+        return None
+    all_layers = tuple(range(len(layers)))
+    if scope in ("global", "vision"):
+        return MemberGroup(component.id, member, shape, None)
+    if scope == "vision_block":
+        depth = arch.vision.depth if arch.vision and arch.vision.depth else 0
+        return MemberGroup(component.id, member, shape, None, depth)
     if scope == "expert":
-        if arch.moe is None:
-            return []
-        head, _, tail = member.path.partition("{E}")
-        return [
-            ModuleRef(f"{layer_head}{e}{tail}", cid, kind, bias, shape, i)
-            for i in range(len(layers))
-            for layer_head in (head.format(L=i),)
-            for e in range(arch.moe.experts)
-        ]
+        experts = arch.moe.experts if arch.moe else 0
+        return MemberGroup(component.id, member, shape, all_layers, experts)
     if scope == "layer":
-        return [ref(member.path.format(L=i), i) for i in range(len(layers))]
-    return [
-        ref(member.path.format(L=i), i) for i, layer in enumerate(layers) if layer.mixer == scope
-    ]
+        return MemberGroup(component.id, member, shape, all_layers)
+    mixer_layers = tuple(i for i, layer in enumerate(layers) if layer.mixer == scope)
+    return MemberGroup(component.id, member, shape, mixer_layers)
 
 
 def _shape(member: Member, values: dict[str, int]) -> tuple[int, ...] | None:

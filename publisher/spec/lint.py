@@ -8,11 +8,11 @@ from collections.abc import Callable, Iterator
 from pathlib import Path, PurePosixPath
 
 from publisher.findings import Finding, Location, Severity
-from publisher.spec.derive import DeriveLimitError, ModelInventory, derive
+from publisher.spec.derive import DeriveLimitError, MemberGroup, ModelInventory, derive
 from publisher.spec.layout import LayoutError
 from publisher.spec.loader import LoadedSpec, load_spec
 from publisher.spec.model import Architecture, ModelSpec, format_param_count, parse_param_count
-from publisher.spec.profile import ModuleRef, Profile, ProfileNotFound, load_profile
+from publisher.spec.profile import Profile, ProfileNotFound, load_profile
 
 # code → what it means; the README's table of codes is generated from these catalogues.
 CODES: dict[str, str] = {
@@ -164,8 +164,7 @@ def check_components(
     quant = spec.quantization
     if quant is None:
         return
-    claimed: dict[str, int] = {}  # module name → the entry that claimed it first
-    claimed_names: set[str] = set()
+    claimed: dict[str, int] = {}  # member group → the entry that claimed it first
     quantized_sum = 0
     expected_precision = "nvfp4" if quant.format == "nvfp4" else "fp8"
     for index, entry in enumerate(quant.components):
@@ -179,7 +178,7 @@ def check_components(
                 loaded.locate(*where, "component"),
             )
             continue
-        refs = inventory.select(entry.component, entry.modules)
+        groups = inventory.groups_of(entry.component, entry.modules)
         if entry.component in inventory.underived:
             yield Finding(
                 "SPEC038",
@@ -188,10 +187,10 @@ def check_components(
                 loaded.locate(*where, "component"),
                 Severity.WARNING,
             )
-            _claim(refs, index, claimed, claimed_names)
+            _claim(groups, index, claimed)
             continue
         if entry.modules is not None:
-            available = {ref.local_name for ref in inventory.select(entry.component)}
+            available = {group.local_name for group in inventory.groups_of(entry.component)}
             unknown = sorted(set(entry.modules) - available)
             if unknown:
                 yield Finding(
@@ -209,13 +208,12 @@ def check_components(
                 f"{derived} {component.unit} ({_formula(inventory, entry.component, entry.modules)})",
                 loaded.locate(*where, "count"),
             )
-        names = {ref.name for ref in refs}
-        shared = names & claimed_names
+        shared = [group for group in groups if group.key in claimed and group.count]
         if shared:
-            first = min(shared)
-            other_index = claimed[first]
+            first = min(ref.name for group in shared for ref in group.modules())
+            other_index = next(claimed[g.key] for g in shared if first in _names(g))
             other = quant.components[other_index]
-            overlap = sum(1 for name in shared if claimed[name] == other_index)
+            overlap = sum(g.count for g in shared if claimed[g.key] == other_index)
             yield Finding(
                 "SPEC031",
                 f"'{entry.label or entry.component}' and '{other.label or other.component}' "
@@ -223,7 +221,7 @@ def check_components(
                 "describes the checkpoint as shipped, so keep only the entry that is true",
                 loaded.locate(*where, "component"),
             )
-        _claim(refs, index, claimed, claimed_names)
+        _claim(groups, index, claimed)
         if entry.precision in ("nvfp4", "fp8"):
             quantized_sum += derived
             if entry.precision != expected_precision:
@@ -232,7 +230,7 @@ def check_components(
                     f"'{entry.component}' is {entry.precision} but the format is {quant.format}",
                     loaded.locate(*where, "precision"),
                 )
-            odd = sorted({ref.kind for ref in refs} - QUANTIZABLE_KINDS)
+            odd = sorted({g.member.kind for g in groups if g.count} - QUANTIZABLE_KINDS)
             if odd:
                 yield Finding(
                     "SPEC037",
@@ -240,15 +238,15 @@ def check_components(
                     "does not quantize; declare it bf16",
                     loaded.locate(*where, "precision"),
                 )
-    missing = [ref for ref in inventory.all_modules() if ref.name not in claimed_names]
+    missing = [g for g in inventory.unique_groups() if g.count and g.key not in claimed]
     if missing and quant.components:
         by_component: dict[str, int] = {}
-        for ref in missing:
-            by_component[ref.component] = by_component.get(ref.component, 0) + 1
+        for group in missing:
+            by_component[group.component] = by_component.get(group.component, 0) + group.count
         listed = ", ".join(f"{c} ({n})" for c, n in by_component.items())
         yield Finding(
             "SPEC032",
-            f"{len(missing)} modules are in no component entry: {listed}; "
+            f"{sum(by_component.values())} modules are in no component entry: {listed}; "
             "say whether they are quantized or kept in higher precision",
             loaded.locate("quantization", "components"),
             Severity.WARNING,
@@ -267,11 +265,14 @@ def check_components(
         )
 
 
-def _claim(refs: list[ModuleRef], index: int, claimed: dict[str, int], names: set[str]) -> None:
-    """Record the modules an entry claims (first claim wins)."""
-    new = {ref.name for ref in refs} - names
-    claimed.update(dict.fromkeys(new, index))
-    names |= new
+def _claim(groups: list[MemberGroup], index: int, claimed: dict[str, int]) -> None:
+    """Record the member groups an entry claims (first claim wins)."""
+    for group in groups:
+        claimed.setdefault(group.key, index)
+
+
+def _names(group: MemberGroup) -> set[str]:
+    return {ref.name for ref in group.modules()}
 
 
 def _formula(inventory: ModelInventory, component: str, modules: list[str] | None) -> str:
