@@ -197,7 +197,8 @@ SPEC_CASES = [
          ("spec.yaml", 1), "SPEC007"),
     Case("empty file", _spec(""), 1, "missing required key 'name'", ("spec.yaml", None),
          "SPEC012"),
-    Case("a directory", _spec_dir, 2, "is a directory", ("spec.yaml", None), "SPEC005"),
+    Case("an empty folder", _spec_dir, 2, "is a folder with no spec files", ("spec.yaml", None),
+         "SPEC005"),
     Case("missing file", _spec_missing, 2, "file not found", ("nope.yaml", None), "SPEC005"),
     Case("3 MB spec", _spec(BASE_SPEC + "# " + "x" * 3_000_000 + "\n"), 2,
          "the limit is 2,097,152", ("spec.yaml", None), "SPEC006"),
@@ -910,7 +911,7 @@ def _spec_and(*argv: str) -> Callable[[Path], list[str]]:
 CLI_CASES = [
     Case("unknown command", lambda r: ["publish", "x"], 2, "invalid choice: 'publish'"),
     Case("no command", lambda r: [], 2, "usage: publisher"),
-    Case("missing argument", lambda r: ["render"], 2, "the following arguments are required: spec"),
+    Case("missing argument", lambda r: ["render"], 2, "the following arguments are required: SPEC"),
     Case("bad --format", lambda r: ["lint", "--format", "xml"], 2, "invalid choice: 'xml'"),
     Case("bad --port", lambda r: ["preview", "x.yaml", "--port", "eighty"], 2, "invalid int value"),
     Case("port out of range", lambda r: ["hub", "serve", "--port", "70000", "--data", str(r / "d")],

@@ -219,6 +219,40 @@ def test_broken_spec_renders_nothing(repo_root: Path, capsys: pytest.CaptureFixt
     assert "SPEC030" in out and "---\n" not in out
 
 
+def test_render_a_folder_writes_one_card_per_spec(repo_root: Path, tmp_path: Path) -> None:
+    out = tmp_path / "cards"
+    assert main(["render", str(repo_root / "model_specs"), "--out-dir", str(out)]) == 0
+    written = sorted(p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file())
+    assert written == sorted(f"{name}/README.md" for name in SPEC_NAMES)  # no family files
+    for name in SPEC_NAMES:
+        golden = (repo_root / "tests" / "golden" / f"{name}.md").read_bytes()
+        assert (out / name / "README.md").read_bytes() == golden
+
+
+def test_render_several_specs_needs_an_out_dir(
+    repo_root: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    assert main(["render", str(repo_root / "model_specs")]) == 2
+    assert list(tmp_path.iterdir()) == []  # nothing written
+    assert "--out-dir" in capsys.readouterr().err
+
+
+def test_render_several_writes_the_good_cards_and_reports_the_broken(
+    repo_root: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    good = repo_root / "model_specs" / "Qwen3.5-2B.yaml"
+    broken = repo_root / "tests" / "specs" / "broken" / "count_mismatch.yaml"
+    out = tmp_path / "cards"
+    assert main(["render", str(broken), str(good), "--out-dir", str(out)]) == 1
+    assert (out / "Qwen3.5-2B" / "README.md").is_file()
+    assert not (out / "count_mismatch").exists()
+    assert "SPEC030" in capsys.readouterr().out
+
+
 def test_rendering_all_specs_imports_no_torch_or_transformers(repo_root: Path) -> None:
     code = (
         "import sys\n"

@@ -1,4 +1,4 @@
-"""`publisher render SPEC [-o README.md] [--checkpoint DIR]`: write the model card."""
+"""`publisher render SPEC… [-o README.md | --out-dir DIR] [--checkpoint DIR]`: write model cards."""
 
 from __future__ import annotations
 
@@ -6,15 +6,22 @@ import argparse
 import sys
 from pathlib import Path
 
-from publisher.errors import EXIT_FINDINGS, EXIT_INPUT, EXIT_OK, InputError
+from publisher.errors import EXIT_FINDINGS, EXIT_INPUT, EXIT_OK, InputError, UsageError
+from publisher.findings import Finding, Location
 
 NAME = "render"
-HELP = "render a spec's model card (README.md with frontmatter)"
+HELP = "render model cards (README.md with frontmatter) from specs"
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("spec", type=Path, help="the model spec (YAML)")
-    parser.add_argument("-o", "--output", type=Path, help="write the card here (default: stdout)")
+    parser.add_argument(
+        "specs", nargs="+", type=Path, metavar="SPEC", help="model specs (YAML files or folders)"
+    )
+    target = parser.add_mutually_exclusive_group()
+    target.add_argument(
+        "-o", "--output", type=Path, help="write the one card here (default: stdout)"
+    )
+    target.add_argument("--out-dir", type=Path, help="write each card to DIR/<spec name>/README.md")
     parser.add_argument(
         "--checkpoint", type=Path, help="the exported checkpoint, to state its measured size"
     )
@@ -28,18 +35,40 @@ def configure(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from publisher.card.pipeline import checkpoint_facts, render_spec
     from publisher.commands.common import render_text
+    from publisher.spec.collect import collect_spec_paths
 
+    spec_paths, missing = collect_spec_paths(args.specs)
+    missing += [
+        Finding("SPEC005", "is a folder with no spec files (*.yaml) in it", Location(str(path)))
+        for path in args.specs
+        if path.is_dir() and not any(p.is_relative_to(path) for p in spec_paths)
+    ]
+    if missing:
+        sys.stdout.write(render_text(missing))
+        return EXIT_INPUT
+    several = len(spec_paths) > 1 or any(path.is_dir() for path in args.specs)
+    if several and args.out_dir is None:
+        raise UsageError(
+            f"{len(spec_paths)} specs give {len(spec_paths)} cards",
+            fix="pass --out-dir DIR to write DIR/<spec name>/README.md for each",
+        )
+    if several and args.checkpoint:
+        raise UsageError("--checkpoint belongs to one spec", fix="render that spec on its own")
     checkpoint = checkpoint_facts(args.checkpoint) if args.checkpoint else None
-    result = render_spec(args.spec, checkpoint=checkpoint)
-    if result.text is None:
-        sys.stdout.write(render_text(result.findings))
-        return EXIT_INPUT if result.unusable else EXIT_FINDINGS
-    if args.output:
-        write_card(args.output, result.text, force=args.force)
-        print(f"wrote {args.output} ({len(result.text.encode()):,} bytes)")
-    else:
-        sys.stdout.write(result.text)
-    return EXIT_OK
+    status = EXIT_OK
+    for spec_path in spec_paths:
+        result = render_spec(spec_path, checkpoint=checkpoint)
+        if result.text is None:
+            sys.stdout.write(render_text(result.findings))
+            status = max(status, EXIT_INPUT if result.unusable else EXIT_FINDINGS)
+            continue
+        output = args.out_dir / spec_path.stem / "README.md" if args.out_dir else args.output
+        if output is None:
+            sys.stdout.write(result.text)
+            continue
+        write_card(output, result.text, force=args.force)
+        print(f"wrote {output} ({len(result.text.encode()):,} bytes)")
+    return status
 
 
 def write_card(path: Path, text: str, *, force: bool) -> None:
@@ -58,4 +87,5 @@ def write_card(path: Path, text: str, *, force: bool) -> None:
             )
     from publisher.commands.common import write_atomically
 
+    path.parent.mkdir(parents=True, exist_ok=True)
     write_atomically(path, text)
