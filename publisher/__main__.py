@@ -1,3 +1,3 @@
-from publisher.cli import main
+from publisher.cli import entry
 
-raise SystemExit(main())
+entry()

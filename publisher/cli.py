@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import gc
 import importlib
 import os
 import sys
@@ -25,11 +26,25 @@ class _Parser(argparse.ArgumentParser):
         raise SystemExit(EXIT_INPUT)
 
 
+def command_name(module_name: str) -> str:
+    """`check_card` → `check-card`: each command module's NAME (a test keeps them equal)."""
+    return module_name.replace("_", "-")
+
+
+def _chosen_command(argv: list[str]) -> str | None:
+    """The command a command line names: its first word that is not an option."""
+    first = next((arg for arg in argv if not arg.startswith("-")), None)
+    known = {command_name(m) for m in COMMAND_MODULES}
+    return first if first in known else None
+
+
 def _load(name: str) -> ModuleType:
     return importlib.import_module(f"publisher.commands.{name}")
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(only: str | None = None) -> argparse.ArgumentParser:
+    """The whole parser; with `only` (a command name), only that command's module is imported
+    and configured, and the others are listed by name (their help is not shown then anyway)."""
     parser = _Parser(
         prog="publisher",
         description="Specs to checked Hugging Face model repositories: "
@@ -39,6 +54,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"publisher {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     for module_name in COMMAND_MODULES:
+        if only is not None and command_name(module_name) != only:
+            sub.add_parser(command_name(module_name))
+            continue
         module = _load(module_name)
         command = sub.add_parser(module.NAME, help=module.HELP, description=module.HELP)
         module.configure(command)
@@ -46,8 +64,24 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+GC_THRESHOLD = (50_000, 20, 100)
+"""A run of publisher is short and what it builds (pydantic schemas, a spec's tree, a header's
+tensor table) lives until it ends, so the default threshold (700) makes the cyclic collector walk
+the same live objects again and again. Collecting rarely keeps memory bounded for the servers."""
+
+
+def entry() -> None:
+    """The `publisher` console script: run one command in this process, then exit."""
+    gc.set_threshold(*GC_THRESHOLD)
+    status = main()
+    gc.freeze()  # nothing is left to collect: spare the exit a walk over every live object
+    raise SystemExit(status)
+
+
 def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
+    """Run one command; returns its exit code (the library's way in, used by the tests)."""
+    argv = sys.argv[1:] if argv is None else argv
+    parser = build_parser(_chosen_command(argv))
     args = parser.parse_args(argv)
     run = getattr(args, "_run", None)
     if run is None:
