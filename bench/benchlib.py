@@ -43,6 +43,23 @@ def time_command(
     return times
 
 
+def time_commands(
+    commands: dict[str, list[str]], repeat: int, cwd: Path | None = None
+) -> dict[str, list[float]]:
+    """Like time_command for several commands, run in turns (A, B, C, A, B, C, …) so that a
+    busy moment on a shared machine falls on all of them alike."""
+    env = bytecode_env()
+    for argv in commands.values():
+        subprocess.run(argv, cwd=cwd, env=env, capture_output=True, check=True)
+    times: dict[str, list[float]] = {name: [] for name in commands}
+    for _ in range(repeat):
+        for name, argv in commands.items():
+            start = time.perf_counter()
+            subprocess.run(argv, cwd=cwd, env=env, capture_output=True, check=True)
+            times[name].append(time.perf_counter() - start)
+    return times
+
+
 def summary(times: list[float]) -> str:
     return f"{statistics.median(times):.3f} s (min {min(times):.3f}, max {max(times):.3f}, n={len(times)})"
 
