@@ -35,7 +35,13 @@ PARTIALS = (
     "license",
     "citation",
 )
-PACKAGE_TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
+_BUNDLED_TEMPLATES = Path(__file__).resolve().parents[1] / "templates"
+"""where an installed wheel keeps the default templates (copied in at build time)"""
+PACKAGE_TEMPLATES = (
+    _BUNDLED_TEMPLATES
+    if _BUNDLED_TEMPLATES.is_dir()
+    else Path(__file__).resolve().parents[2] / "templates"  # a source checkout's own
+)
 
 
 def find_templates_dir(spec_path: Path | None) -> Path:
