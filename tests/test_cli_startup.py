@@ -39,6 +39,15 @@ def test_lint_imports_nothing_heavy(repo_root: Path) -> None:
     assert not {m for m in loaded if m.split(".")[0] in HEAVY}
 
 
+def test_rendering_every_card_imports_no_torch_or_transformers(
+    repo_root: Path, tmp_path: Path
+) -> None:
+    loaded = _modules_after(["render", "model_specs", "--out-dir", str(tmp_path)], repo_root)
+    assert len(list(tmp_path.glob("*/README.md"))) == 5
+    assert "jinja2.sandbox" in loaded
+    assert not {m for m in loaded if m.split(".")[0] in ("torch", "transformers", "safetensors")}
+
+
 def test_a_command_loads_only_its_own_module(repo_root: Path) -> None:
     loaded = _modules_after(["lint", "model_specs"], repo_root)
     commands = {m for m in loaded if m.startswith("publisher.commands.")}
