@@ -253,6 +253,20 @@ def test_render_several_writes_the_good_cards_and_reports_the_broken(
     assert "SPEC030" in capsys.readouterr().out
 
 
+def test_render_refuses_two_specs_that_would_write_one_card(
+    repo_root: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    spec = repo_root / "model_specs" / "Qwen3.5-2B.yaml"
+    for folder in ("a", "b"):
+        (tmp_path / folder).mkdir()
+        (tmp_path / folder / spec.name).write_bytes(spec.read_bytes())
+    out = tmp_path / "cards"
+    code = main(["render", str(tmp_path / "a"), str(tmp_path / "b"), "--out-dir", str(out)])
+    assert code == 2
+    assert not out.exists()  # nothing written, not even the first card
+    assert "would both be written to <out-dir>/Qwen3.5-2B/README.md" in capsys.readouterr().err
+
+
 def test_rendering_all_specs_imports_no_torch_or_transformers(repo_root: Path) -> None:
     code = (
         "import sys\n"

@@ -52,6 +52,8 @@ def run(args: argparse.Namespace) -> int:
             f"{len(spec_paths)} specs give {len(spec_paths)} cards",
             fix="pass --out-dir DIR to write DIR/<spec name>/README.md for each",
         )
+    if args.out_dir is not None:
+        _refuse_same_names(spec_paths)
     if several and args.checkpoint:
         raise UsageError("--checkpoint belongs to one spec", fix="render that spec on its own")
     checkpoint = checkpoint_facts(args.checkpoint) if args.checkpoint else None
@@ -69,6 +71,18 @@ def run(args: argparse.Namespace) -> int:
         write_card(output, result.text, force=args.force)
         print(f"wrote {output} ({len(result.text.encode()):,} bytes)")
     return status
+
+
+def _refuse_same_names(spec_paths: list[Path]) -> None:
+    """Two specs of one name would write the same DIR/<name>/README.md: refuse before writing."""
+    seen: dict[str, Path] = {}
+    for path in spec_paths:
+        other = seen.setdefault(path.stem, path)
+        if other != path:
+            raise UsageError(
+                f"{other} and {path} would both be written to <out-dir>/{path.stem}/README.md",
+                fix="render them in two runs with different --out-dir",
+            )
 
 
 def write_card(path: Path, text: str, *, force: bool) -> None:
