@@ -24,6 +24,7 @@ from huggingface_hub import (
     hf_hub_download,
     hf_hub_url,
 )
+from huggingface_hub.constants import DiscussionStatusFilter, DiscussionTypeFilter
 from huggingface_hub.errors import (
     EntryNotFoundError,
     HfHubHTTPError,
@@ -246,6 +247,60 @@ def test_create_pr_commits_to_refs_pr_and_merges(hub_api: HfApi, hub_repo_id: st
 
     assert "new.txt" in hub_api.list_repo_files(hub_repo_id)
     assert hub_api.get_discussion_details(hub_repo_id, 1).status == "merged"
+
+
+def test_a_pull_request_opens_with_the_commit_description_and_takes_more_commits(
+    hub_api: HfApi, hub_repo_id: str
+) -> None:
+    from huggingface_hub.community import DiscussionComment, DiscussionCommit
+
+    hub_api.create_repo(hub_repo_id)
+    main_before = _commit_ids(hub_api, hub_repo_id)
+    pr = hub_api.upload_file(
+        path_or_fileobj=b"one", path_in_repo="a.txt", repo_id=hub_repo_id, create_pr=True,
+        commit_message="Proposal", commit_description="Why: because.",
+    )  # fmt: skip
+
+    second = hub_api.create_commit(
+        hub_repo_id, [CommitOperationAdd("b.txt", b"two")], commit_message="More",
+        revision="refs/pr/1", parent_commit=pr.oid,
+    )  # fmt: skip
+
+    assert second.pr_url is None and _commit_ids(hub_api, hub_repo_id) == main_before
+    assert _commit_ids(hub_api, hub_repo_id, "refs/pr/1") == [second.oid, pr.oid, *main_before]
+    assert {"a.txt", "b.txt"} <= set(hub_api.list_repo_files(hub_repo_id, revision="refs/pr/1"))
+    details = hub_api.get_discussion_details(hub_repo_id, 1)
+    assert details.title == "Proposal" and details.target_branch == "refs/heads/main"
+    opening = details.events[0]
+    assert isinstance(opening, DiscussionComment) and opening.content == "Why: because."
+    commits = [e.summary for e in details.events if isinstance(e, DiscussionCommit)]
+    assert commits == ["Proposal", "More"]
+
+
+def test_discussions_are_filtered_by_type_and_status(hub_api: HfApi, hub_repo_id: str) -> None:
+    hub_api.create_repo(hub_repo_id)
+    hub_api.create_discussion(hub_repo_id, "A question")
+    for name in ("a.txt", "b.txt"):
+        hub_api.upload_file(
+            path_or_fileobj=b"x", path_in_repo=name, repo_id=hub_repo_id, create_pr=True
+        )
+    hub_api.change_discussion_status(hub_repo_id, 2, "closed")
+
+    def nums(kind: DiscussionTypeFilter | None, status: DiscussionStatusFilter | None) -> list[int]:
+        found = hub_api.get_repo_discussions(
+            hub_repo_id, discussion_type=kind, discussion_status=status
+        )
+        return [d.num for d in found]
+
+    assert nums(None, None) == [3, 2, 1]
+    assert nums("pull_request", None) == [3, 2]
+    assert nums("pull_request", "open") == [3]
+    assert nums(None, "closed") == [2]
+    with pytest.raises(HfHubHTTPError) as raised:  # a closed pull request takes no commits
+        hub_api.upload_file(
+            path_or_fileobj=b"y", path_in_repo="c.txt", repo_id=hub_repo_id, revision="refs/pr/2"
+        )
+    assert raised.value.response.status_code == 403
 
 
 # ---- access control and concurrency -------------------------------------------------------

@@ -43,7 +43,10 @@ def configure(parser: argparse.ArgumentParser) -> None:
         "--revision", metavar="BRANCH", help="branch to push to (created if missing)"
     )
     parser.add_argument(
-        "--create-pr", action="store_true", help="open a pull request instead of committing"
+        "--create-pr",
+        action="store_true",
+        help="open a pull request instead of committing; run again, it commits to the open pull "
+        "request it opened for this spec, or sends nothing if that one already holds the push",
     )
     parser.add_argument(
         "--private", action="store_true", help="create the repository private (if it is new)"
@@ -110,7 +113,10 @@ def render_result(result: PushResult) -> str:
     assert plan is not None
     text = render_text(result.findings) if result.findings else ""
     if result.status == "dry-run":
-        text += render_plan_text(plan, all_files=True) + "dry run: nothing was sent\n"
+        text += render_plan_text(plan, all_files=True) + _dry_run_pr_line(result)
+        text += "dry run: nothing was sent\n"
+    elif result.status == "already-proposed":
+        text += _already_proposed(result)
     elif result.status == "up-to-date":
         head = (plan.remote.head or "")[:7]
         text += (
@@ -122,12 +128,41 @@ def render_result(result: PushResult) -> str:
     return text + _stats_line(result)
 
 
+def _dry_run_pr_line(result: PushResult) -> str:
+    """What a dry run with --create-pr would do about pull requests."""
+    assert result.plan is not None
+    pull_request, action = result.pull_request, result.pr_action
+    if action == "open":
+        return f"would open a pull request against {result.plan.remote.revision}\n"
+    if pull_request is None:
+        return ""
+    what = "already proposed in" if action == "reuse" else "would add a commit to"
+    return f"{what} pull request #{pull_request.num}\n  {pull_request.url}\n"
+
+
+def _already_proposed(result: PushResult) -> str:
+    assert result.plan is not None and result.pull_request is not None
+    remote, pull_request = result.plan.remote, result.pull_request
+    head = (remote.head or "")[:7]
+    return (
+        f"already proposed in pull request #{pull_request.num}: 0 files changed "
+        f"({remote.repo_id}@{remote.revision} {head})\n  {pull_request.url}\n"
+    )
+
+
 def _outcome(result: PushResult) -> str:
     assert result.plan is not None and result.commit is not None
     remote = result.plan.remote
     changed = len(result.plan.changes) + len(result.plan.deletions)
-    if result.pr_url:
-        return f"opened pull request with {changed} change(s): {result.pr_url}\n"
+    pull_request = result.pull_request
+    if pull_request is not None and result.pr_action == "update":
+        return (
+            f"updated pull request #{pull_request.num}: committed {result.commit[:7]} to "
+            f"{remote.revision}, {changed} change(s)\n  {pull_request.url}\n"
+        )
+    if pull_request is not None:
+        num, url = pull_request.num, pull_request.url
+        return f"opened pull request #{num} with {changed} change(s): {url}\n"
     where = f"{remote.repo_id}@{remote.revision}"
     created = " (new repository)" if result.created_repo else ""
     return f"committed {result.commit[:7]} to {where}{created}: {changed} change(s)\n  {result.commit_url}\n"

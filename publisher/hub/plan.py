@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from publisher.errors import InputError
+from publisher.hub.pulls import PullRequest
 from publisher.hub.storage import DEFAULT_LFS_PATTERNS, lfs_patterns, upload_mode
 
 Mode = Literal["lfs", "regular"]
@@ -96,7 +97,7 @@ class RemoteFile:
 
 @dataclass
 class RemoteState:
-    """The revision a push is planned against."""
+    """The revision a push is planned against: a branch, or an open pull request's ref."""
 
     repo_id: str
     revision: str
@@ -105,6 +106,7 @@ class RemoteState:
     branch_exists: bool = False
     private: bool | None = None
     files: dict[str, RemoteFile] = field(default_factory=dict)
+    pull_request: PullRequest | None = None
 
 
 @dataclass
@@ -155,6 +157,7 @@ class Plan:
             "repo_exists": remote.exists,
             "branch_exists": remote.branch_exists,
             "parent_commit": remote.head,
+            "pull_request": remote.pull_request.to_json() if remote.pull_request else None,
             "files": [
                 {
                     "path": f.path,
@@ -350,6 +353,8 @@ def _against(remote: RemoteState) -> str:
     if not remote.exists:
         return "new repository, created by the push"
     head = (remote.head or "")[:7]
+    if remote.pull_request is not None:
+        return f"open pull request #{remote.pull_request.num}, planned against {head}"
     if not remote.branch_exists:
         return f"new branch, created from {head}"
     return f"planned against {head}"

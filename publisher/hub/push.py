@@ -9,6 +9,11 @@
    (`parent_commit`), so a concurrent writer makes the commit fail instead of being overwritten.
 4. Tag the commit, if asked.
 
+With --create-pr, a re-run does not open a second pull request: the plan is made against the
+newest open pull request publisher opened for the same spec and branch (see pulls.py). If one
+already holds exactly these files, nothing is sent; if one differs, the push commits to its
+ref (refs/pr/N) so that pull request updates; if there is none, a new one is opened.
+
 `push()` runs it all; `Pusher` exposes the phases (tests step between them).
 """
 
@@ -28,6 +33,7 @@ from publisher import __version__
 from publisher.errors import HubError, UsageError
 from publisher.findings import Finding, has_errors
 from publisher.hub.client import (
+    RepoSnapshot,
     check_repo_id,
     endpoint_url,
     hub_errors,
@@ -57,6 +63,12 @@ from publisher.hub.plan import (
     patterns_from,
     read_sample,
 )
+from publisher.hub.pulls import (
+    PullRequest,
+    PullRequestAction,
+    commit_description,
+    publisher_pull_requests,
+)
 
 if TYPE_CHECKING:
     from huggingface_hub import CommitInfo, CommitOperationAdd, HfApi
@@ -67,7 +79,8 @@ DEFAULT_BRANCH = "main"
 _AGAIN = "run the push again: it sends only what is still missing"
 
 Advance = Callable[[int], None]
-Status = Literal["blocked", "dry-run", "up-to-date", "committed"]
+# "already-proposed": an open pull request of publisher's already holds these files.
+Status = Literal["blocked", "dry-run", "up-to-date", "already-proposed", "committed"]
 
 
 class Progress(Protocol):
@@ -129,7 +142,8 @@ class PushResult:
     plan: Plan | None = None
     commit: str | None = None
     commit_url: str | None = None
-    pr_url: str | None = None
+    pull_request: PullRequest | None = None
+    pr_action: PullRequestAction | None = None
     tag: str | None = None
     tag_state: Literal["created", "present"] | None = None
     created_repo: bool = False
@@ -137,12 +151,18 @@ class PushResult:
     uploaded_bytes: int | None = 0
     notes: list[str] = field(default_factory=list)
 
+    @property
+    def pr_url(self) -> str | None:
+        """The pull request opened, updated or reused (in a dry run: that would be)."""
+        return self.pull_request.url if self.pull_request else None
+
     def to_json(self) -> dict[str, Any]:
         return {
             "status": self.status,
             "commit": self.commit,
             "commit_url": self.commit_url,
             "pr_url": self.pr_url,
+            "pull_request": self._pull_request_json(),
             "tag": self.tag,
             "tag_state": self.tag_state,
             "created_repo": self.created_repo,
@@ -154,6 +174,13 @@ class PushResult:
             "plan": self.plan.to_json() if self.plan else None,
             "findings": [f.to_dict() for f in self.findings],
         }
+
+    def _pull_request_json(self) -> dict[str, Any] | None:
+        if self.pr_action is None:
+            return None
+        if self.pull_request is None:  # one still to open: no number yet
+            return {"action": self.pr_action, "num": None, "ref": None, "url": None}
+        return {"action": self.pr_action, **self.pull_request.to_json()}
 
 
 def validate(render_result: Any, checkpoint: Path) -> tuple[list[Finding], dict[str, Any]]:
@@ -265,12 +292,48 @@ class Pusher:
             raise UsageError("the checks failed: nothing to plan")
         remote = self._fetch_remote()  # first: a refused token fails before any hashing
         files, skipped = self._local_files(gate)
+        plan = self._plan_against(remote, files, skipped)
+        if self.options.create_pr and remote.branch_exists and not plan.up_to_date:
+            plan = self._plan_for_pull_request(plan, files, skipped)
+        return plan
+
+    def _plan_against(
+        self, remote: RemoteState, files: list[LocalFile], skipped: list[Skipped]
+    ) -> Plan:
         plan = self._compare(files, remote, skipped, patterns_from(None))
         if plan.changes and ".gitattributes" not in {f.path for f in files}:
             gitattributes = self._remote_gitattributes(remote)
             if gitattributes is not None:
                 plan = self._compare(files, remote, skipped, patterns_from(gitattributes))
         return plan
+
+    def _plan_for_pull_request(
+        self, target: Plan, files: list[LocalFile], skipped: list[Skipped]
+    ) -> Plan:
+        """The plan against an open pull request of ours that already holds these files,
+        else against the newest one (the push updates it), else `target` (it opens one)."""
+        plans = []
+        for pull_request in self._own_pull_requests(target.remote.revision):
+            plan = self._plan_against(self._fetch_pull_request(pull_request), files, skipped)
+            if plan.up_to_date:
+                return plan
+            plans.append(plan)
+        return plans[0] if plans else target
+
+    def _own_pull_requests(self, branch: str) -> list[PullRequest]:
+        api = make_api(self.token, self.endpoint)  # reads only: a dry run needs no token
+        with hub_errors(
+            f"reading the pull requests of {self.repo_id}", repo_id=self.repo_id, token=self.token
+        ):
+            return publisher_pull_requests(api, self.repo_id, branch, self.spec_path.name)
+
+    def _fetch_pull_request(self, pull_request: PullRequest) -> RemoteState:
+        with hub_errors(
+            f"reading pull request #{pull_request.num}", repo_id=self.repo_id, token=self.token
+        ):
+            return fetch_pull_request(
+                self.repo_id, pull_request, token=self.token, endpoint=self.endpoint
+            )
 
     def _compare(
         self,
@@ -354,12 +417,27 @@ class Pusher:
         if not plan.remote.exists:
             plan = result.plan = self._create_repo(plan)
             result.created_repo = True
+        result.pull_request, result.pr_action = plan.remote.pull_request, self.pr_action(plan)
         if not plan.up_to_date:
             self._send(plan, result)
+        elif result.pr_action == "reuse":
+            result.status = "already-proposed"
         head = result.commit or plan.remote.head
         if self.options.tag and head:
             result.tag, result.tag_state = self.options.tag, self._apply_tag(head)
         return result
+
+    def pr_action(self, plan: Plan) -> PullRequestAction | None:
+        """What this push does about pull requests, given its plan (None: no --create-pr)."""
+        if not self.options.create_pr:
+            return None
+        if plan.remote.pull_request is not None:
+            return "reuse" if plan.up_to_date else "update"
+        return None if plan.up_to_date else "open"
+
+    def _opens_pr(self, plan: Plan) -> bool:
+        """Whether the commit opens a pull request (not when it goes to one's ref)."""
+        return self.options.create_pr and plan.remote.pull_request is None
 
     @property
     def api(self) -> HfApi:
@@ -401,7 +479,9 @@ class Pusher:
             result.uploaded_bytes = self._upload(plan, additions)
             info = self._commit(plan, additions)
         result.status = "committed"
-        result.commit, result.commit_url, result.pr_url = info.oid, info.commit_url, info.pr_url
+        result.commit, result.commit_url = info.oid, info.commit_url
+        if info.pr_url and info.pr_num is not None:
+            result.pull_request = PullRequest(info.pr_num, info.pr_url)
 
     def _addition(self, planned: PlannedFile, stack: ExitStack) -> CommitOperationAdd:
         from huggingface_hub import CommitOperationAdd
@@ -439,7 +519,7 @@ class Pusher:
                     self.repo_id,
                     additions=additions,
                     revision=revision,
-                    create_pr=self.options.create_pr,
+                    create_pr=self._opens_pr(plan),
                     free_memory=False,
                 )
             finally:
@@ -458,15 +538,14 @@ class Pusher:
                 commit_message=title,
                 commit_description=description,
                 revision=plan.remote.revision,
-                create_pr=self.options.create_pr,
+                create_pr=self._opens_pr(plan),
                 parent_commit=plan.remote.head,
             )
 
     def _message(self, plan: Plan) -> tuple[str, str]:
         tool = f"publisher {__version__}"
         title = self.options.message or f"Publish {self.spec_path.name} ({tool})"
-        lines = [f"Spec: {self.spec_path.name}", f"Tool: {tool}", plan.summary()]
-        return title, "\n".join(lines)
+        return title, commit_description(self.spec_path.name, tool, plan.summary())
 
     def _errors(self, action: str, after: str = "") -> AbstractContextManager[None]:
         return hub_errors(action, repo_id=self.repo_id, token=self.token, after=after, again=_AGAIN)
@@ -550,6 +629,20 @@ def fetch_remote(
         if status == 404 or not token:
             return state
         raise
+    return _with_snapshot(state, snapshot)
+
+
+def fetch_pull_request(
+    repo_id: str, pull_request: PullRequest, *, token: str | None, endpoint: str | None = None
+) -> RemoteState:
+    """An open pull request's head and files (its ref, refs/pr/N), in one request."""
+    snapshot = repo_snapshot(repo_id, pull_request.ref, token=token, endpoint=endpoint)
+    state = RemoteState(repo_id, pull_request.ref, pull_request=pull_request)
+    state.branch_exists = True  # a commit can go to the pull request's ref
+    return _with_snapshot(state, snapshot)
+
+
+def _with_snapshot(state: RemoteState, snapshot: RepoSnapshot) -> RemoteState:
     state.exists, state.head, state.private = True, snapshot.commit, snapshot.private
     for path, item in snapshot.files.items():
         state.files[path] = RemoteFile(path, item.size, item.blob_id, item.lfs_sha256)
@@ -607,6 +700,7 @@ def push(
     plan = pusher.plan(gate)
     if dry_run:
         return PushResult("dry-run", findings=gate.findings, plan=plan,
+                          pull_request=plan.remote.pull_request, pr_action=pusher.pr_action(plan),
                           hash_stats=pusher.hash_stats, uploaded_bytes=0)  # fmt: skip
     result = pusher.publish(plan)
     result.findings = gate.findings

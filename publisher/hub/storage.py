@@ -601,7 +601,9 @@ class Storage:
         """Apply `ops` on top of `revision` (a branch or refs/pr/N), or open a pull request.
 
         With `parent_commit`, refuse (412) unless the branch still points at it: one writer
-        at a time per branch. With `create_pr`, the PR starts from `parent_commit` if given.
+        at a time per branch. With `create_pr`, the PR starts from `parent_commit` if given,
+        takes the commit's title as its title and its description as its opening comment
+        (as on the Hub).
         """
         with self._lock:
             repo = copy.deepcopy(self._require_repo(repo_type, repo_id))
@@ -662,6 +664,7 @@ class Storage:
         discussion = self._open_discussion(repo, title, author, is_pr=True, status="open")
         discussion.target_branch, discussion.base_commit = target, base.id
         repo.pull_requests[discussion.num] = commit.id
+        discussion.events.append(_comment_event(author, message))  # the commit's description
         discussion.events.append(_commit_event(commit))
         self._save_repo(repo)
         return CommitResult(commit, discussion.num)

@@ -45,11 +45,14 @@ if TYPE_CHECKING:
 
 CHECKPOINTS_DIR = "checkpoints"
 Status = Literal[
-    "released", "pr-opened", "up-to-date", "dry-run", "blocked", "unusable", "hub-error"
-]
+    "released", "pr-opened", "pr-updated", "pr-already-open", "up-to-date", "dry-run", "blocked",
+    "unusable", "hub-error",
+]  # fmt: skip
 EXIT_BY_STATUS: dict[str, int] = {
     "released": EXIT_OK,
     "pr-opened": EXIT_OK,
+    "pr-updated": EXIT_OK,
+    "pr-already-open": EXIT_OK,
     "up-to-date": EXIT_OK,
     "dry-run": EXIT_OK,
     "blocked": EXIT_FINDINGS,
@@ -59,6 +62,8 @@ EXIT_BY_STATUS: dict[str, int] = {
 HEADLINE = {
     "released": "released",
     "pr-opened": "pull request opened",
+    "pr-updated": "pull request updated",
+    "pr-already-open": "already proposed in an open pull request",
     "up-to-date": "already up to date",
     "dry-run": "dry run: checks passed, nothing pushed",
     "blocked": "checks failed: nothing pushed",
@@ -247,6 +252,10 @@ def _push(
         outcome.status = "dry-run"
     elif result.status == "up-to-date":
         outcome.status = "up-to-date"
+    elif result.status == "already-proposed":
+        outcome.status = "pr-already-open"
+    elif result.pr_action == "update":
+        outcome.status = "pr-updated"
     else:
         outcome.status = "pr-opened" if result.pr_url else "released"
 
@@ -322,7 +331,7 @@ class Release:
         pushes = [o.push for o in self.outcomes if o.push is not None]
         urls = [p.commit_url for p in pushes if p.commit_url and not p.pr_url]
         tags = sorted({p.tag for p in pushes if p.tag})
-        prs = [p.pr_url for p in pushes if p.pr_url]
+        prs = [p.pr_url for p in pushes if p.pr_url and p.status != "dry-run"]
         statuses = {o.status for o in self.outcomes}
         if any(EXIT_BY_STATUS[s] != EXIT_OK for s in statuses):
             status = "failed"
@@ -370,16 +379,20 @@ def _lint_line(outcome: SpecOutcome) -> str:
     return f"{verdict} ({errors} error(s), {warnings} warning(s))"
 
 
+_PR_STATE = {"update": " (updated)", "reuse": " (already open; nothing sent)"}
+
+
 def _hub_line(outcome: SpecOutcome) -> str:
     result = outcome.push
     if result is None:
         return outcome.error or "not pushed"
     if result.status == "dry-run":
         changes = len(result.plan.changes) if result.plan else 0
-        return f"dry run: {changes} file(s) would change; nothing was sent"
+        where = f" in pull request {result.pr_url}" if result.pr_url else ""
+        return f"dry run: {changes} file(s) would change{where}; nothing was sent"
     parts = []
     if result.pr_url:
-        parts.append(f"pull request {result.pr_url}")
+        parts.append(f"pull request {result.pr_url}{_PR_STATE.get(result.pr_action or '', '')}")
     elif result.commit_url and result.commit:
         parts.append(f"commit [`{result.commit[:7]}`]({result.commit_url})")
     elif result.plan is not None and result.plan.remote.head:
