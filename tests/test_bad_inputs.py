@@ -764,6 +764,15 @@ def _compressed_tensors_ignore(pattern: str) -> Callable[[Configs], None]:
     return edit
 
 
+def _mixed_table(layers: Any) -> Callable[[Configs], None]:
+    """hf_quant_config.json turned MIXED_PRECISION with `layers` as its quantized_layers."""
+
+    def edit(c: Configs) -> None:
+        _hq(c).update(quant_algo="MIXED_PRECISION", quantized_layers=layers)
+
+    return edit
+
+
 def _fp8_without_blocks(c: Configs) -> None:
     del c["hf_quant_config.json"]
     c["config.json"]["quantization_config"] = {
@@ -833,6 +842,12 @@ VARIANT_CASES = [
                 "hf_quant_config.json", edit_configs=lambda c: c["hf_quant_config.json"].pop("quantization")),
     VariantCase("QCFG003 group size a string", "audit", 1, "QCFG003", "got '16'",
                 "hf_quant_config.json", edit_configs=lambda c: _hq(c).__setitem__("group_size", "16")),
+    VariantCase("QCFG003 quantized_layers a list", "audit", 1, "QCFG003",
+                "must be an object of module name", "hf_quant_config.json",
+                edit_configs=_mixed_table([f"{LAYER0}.mlp.gate_proj"])),
+    VariantCase("QCFG002 a quantized_layers entry without quant_algo", "audit", 1, "QCFG002",
+                f"entry '{LAYER0}.mlp.gate_proj' has no quant_algo", "hf_quant_config.json",
+                edit_configs=_mixed_table({f"{LAYER0}.mlp.gate_proj": {"group_size": 16}})),
     VariantCase("QCFG004 invalid regex", "audit", 1, "QCFG004", "not a valid regular expression",
                 "config.json", edit_configs=_compressed_tensors_ignore("re:(a")),
     VariantCase("QCFG004 exponential regex", "audit", 1, "QCFG004", "exponential time",

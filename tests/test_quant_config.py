@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import copy
-import importlib.util
 import json
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import numpy as np
@@ -18,6 +16,7 @@ from safetensors.numpy import save_file
 from publisher.checkpoint.quant_config import (
     QCFG_CODES,
     QuantConfig,
+    QuantLayer,
     from_config_json,
     from_hf_quant_config,
     load_quant_config,
@@ -25,6 +24,7 @@ from publisher.checkpoint.quant_config import (
 )
 from publisher.checkpoint.reader import read_checkpoint
 from publisher.findings import Finding, Severity
+from tests.checkpoint_variants import modelopt_converter
 
 EXCLUDE = ["lm_head", "model.visual*", "model.layers.*.mlp.gate", "mtp*"]
 MODELOPT_HF = {
@@ -36,17 +36,6 @@ MODELOPT_HF = {
         "exclude_modules": EXCLUDE,
     },
 }
-
-
-def modelopt_converter() -> ModuleType:
-    """modelopt 0.47's own hf_quant_config → config.json converter, loaded without torch."""
-    modelopt = pytest.importorskip("modelopt")
-    path = Path(modelopt.__file__).parent / "torch" / "export" / "convert_hf_config.py"
-    spec = importlib.util.spec_from_file_location("_modelopt_convert_hf_config", path)
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def modelopt_config_json(hf_quant: dict[str, Any]) -> dict[str, Any]:
@@ -121,6 +110,75 @@ def test_modelopt_fp8_and_block_algos() -> None:
     assert findings == []
     block = {"quantization": {"quant_algo": "fp8_pb_wo"}}
     assert from_hf_quant_config(block)[0].format == "fp8_block"
+
+
+MIXED_LAYERS = {
+    "model.layers.0.mlp.gate_proj": {"quant_algo": "NVFP4", "group_size": 16},
+    "model.layers.0.mlp.up_proj": {"quant_algo": "NVFP4", "group_size": 16},
+    "model.layers.0.self_attn.q_proj": {"quant_algo": "FP8"},
+}
+MIXED_HF = {
+    "producer": {"name": "modelopt", "version": "0.47.0"},
+    "quantization": {
+        "quant_algo": "MIXED_PRECISION",
+        "kv_cache_quant_algo": None,
+        "quantized_layers": MIXED_LAYERS,
+    },
+}
+
+
+def test_modelopt_mixed_precision_table() -> None:
+    cfg, findings = from_hf_quant_config(MIXED_HF)
+    assert findings == []
+    assert (cfg.format, cfg.algo, cfg.layers_source) == ("mixed", "MIXED_PRECISION", cfg.source)
+    assert cfg.layer("model.layers.0.self_attn.q_proj") == QuantLayer(
+        "model.layers.0.self_attn.q_proj", "FP8", "fp8"
+    )
+    assert cfg.layer_counts() == {"NVFP4": 2, "FP8": 1}
+    assert cfg.layer_summary() == "MIXED_PRECISION: 2 NVFP4, 1 FP8 layers listed"
+    # no exclude_modules: what the table does not list is unquantized
+    assert cfg.is_excluded("lm_head") and cfg.is_excluded("model.layers.0.mlp.down_proj")
+    assert not cfg.is_excluded("model.layers.0.mlp.gate_proj")
+
+
+def test_mixed_config_json_written_by_modelopt_itself() -> None:
+    config = modelopt_config_json(MIXED_HF)
+    assert config["quantization_config"]["quantized_layers"] == MIXED_LAYERS
+    cfg, findings = load_quant_config(config, MIXED_HF)
+    assert findings == []
+    assert (cfg.format, cfg.source, cfg.layers_source) == (
+        "mixed",
+        "config.json",
+        "hf_quant_config.json",
+    )
+    alone, findings = load_quant_config(config)
+    assert findings == [] and alone.layers == cfg.layers and alone.layers_source == "config.json"
+
+
+def test_mixed_tables_that_disagree() -> None:
+    config = modelopt_config_json(MIXED_HF)
+    layers = config["quantization_config"]["quantized_layers"]
+    layers["model.layers.0.self_attn.q_proj"] = {"quant_algo": "NVFP4", "group_size": 16}
+    del layers["model.layers.0.mlp.up_proj"]
+    cfg, findings = load_quant_config(config, MIXED_HF)
+    assert codes(findings) == ["QCFG006"]
+    assert "1 only in hf_quant_config.json" in findings[0].message
+    assert "1 with another quant_algo" in findings[0].message
+    assert cfg.layers_source == "hf_quant_config.json"  # the table ModelOpt wrote first
+
+
+def _mixed(layers: Any) -> dict[str, Any]:
+    return {"quantization": {"quant_algo": "MIXED_PRECISION", "quantized_layers": layers}}
+
+
+def test_malformed_entries_are_grouped_into_one_finding() -> None:
+    layers = {f"model.layers.{i}.mlp.up_proj": {"group_size": 16} for i in range(3)}
+    cfg, findings = from_hf_quant_config(_mixed(layers))
+    assert codes(findings) == ["QCFG002"]
+    assert findings[0].message == (
+        "quantized_layers entry 'model.layers.0.mlp.up_proj' has no quant_algo (and 2 more entries)"
+    )
+    assert cfg.layers is not None and {x.format for x in cfg.layers} == {"other"}
 
 
 def test_hf_quant_config_without_config_json_quantization() -> None:
@@ -343,6 +401,54 @@ MALFORMED: dict[str, tuple[Any, Any, str, str | None]] = {
         "QCFG007",
         "quantization.group_size",
     ),
+    "MIXED_PRECISION without quantized_layers": (
+        None,
+        {"quantization": {"quant_algo": "MIXED_PRECISION"}},
+        "QCFG002",
+        "quantization.quantized_layers",
+    ),
+    "quantized_layers a list": (
+        None,
+        _mixed(["model.layers.0.mlp.up_proj"]),
+        "QCFG003",
+        "quantization.quantized_layers",
+    ),
+    "quantized_layers entry without quant_algo": (
+        None,
+        _mixed({"model.layers.0.mlp.up_proj": {"group_size": 16}}),
+        "QCFG002",
+        "quantization.quantized_layers.model.layers.0.mlp.up_proj",
+    ),
+    "quantized_layers entry a string": (
+        None,
+        _mixed({"model.layers.0.mlp.up_proj": "NVFP4"}),
+        "QCFG003",
+        "quantization.quantized_layers.model.layers.0.mlp.up_proj",
+    ),
+    "quantized_layers entry of an unknown algo": (
+        None,
+        _mixed({"model.layers.0.mlp.up_proj": {"quant_algo": "W4A16_AWQ", "group_size": 128}}),
+        "QCFG005",
+        "quantization.quantized_layers.model.layers.0.mlp.up_proj",
+    ),
+    "quantized_layers NVFP4 group of 32": (
+        None,
+        _mixed({"model.layers.0.mlp.up_proj": {"quant_algo": "NVFP4", "group_size": 32}}),
+        "QCFG007",
+        "quantization.quantized_layers.model.layers.0.mlp.up_proj",
+    ),
+    "quantized_layers in config.json a list": (
+        {
+            "quantization_config": {
+                "quant_method": "modelopt",
+                "quant_algo": "MIXED_PRECISION",
+                "quantized_layers": [],
+            }
+        },
+        None,
+        "QCFG003",
+        "quantization_config.quantized_layers",
+    ),
     "weight_block_size of strings": (
         {"quantization_config": {"quant_method": "fp8", "weight_block_size": ["128"]}},
         None,
@@ -378,11 +484,13 @@ json_values = st.recursive(
 keys = st.sampled_from(
     ["quant_method", "format", "config_groups", "ignore", "weight_block_size", "quant_algo",
      "weights", "group_size", "num_bits", "type", "exclude_modules", "quantization", "producer",
-     "modules_to_not_convert", "block_structure", "strategy"]
+     "modules_to_not_convert", "block_structure", "strategy", "quantized_layers"]
 )  # fmt: skip
 configish = st.recursive(
     json_values
-    | st.sampled_from(["modelopt", "compressed-tensors", "fp8", "NVFP4", "re:(", "re:.*", "*"]),
+    | st.sampled_from(
+        ["modelopt", "compressed-tensors", "fp8", "NVFP4", "MIXED_PRECISION", "re:(", "re:.*", "*"]
+    ),
     lambda inner: st.dictionaries(keys, inner, max_size=5) | st.lists(inner, max_size=3),
     max_leaves=25,
 )

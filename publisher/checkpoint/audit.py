@@ -14,6 +14,7 @@ from typing import Any
 
 from publisher import __version__
 from publisher.checkpoint.inventory import CheckpointInventory
+from publisher.checkpoint.layer_table import check_layer_table, table_precisions
 from publisher.checkpoint.precision import (
     WrittenModule,
     group_tensors,
@@ -86,6 +87,9 @@ def audit_inventory(inventory: CheckpointInventory) -> AuditResult:
         parent = name.rpartition(".")[0]
         if name not in known and parent not in groups and not name.startswith("mtp."):
             modules[name] = (_fallback_component(name), written_param(name, inventory).precision)
+    if qc.layers is not None:
+        written = table_precisions(qc, {n: p for n, (_, p) in modules.items()}, inventory)
+        findings += check_layer_table(qc, written, inventory.root)
     return result_from_modules(inventory, modules, labels, qc, profile_name, findings)
 
 
@@ -210,6 +214,7 @@ def manifest(result: AuditResult, spec: dict[str, str] | None = None) -> dict[st
             "producer": result.quant_config.producer,
             "producer_version": result.quant_config.producer_version,
             "group_size": result.quant_config.group_size,
+            **_layer_counts(result.quant_config),
         },
         "tensors_by_dtype": result.tensors_by_dtype,
         "bytes_by_dtype": result.bytes_by_dtype,
@@ -229,6 +234,11 @@ def manifest(result: AuditResult, spec: dict[str, str] | None = None) -> dict[st
     if spec:
         data["spec"] = spec
     return data
+
+
+def _layer_counts(qc: QuantConfig) -> dict[str, Any]:
+    """{"quantized_layers": {algo: count}} for a MIXED_PRECISION config, else nothing."""
+    return {} if qc.layers is None else {"quantized_layers": qc.layer_counts()}
 
 
 def verify_manifest(expected: dict[str, Any], result: AuditResult, source: str) -> list[Finding]:

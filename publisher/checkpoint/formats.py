@@ -327,6 +327,25 @@ def modelopt_hf_quant_config(fmt: str, exclude_modules: list[str]) -> dict[str, 
     }
 
 
+def modelopt_mixed_hf_quant_config(layers: Mapping[str, str]) -> dict[str, Any]:
+    """`hf_quant_config.json` of a ModelOpt 0.47 MIXED_PRECISION export: every quantized
+    module (name → "modelopt_nvfp4" | "fp8") in `quantized_layers`, and no `exclude_modules`."""
+    table: dict[str, dict[str, Any]] = {}
+    for module, fmt in layers.items():
+        entry: dict[str, Any] = {"quant_algo": _modelopt_algo(fmt)}
+        if fmt == "modelopt_nvfp4":
+            entry["group_size"] = NVFP4_GROUP
+        table[module] = entry
+    return {
+        "producer": {"name": "modelopt", "version": MODELOPT_VERSION},
+        "quantization": {
+            "quant_algo": "MIXED_PRECISION",
+            "kv_cache_quant_algo": None,
+            "quantized_layers": table,
+        },
+    }
+
+
 def modelopt_config_json_quantization(hf_quant_config: Mapping[str, Any]) -> dict[str, Any]:
     """`config.json` `quantization_config` that ModelOpt derives from `hf_quant_config.json`."""
     details = hf_quant_config["quantization"]

@@ -5,9 +5,13 @@ Sources, as the exporters write them:
 * ModelOpt `hf_quant_config.json`: `{"producer": {"name": "modelopt", "version": ...},
   "quantization": {"quant_algo": "NVFP4", "group_size": 16, "kv_cache_quant_algo": ...,
   "exclude_modules": [...]}}`. `exclude_modules` mixes exact names and fnmatch wildcards.
+  `"quant_algo": "MIXED_PRECISION"` instead lists every quantized module with its own algorithm
+  in `quantized_layers` (`{module: {"quant_algo": "NVFP4", "group_size": 16}}`) and writes no
+  `exclude_modules`: a module the table does not list is unquantized (FACTS.md section 7).
 * ModelOpt `config.json` `quantization_config` (modelopt 0.47 `convert_hf_quant_config_format`):
   `quant_method: "modelopt"`, `quant_algo`, `config_groups` (group_size inside `weights`),
-  `ignore` (the same fnmatch patterns as `exclude_modules`), `producer`, `kv_cache_scheme`.
+  `ignore` (the same fnmatch patterns as `exclude_modules`), `producer`, `kv_cache_scheme`;
+  for MIXED_PRECISION also a copy of `quantized_layers`.
 * compressed-tensors `config.json` `quantization_config`: `quant_method: "compressed-tensors"`,
   `format` (`nvfp4-pack-quantized`, `float-quantized`, ...), `config_groups` whose `weights`
   give `num_bits`/`type`/`group_size`/`strategy`/`block_structure`, and `ignore`: exact
@@ -17,18 +21,21 @@ Sources, as the exporters write them:
   does: a regex anchored at the start up to a module boundary, or a suffix.
 
 `config.json` is what transformers and vLLM read first, so it wins when both exist; the two
-are cross-checked. Malformed configs yield `QCFG` findings, never exceptions.
+are cross-checked. The per-layer table is taken from `hf_quant_config.json` when it has one
+(ModelOpt writes it there first; config.json's is a copy). Malformed configs yield `QCFG`
+findings, never exceptions.
 """
 
 from __future__ import annotations
 
 import fnmatch
 import re
+from collections import Counter
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 from publisher.checkpoint.inventory import CheckpointInventory
 from publisher.findings import Finding, Location, Severity
@@ -52,6 +59,17 @@ CONFIG_FILE = "config.json"
 HF_QUANT_FILE = "hf_quant_config.json"
 _NVFP4_GROUP = 16
 _FP8_BLOCK_ALGOS = {"FP8_PB_WO", "FP8_PB_REAL", "FP8_BLOCK"}
+MIXED_ALGO = "MIXED_PRECISION"
+LAYER_FORMATS: frozenset[QuantFormat] = frozenset({"nvfp4", "fp8", "fp8_block"})
+
+
+class QuantLayer(NamedTuple):
+    """One entry of a MIXED_PRECISION `quantized_layers` table."""
+
+    module: str
+    algo: str  # as written ("NVFP4", "FP8"); "" when the entry is malformed
+    format: QuantFormat  # nvfp4 | fp8 | fp8_block, or "other" (unknown or malformed: unchecked)
+    group_size: int | None = None
 
 
 @dataclass(frozen=True)
@@ -60,6 +78,8 @@ class QuantConfig:
 
     `exclude` holds the patterns of modules left unquantized, matched per `match_style`:
     fnmatch (ModelOpt), exact-or-`re:` (compressed-tensors) or transformers' anchored regex.
+    `layers` is a MIXED_PRECISION config's per-layer table (None: the config has none);
+    `layers_source` the file it was read from.
     """
 
     format: QuantFormat = "none"
@@ -72,11 +92,37 @@ class QuantConfig:
     exclude: tuple[str, ...] = ()
     match_style: MatchStyle = "fnmatch"
     source: str | None = None
+    layers: tuple[QuantLayer, ...] | None = None
+    layers_source: str | None = None
 
     def is_excluded(self, module_name: str) -> bool:
         """True when the config leaves this module (e.g. `model.layers.0.mlp.gate`)
-        unquantized."""
+        unquantized: an exclude pattern matches it, or a per-layer table does not list it."""
+        if self.layers is not None and self.layer(module_name) is None:
+            return True
         return self._matcher(module_name)
+
+    def excluded_by_pattern(self, module_name: str) -> bool:
+        """True when an exclude/ignore pattern matches the module (the table aside)."""
+        return self._matcher(module_name)
+
+    def layer(self, module_name: str) -> QuantLayer | None:
+        """The per-layer table's entry for a module, if it lists it."""
+        return self._table.get(module_name)
+
+    def layer_counts(self) -> dict[str, int]:
+        """Listed modules by quant_algo as written, most first (empty without a table)."""
+        counts = Counter(layer.algo or "?" for layer in self.layers or ())
+        return dict(sorted(counts.items(), key=lambda item: (-item[1], item[0])))
+
+    def layer_summary(self) -> str:
+        """E.g. "MIXED_PRECISION: 336 NVFP4, 64 FP8 layers listed"."""
+        counts = ", ".join(f"{n:,} {algo}" for algo, n in self.layer_counts().items())
+        return f"{self.algo or MIXED_ALGO}: {counts or 'no'} layers listed"
+
+    @cached_property
+    def _table(self) -> dict[str, QuantLayer]:
+        return {layer.module: layer for layer in self.layers or ()}
 
     @cached_property
     def _matcher(self) -> Callable[[str], bool]:
@@ -226,9 +272,8 @@ def _producer(value: Any, ctx: _Ctx, pointer: str) -> tuple[str | None, str | No
     return None, None
 
 
-def _modelopt_format(algo: str | None, ctx: _Ctx, pointer: str) -> QuantFormat:
-    if algo is None:
-        return "none"
+def _algo_format(algo: str) -> QuantFormat | None:
+    """The format of a ModelOpt quant_algo, or None when publisher does not know it."""
     upper = algo.upper()
     if upper in ("NVFP4", "W4A16_NVFP4", "NVFP4_AWQ", "NVFP4_SVD"):
         return "nvfp4"
@@ -236,10 +281,93 @@ def _modelopt_format(algo: str | None, ctx: _Ctx, pointer: str) -> QuantFormat:
         return "fp8"
     if upper in _FP8_BLOCK_ALGOS:
         return "fp8_block"
-    if upper == "MIXED_PRECISION":
+    if upper == MIXED_ALGO:
         return "mixed"
-    ctx.add("QCFG005", f"quant_algo {algo!r} is not one publisher knows", pointer, Severity.WARNING)
-    return "other"
+    return None
+
+
+def _modelopt_format(algo: str | None, ctx: _Ctx, pointer: str) -> QuantFormat:
+    if algo is None:
+        return "none"
+    fmt = _algo_format(algo)
+    if fmt is None:
+        msg = f"quant_algo {algo!r} is not one publisher knows"
+        ctx.add("QCFG005", msg, pointer, Severity.WARNING)
+        return "other"
+    return fmt
+
+
+@dataclass
+class _EntryProblems:
+    """Malformed table entries, grouped: one finding per kind of problem, not per module."""
+
+    keys: dict[tuple[str, str, Severity], list[str]] = field(default_factory=dict)
+
+    def add(self, code: str, text: str, module: str, severity: Severity = Severity.ERROR) -> None:
+        self.keys.setdefault((code, text, severity), []).append(module)
+
+    def report(self, ctx: _Ctx, pointer: str) -> None:
+        for (code, text, severity), modules in self.keys.items():
+            rest = len(modules) - 1
+            more = f" (and {rest:,} more {'entry' if rest == 1 else 'entries'})" if rest else ""
+            message = f"quantized_layers entry {modules[0]!r} {text}{more}"
+            ctx.add(code, message, f"{pointer}.{modules[0]}", severity)
+
+
+def _layer_entry(module: str, entry: Any, problems: _EntryProblems) -> QuantLayer:
+    """One `quantized_layers` entry; malformed or unknown ones become format "other"."""
+    if not isinstance(entry, dict):
+        problems.add("QCFG003", 'must be an object such as {"quant_algo": "NVFP4"}', module)
+        return QuantLayer(module, "", "other")
+    algo = entry.get("quant_algo")
+    if algo is None:
+        problems.add("QCFG002", "has no quant_algo", module)
+        return QuantLayer(module, "", "other")
+    if not isinstance(algo, str):
+        problems.add("QCFG003", "has a quant_algo that is not a string", module)
+        return QuantLayer(module, "", "other")
+    size = entry.get("group_size")
+    if size is not None and not (type(size) is int and size > 0):
+        problems.add("QCFG003", "has a group_size that is not a positive integer", module)
+        size = None
+    fmt = _algo_format(algo)
+    if fmt not in LAYER_FORMATS:
+        text = f"has quant_algo {algo!r}, which publisher does not check"
+        problems.add("QCFG005", text, module, Severity.WARNING)
+        return QuantLayer(module, algo, "other", size)
+    if fmt == "nvfp4" and size not in (None, _NVFP4_GROUP):
+        text = f"has NVFP4 group_size {size}; NVFP4 scales blocks of {_NVFP4_GROUP} values"
+        problems.add("QCFG007", text, module, Severity.WARNING)
+    return QuantLayer(module, algo, fmt, size)
+
+
+def _layer_table(value: Any, ctx: _Ctx, pointer: str) -> tuple[QuantLayer, ...] | None:
+    """A MIXED_PRECISION config's `quantized_layers`, or None when it is missing or unusable."""
+    if value is None:
+        msg = f"{MIXED_ALGO} needs `quantized_layers` (module name → {{quant_algo: ...}})"
+        ctx.add("QCFG002", msg, pointer)
+        return None
+    if not isinstance(value, dict):
+        msg = f"must be an object of module name → {{quant_algo: ...}}, not {_json_type(value)}"
+        ctx.add("QCFG003", msg, pointer)
+        return None
+    problems = _EntryProblems()
+    layers = tuple(_layer_entry(module, entry, problems) for module, entry in value.items())
+    problems.report(ctx, pointer)
+    return layers
+
+
+def _json_type(value: Any) -> str:
+    names = {list: "a list", str: "a string", bool: "a boolean", int: "a number", float: "a number"}
+    return names.get(type(value), type(value).__name__)
+
+
+def _with_table(cfg: QuantConfig, table: Any, ctx: _Ctx, pointer: str) -> QuantConfig:
+    """`cfg` with its per-layer table when it is MIXED_PRECISION."""
+    if cfg.format != "mixed":
+        return cfg
+    layers = _layer_table(table, ctx, pointer)
+    return replace(cfg, layers=layers, layers_source=cfg.source if layers is not None else None)
 
 
 def _check_nvfp4_group(cfg: QuantConfig, ctx: _Ctx, pointer: str) -> None:
@@ -281,6 +409,7 @@ def from_hf_quant_config(
         source=source,
     )
     _check_nvfp4_group(cfg, ctx, "quantization.group_size")
+    cfg = _with_table(cfg, quant.get("quantized_layers"), ctx, "quantization.quantized_layers")
     return cfg, ctx.findings
 
 
@@ -362,7 +491,7 @@ def _from_modelopt(qc: dict[str, Any], ctx: _Ctx, source: str) -> QuantConfig:
     exclude = _str_list(qc.get("ignore"), ctx, "quantization_config.ignore")
     _check_patterns(exclude, "fnmatch", ctx, "quantization_config.ignore")
     kv = qc.get("kv_cache_scheme")
-    return QuantConfig(
+    cfg = QuantConfig(
         format=_modelopt_format(algo, ctx, "quantization_config.quant_algo"),
         producer=producer or "modelopt",
         producer_version=version,
@@ -373,6 +502,7 @@ def _from_modelopt(qc: dict[str, Any], ctx: _Ctx, source: str) -> QuantConfig:
         match_style="fnmatch",
         source=source,
     )
+    return _with_table(cfg, qc.get("quantized_layers"), ctx, "quantization_config.quantized_layers")
 
 
 def _from_compressed_tensors(qc: dict[str, Any], ctx: _Ctx, source: str) -> QuantConfig:
@@ -465,7 +595,29 @@ def _disagreements(primary: QuantConfig, secondary: QuantConfig) -> list[str]:
             f"excluded modules differ (only in config.json: {only_p}; only in"
             f" hf_quant_config.json: {only_s})"
         )
+    if primary.layers is not None and secondary.layers is not None:
+        out += _table_differences(primary.layers, secondary.layers)
     return out
+
+
+def _table_differences(
+    primary: tuple[QuantLayer, ...], secondary: tuple[QuantLayer, ...]
+) -> list[str]:
+    """How two `quantized_layers` tables differ (config.json's vs hf_quant_config.json's)."""
+    ours = {layer.module: (layer.algo, layer.group_size) for layer in primary}
+    theirs = {layer.module: (layer.algo, layer.group_size) for layer in secondary}
+    parts = []
+    for label, names in (
+        ("only in config.json", sorted(set(ours) - set(theirs))),
+        ("only in hf_quant_config.json", sorted(set(theirs) - set(ours))),
+        (
+            "with another quant_algo/group_size",
+            sorted(n for n in ours.keys() & theirs.keys() if ours[n] != theirs[n]),
+        ),
+    ):
+        if names:
+            parts.append(f"{len(names):,} {label} (e.g. {names[:3]})")
+    return [f"quantized_layers differ: {'; '.join(parts)}"] if parts else []
 
 
 def load_quant_config(
@@ -501,7 +653,14 @@ def load_quant_config(
         findings.append(
             Finding("QCFG006", diff, Location(config_source, pointer="quantization_config"))
         )
-    return primary, findings
+    return _table_from(primary, secondary), findings
+
+
+def _table_from(primary: QuantConfig, secondary: QuantConfig) -> QuantConfig:
+    """config.json's config with hf_quant_config.json's per-layer table when it has one."""
+    if primary.format != "mixed" or primary.producer != "modelopt" or secondary.layers is None:
+        return primary
+    return replace(primary, layers=secondary.layers, layers_source=secondary.layers_source)
 
 
 def quant_config_of(inv: CheckpointInventory) -> tuple[QuantConfig, list[Finding]]:

@@ -23,6 +23,12 @@ from publisher.checkpoint.formats import (
     logical_weight_shape,
 )
 from publisher.checkpoint.inventory import CheckpointInventory
+from publisher.checkpoint.layer_table import (
+    QUANTIZED,
+    TABLE_PRECISION,
+    check_layer_table,
+    table_precisions,
+)
 from publisher.checkpoint.precision import (
     LABELS,
     MODULE_SUFFIXES,
@@ -31,10 +37,10 @@ from publisher.checkpoint.precision import (
     written_module,
     written_param,
 )
-from publisher.checkpoint.quant_config import QuantConfig, load_quant_config
+from publisher.checkpoint.quant_config import HF_QUANT_FILE, QuantConfig, load_quant_config
 from publisher.findings import Finding, Location, Severity
 from publisher.spec.derive import ModelInventory
-from publisher.spec.model import ModelSpec
+from publisher.spec.model import ModelSpec, Quantization
 from publisher.spec.profile import ModuleRef, Profile
 
 CODES: dict[str, str] = {
@@ -45,9 +51,11 @@ CODES: dict[str, str] = {
     "VAL005": "a tensor has the wrong shape (for quantized weights: the packing is wrong)",
     "VAL006": "a module of the architecture is missing from the checkpoint",
     "VAL010": "a module left in BF16 is not excluded by the quantization config",
-    "VAL011": "the quantization config excludes a module that is quantized",
+    "VAL011": "the quantization config excludes a module that is quantized (or its MIXED_PRECISION quantized_layers does not list it)",
     "VAL012": "the quantization config's format or group size disagrees with the spec",
     "VAL013": "a quantized spec but no quantization config in the checkpoint",
+    "VAL014": "MIXED_PRECISION quantized_layers lists a module in another format than its tensors",
+    "VAL015": "MIXED_PRECISION quantized_layers lists a module the checkpoint does not have",
     "VAL020": "config.json disagrees with the spec's architecture",
     "VAL030": "the spec says MTP weights ship, but the checkpoint has no mtp.* tensors",
     "VAL031": "the checkpoint carries mtp.* tensors the spec does not mention",
@@ -159,15 +167,14 @@ def _validate_inventory(
 ) -> ValidationReport:
     where = inventory.root
     findings: list[Finding] = list(read_findings or [])
-    quant = spec.quantization
-    storage = STORAGE_BY_SPEC.get((quant.format, quant.export_format), "bf16") if quant else "bf16"
+    storages = _storages(spec.quantization)
     expected = expectations(spec, profile, model)
-    suspects, extras = _quick_compare(expected, storage, inventory)
+    suspects, extras = _quick_compare(expected, storages, inventory)
     written: dict[str, WrittenModule] = {}
     for name, expectation in expected.items():
         if name not in suspects:  # every tensor exactly as the spec's format says
             written[name] = WrittenModule(
-                name, expectation.precision, _storage_for(expectation.precision, storage), ()
+                name, expectation.precision, storages.get(expectation.precision, "bf16"), ()
             )
             continue
         ref = expectation.ref
@@ -177,7 +184,7 @@ def _validate_inventory(
             else written_module(name, module_tensors(inventory, name))
         )
         written[name] = found
-        findings.extend(_check_module(expectation, found, storage, where))
+        findings.extend(_check_module(expectation, found, storages, where))
     mtp = sorted(n for n in inventory.tensors if n.startswith("mtp."))
     for name in extras:
         tensor = inventory.tensors[name]
@@ -192,7 +199,7 @@ def _validate_inventory(
         inventory.configs.get("config.json"), inventory.configs.get("hf_quant_config.json")
     )
     findings += qc_findings
-    findings += _check_quant_config(spec, qc, expected, written, where)
+    findings += _check_quant_config(spec, qc, expected, written, inventory)
     findings += check_config_json(spec, inventory.configs.get("config.json"), where)
     findings += _check_mtp(spec, len(mtp), where)
     rows = _component_rows(spec, profile, model, written)
@@ -218,12 +225,25 @@ def _validate_inventory(
     return report
 
 
-def _storage_for(precision: str, storage: str) -> str:
-    return storage if precision in ("nvfp4", "fp8") else "bf16"
+def _storages(quant: Quantization | None) -> dict[str, str]:
+    """precision → the storage its modules take on disk (absent: unquantized, BF16 rules).
+
+    The spec's format decides for its own precision; a module of the other precision (a
+    ModelOpt MIXED_PRECISION export's FP8 attention in an NVFP4 model) is stored as the same
+    exporter stores that precision.
+    """
+    if quant is None:
+        return {}
+    export = quant.export_format
+    storages = {p: STORAGE_BY_SPEC[(p, export)] for p in ("nvfp4", "fp8")}
+    storages["nvfp4" if quant.format == "nvfp4" else "fp8"] = STORAGE_BY_SPEC[
+        (quant.format, export)
+    ]
+    return storages
 
 
 def _quick_compare(
-    expected: dict[str, _Expectation], storage: str, inventory: CheckpointInventory
+    expected: dict[str, _Expectation], storages: dict[str, str], inventory: CheckpointInventory
 ) -> tuple[set[str], list[str]]:
     """Compare the whole expected tensor set with the headers in one pass.
 
@@ -246,7 +266,7 @@ def _quick_compare(
                 ref.kind,
                 ref.shape,
                 ref.bias,
-                _storage_for(precision, storage),
+                storages.get(precision, "bf16"),
                 SOURCE_DTYPE.get(precision, "BF16"),
             )
         except FormatError:
@@ -280,7 +300,7 @@ def _quick_compare(
 
 
 def _check_module(
-    expectation: _Expectation, found: WrittenModule, storage: str, where: str
+    expectation: _Expectation, found: WrittenModule, storages: dict[str, str], where: str
 ) -> list[Finding]:
     ref = expectation.ref
     want = expectation.precision
@@ -303,7 +323,7 @@ def _check_module(
                 location,
             )
         ]
-    fmt = storage if want in ("nvfp4", "fp8") else "bf16"
+    fmt = storages.get(want, "bf16")
     source = SOURCE_DTYPE.get(want, "BF16")
     weight_shape = ref.shape or _file_weight_shape(found, fmt)
     if weight_shape is None:
@@ -395,8 +415,9 @@ def _check_quant_config(
     qc: QuantConfig,
     expected: dict[str, _Expectation],
     written: dict[str, WrittenModule],
-    where: str,
+    inventory: CheckpointInventory,
 ) -> list[Finding]:
+    where = inventory.root
     quant = spec.quantization
     source = qc.source or "config.json"
     location = Location(str(Path(where) / source), pointer="quantization_config")
@@ -420,7 +441,9 @@ def _check_quant_config(
         ]
     findings: list[Finding] = []
     spec_format = "nvfp4" if quant.format == "nvfp4" else "fp8"
-    if not str(qc.format).startswith(spec_format):
+    if qc.layers is not None:
+        findings += _check_table_formats(quant, qc, where)
+    elif not str(qc.format).startswith(spec_format):
         findings.append(
             Finding(
                 "VAL012",
@@ -436,6 +459,42 @@ def _check_quant_config(
                 location,
             )
         )
+    if qc.layers is not None:
+        found = {n: m.precision for n, m in written.items() if m.precision != "missing"}
+        return findings + check_layer_table(qc, table_precisions(qc, found, inventory), where)
+    if qc.format == "mixed" and qc.producer == "modelopt":
+        return findings  # MIXED_PRECISION without a usable table: a QCFG finding says why
+    return findings + _check_exclusions(qc, expected, written, location.file)
+
+
+def _check_table_formats(quant: Quantization, qc: QuantConfig, where: str) -> list[Finding]:
+    """VAL012 when the formats a MIXED_PRECISION table lists are not the spec's precisions."""
+    listed = {TABLE_PRECISION[x.format] for x in qc.layers or () if x.format in TABLE_PRECISION}
+    declared = {e.precision for e in quant.components if e.precision in QUANTIZED}
+    declared = declared or {"nvfp4" if quant.format == "nvfp4" else "fp8"}
+    if listed == declared:
+        return []
+    source = qc.layers_source or HF_QUANT_FILE
+    name = Path(source).name
+    pointer = "quantization" if name == HF_QUANT_FILE else "quantization_config"
+    location = Location(str(Path(where) / source), pointer=f"{pointer}.quantized_layers")
+    spec_side = ", ".join(LABELS[p] for p in sorted(declared))
+    message = (
+        f"{name} says {qc.layer_summary()}, but the spec's quantized components are"
+        f" {spec_side} only: give each component the precision it was exported in, or"
+        " re-export in the spec's format"
+    )
+    return [Finding("VAL012", message, location)]
+
+
+def _check_exclusions(
+    qc: QuantConfig,
+    expected: dict[str, _Expectation],
+    written: dict[str, WrittenModule],
+    file: str | None,
+) -> list[Finding]:
+    """VAL010/VAL011: BF16 modules the config does not exclude, quantized ones it does."""
+    findings: list[Finding] = []
     not_excluded: list[str] = []
     wrongly_excluded: list[str] = []
     for name, module in written.items():
@@ -452,7 +511,7 @@ def _check_quant_config(
                 "VAL010",
                 f"{name} is stored unquantized but the quantization config does not exclude it; "
                 "loaders will expect quantized tensors",
-                Location(location.file, pointer=name),
+                Location(file, pointer=name),
             )
         )
     for name in wrongly_excluded:
@@ -460,7 +519,7 @@ def _check_quant_config(
             Finding(
                 "VAL011",
                 f"{name} is quantized but the quantization config excludes it; loaders will read it as unquantized",
-                Location(location.file, pointer=name),
+                Location(file, pointer=name),
             )
         )
     return findings

@@ -111,6 +111,14 @@ def _read_manifest(path: Path) -> dict[str, Any]:
     return data
 
 
+def _layer_table_line(qc: Any) -> list[str]:
+    """The per-layer table of a MIXED_PRECISION config, counted by listed format."""
+    if qc.layers is None:
+        return []
+    source = Path(qc.layers_source or "hf_quant_config.json").name
+    return [f"Quantization config: {printable(qc.layer_summary())} ({source})"]
+
+
 def format_audit(
     result: Any, fmt: str, changes: list[tuple[str, str, str]] | None, against: str | None
 ) -> str:
@@ -136,6 +144,7 @@ def format_audit(
     lines = [
         f"Checkpoint: {result.root}",
         f"Format: {result.detected_format} (quant config: {qc.format}, producer {qc.producer or '-'} {qc.producer_version or ''}, group size {qc.group_size or '-'})",
+        *_layer_table_line(qc),
         f"Architecture profile: {result.profile or 'unknown (grouped by module name)'}",
         f"Parameters: {result.logical_parameters:,} logical (packed FP4 counted ×2, scales apart); "
         f"{result.stored_elements:,} stored elements (what the Hub's size panel counts)",
