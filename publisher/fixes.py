@@ -99,7 +99,7 @@ FIXES: dict[str, str] = {
     "SPEC032": "Add a component entry for the unaccounted modules.",
     "SPEC033": "Use a component id and module names the profile knows (listed in the message).",
     "SPEC034": "Correct the stated quantized total to the sum of the quantized entries.",
-    "SPEC035": "Give the component a precision the quantization format supports.",
+    "SPEC035": "Give the component a precision the quantization format supports (an NVFP4 ModelOpt export may keep components in FP8).",
     "SPEC036": "Set the group size the format uses (16 for NVFP4).",
     "SPEC037": "Declare the component in full precision: only linear layers can be quantized.",
     "SPEC038": "Add the architecture value named in the message so the component can be counted.",

@@ -194,3 +194,37 @@ def test_audit_shows_where_the_table_and_the_tensors_disagree(
     lines = [line for line in out.splitlines() if "VAL0" in line]
     assert len(lines) == 1
     assert "VAL014" in lines[0] and f"lists {GATE} as FP8 but its tensors are NVFP4" in lines[0]
+
+
+def test_the_command_line_validates_a_mixed_export_against_a_mixed_spec(
+    mixed_spec: Path, modelopt_dense_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """lint accepts FP8 components in a ModelOpt NVFP4 spec, so validate runs and finds nothing."""
+    variant = write_mixed_variant(modelopt_dense_dir, tmp_path / "mixed")
+    assert main(["validate", str(mixed_spec), str(variant)]) == 0
+    assert "SPEC035" not in capsys.readouterr().out
+
+
+def test_init_on_a_mixed_export_writes_a_spec_that_lints_and_validates(
+    modelopt_dense_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    variant = write_mixed_variant(modelopt_dense_dir, tmp_path / "mixed")
+    spec = tmp_path / "Tiny-Mixed.yaml"
+    assert main(["init", str(variant), "--name", "Tiny-Mixed", "-o", str(spec)]) == 0
+    assert "precision: fp8" in spec.read_text(encoding="utf-8")
+    assert main(["lint", str(spec)]) == 0
+    assert main(["validate", str(spec), str(variant)]) == 0, capsys.readouterr().out
+
+
+def test_the_card_of_a_mixed_spec_names_both_formats(
+    mixed_spec: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    readme = tmp_path / "README.md"
+    assert main(["render", str(mixed_spec), "-o", str(readme)]) == 0
+    card = readme.read_text(encoding="utf-8")
+    assert "| Format | NVFP4, with FP8 where the table below says |" in card
+    assert "### Quantized to NVFP4 and FP8 (" in card
+    assert "In the layers quantized to FP8 instead: `X.weight` — F8_E4M3" in card
+    fp8_rows = [line for line in card.splitlines() if line.startswith("|") and "| FP8" in line]
+    assert fp8_rows, card
+    assert main(["check-card", str(readme), "--spec", str(mixed_spec)]) == 0  # no false alarm

@@ -58,6 +58,7 @@ CASES = [
     ),
     ("path_escape.yaml", "SPEC070", 2, 15, 1, "leaves the repository"),
     ("not_mapping.yaml", "SPEC007", 1, 1, 2, "YAML mapping"),
+    ("precision_format.yaml", "SPEC035", 10, 7, 1, "declare format: nvfp4"),
     ("quantized_conv.yaml", "SPEC037", 10, 7, 1, "does not quantize"),
 ]
 
@@ -128,3 +129,31 @@ def test_family_files_are_not_linted_as_specs(
     assert main(["lint", str(repo_root / "model_specs")]) == 0
     out = capsys.readouterr().out
     assert "families" not in out
+
+
+def _quantized_spec(tmp_path: Path, export_format: str) -> Path:
+    """NVFP4 MLP with the attention projections in FP8 (ModelOpt MIXED_PRECISION's shape)."""
+    path = tmp_path / "Tiny-2B-NVFP4.yaml"
+    path.write_text(
+        f"extends: {SPECS / 'minimal.yaml'}\n"
+        "hub:\n  base_model: [example-org/Tiny-2B-base]\n  base_model_relation: quantized\n"
+        "quantization:\n  format: nvfp4\n"
+        f"  export_format: {export_format}\n"
+        "  producer: {tool: nvidia-modelopt, version: 0.47.0}\n"
+        "  components:\n"
+        "    - {component: mlp, precision: nvfp4}\n"
+        "    - {component: attention_proj, precision: fp8}\n",
+        encoding="utf-8",
+    )
+    return path
+
+
+def test_a_modelopt_nvfp4_spec_may_keep_components_in_fp8(tmp_path: Path) -> None:
+    codes = {f.code for f in lint_path(_quantized_spec(tmp_path, "modelopt")).findings}
+    assert "SPEC035" not in codes
+
+
+def test_compressed_tensors_holds_one_format(tmp_path: Path) -> None:
+    findings = lint_path(_quantized_spec(tmp_path, "compressed-tensors")).findings
+    (finding,) = [f for f in findings if f.code == "SPEC035"]
+    assert "'attention_proj' is fp8 but the format is nvfp4" in finding.message

@@ -15,6 +15,7 @@ from publisher.spec.model import BenchmarkTable, ModelSpec, format_param_count
 from publisher.spec.profile import Profile
 
 PLACEHOLDER = re.compile(r"\{(repo_id|served_model_name|name|base_model)\}")
+QUANTIZED = ("nvfp4", "fp8")
 PRECISION_LABELS = {"nvfp4": "NVFP4", "fp8": "FP8", "bf16": "BF16", "f16": "FP16", "f32": "FP32"}
 FORMAT_LABELS = {
     "nvfp4": "NVFP4",
@@ -237,7 +238,10 @@ def _add_quantization(
     producer = f"{quant.producer.tool} {quant.producer.version}"
     if quant.producer.recipe:
         producer += f" ({quant.producer.recipe})"
-    rows = [("Format", FORMAT_LABELS[quant.format]), ("Produced with", producer)]
+    quantized_precisions = {e.precision for e in quant.components if e.precision in QUANTIZED}
+    mixed = len(quantized_precisions) > 1  # a ModelOpt NVFP4 export with some layers in FP8
+    label = FORMAT_LABELS[quant.format] + (", with FP8 where the table below says" if mixed else "")
+    rows = [("Format", label), ("Produced with", producer)]
     rows.append(
         (
             "Checkpoint layout",
@@ -277,21 +281,22 @@ def _add_quantization(
             derivation = inventory.formula(entry.component, entry.modules)
             if derivation == count.split(" ")[0]:
                 derivation = "1" if number == 1 else derivation
-            if entry.precision in ("nvfp4", "fp8"):
+            if entry.precision in QUANTIZED:
                 quantized_total += number
-        is_quantized = entry.precision in ("nvfp4", "fp8")
+        is_quantized = entry.precision in QUANTIZED
         if is_quantized:
             details = entry.description or ", ".join(entry.modules or [])
+            if mixed:
+                details = f"{PRECISION_LABELS[entry.precision]}: {details}".rstrip(": ")
         else:
             details = entry.reason or entry.description or ""
             if entry.precision != "bf16":
                 details = f"{PRECISION_LABELS[entry.precision]}: {details}"
         row = ComponentRow(md_cell(label), count, md_cell(derivation), md_cell(details))
         (quantized if is_quantized else kept).append(row)
-    fmt = (
-        PRECISION_LABELS.get(quant.format, quant.format.upper())
-        if quant.format == "nvfp4"
-        else "FP8"
+    precisions = [p for p in ("nvfp4", "fp8") if p in quantized_precisions]
+    fmt = " and ".join(PRECISION_LABELS[p] for p in precisions) or (
+        "NVFP4" if quant.format == "nvfp4" else "FP8"
     )
     facts.quantized_title = f"Quantized to {fmt} ({quantized_total:,} modules)"
     facts.quantized_rows = quantized
@@ -309,6 +314,11 @@ def _add_quantization(
     facts.format_details = _format_details(
         quant.format, quant.export_format, quant.group_size or 16
     )
+    if mixed:
+        facts.format_details.append(
+            "In the layers quantized to FP8 instead: `X.weight` — F8_E4M3, shape [out, in], "
+            "with F32 scalars `X.weight_scale` and `X.input_scale`."
+        )
 
 
 def _format_details(fmt: str, layout: str, group: int) -> list[str]:

@@ -11,7 +11,13 @@ from publisher.findings import Finding, Location, Severity
 from publisher.spec.derive import DeriveLimitError, MemberGroup, ModelInventory, derive
 from publisher.spec.layout import LayoutError
 from publisher.spec.loader import LoadedSpec, load_spec
-from publisher.spec.model import Architecture, ModelSpec, format_param_count, parse_param_count
+from publisher.spec.model import (
+    Architecture,
+    ModelSpec,
+    Quantization,
+    format_param_count,
+    parse_param_count,
+)
 from publisher.spec.profile import Profile, ProfileNotFound, load_profile
 
 # code → what it means; the README's table of codes is generated from these catalogues.
@@ -166,7 +172,7 @@ def check_components(
         return
     claimed: dict[str, int] = {}  # member group → the entry that claimed it first
     quantized_sum = 0
-    expected_precision = "nvfp4" if quant.format == "nvfp4" else "fp8"
+    allowed = allowed_precisions(quant)
     for index, entry in enumerate(quant.components):
         where = ("quantization", "components", index)
         component = profile.component(entry.component)
@@ -224,10 +230,11 @@ def check_components(
         _claim(groups, index, claimed)
         if entry.precision in ("nvfp4", "fp8"):
             quantized_sum += derived
-            if entry.precision != expected_precision:
+            if entry.precision not in allowed:
                 yield Finding(
                     "SPEC035",
-                    f"'{entry.component}' is {entry.precision} but the format is {quant.format}",
+                    f"'{entry.component}' is {entry.precision} but the format is {quant.format}"
+                    f"{_mixing_hint(quant)}",
                     loaded.locate(*where, "precision"),
                 )
             odd = sorted({g.member.kind for g in groups if g.count} - QUANTIZABLE_KINDS)
@@ -263,6 +270,21 @@ def check_components(
             f"NVFP4 uses blocks of 16 elements; group_size is {quant.group_size}",
             loaded.locate("quantization", "group_size"),
         )
+
+
+def allowed_precisions(quant: Quantization) -> set[str]:
+    """The precisions a quantized component may have. A ModelOpt NVFP4 export may keep some
+    modules in FP8 instead (its MIXED_PRECISION config lists each one); anything else holds
+    one format."""
+    if quant.format == "nvfp4":
+        return {"nvfp4", "fp8"} if quant.export_format == "modelopt" else {"nvfp4"}
+    return {"fp8"}
+
+
+def _mixing_hint(quant: Quantization) -> str:
+    if quant.format == "nvfp4":  # compressed-tensors: one format per checkpoint here
+        return " (NVFP4 mixed with FP8 is read from ModelOpt exports only)"
+    return " (for NVFP4 mixed with FP8, declare format: nvfp4)"
 
 
 def _claim(groups: list[MemberGroup], index: int, claimed: dict[str, int]) -> None:
