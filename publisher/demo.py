@@ -35,7 +35,7 @@ def prepare_environment(workdir: Path, port: int) -> str:
         raise RuntimeError(
             "the demo must configure the Hub client before huggingface_hub is imported"
         )
-    from publisher.hub.server import DEMO_TOKEN
+    from publisher.localhub.server import DEMO_TOKEN
 
     endpoint = f"http://127.0.0.1:{port}"
     os.environ.update(
@@ -113,7 +113,7 @@ def run_demo(workdir: Path, repo_root: Path) -> int:
     _say("6. local Hub", f"{endpoint} (starts empty on every demo run)")
     import shutil
 
-    from publisher.hub.server import LocalHub
+    from publisher.localhub.server import LocalHub
 
     shutil.rmtree(workdir / "hub-data", ignore_errors=True)
     with LocalHub(workdir / "hub-data", port=port) as hub:

@@ -28,7 +28,7 @@ from publisher.hub.client import to_hub_error
 from publisher.hub.hashcache import CACHE_FILE, HashCache, hash_files
 from publisher.hub.plan import State, never_upload_reason
 from publisher.hub.push import Pusher, PushOptions, push
-from publisher.hub.server import DEMO_TOKEN, LocalHub
+from publisher.localhub.server import DEMO_TOKEN, LocalHub
 from tests import hub_fixtures
 
 if TYPE_CHECKING:

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, quote, unquote
 
-from publisher.hub.storage import (
+from publisher.localhub.storage import (
     DEFAULT_BRANCH,
     AddFile,
     Commit,
