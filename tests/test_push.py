@@ -27,7 +27,8 @@ from publisher.errors import EXIT_HUB, HubError, InputError, UsageError
 from publisher.hub.client import to_hub_error
 from publisher.hub.hashcache import CACHE_FILE, HashCache, hash_files
 from publisher.hub.plan import State, never_upload_reason
-from publisher.hub.push import Pusher, PushOptions, push
+from publisher.hub.push import Pusher, push
+from publisher.hub.push_types import PushOptions
 from publisher.localhub.server import DEMO_TOKEN, LocalHub
 from tests import hub_fixtures
 

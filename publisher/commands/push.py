@@ -18,7 +18,7 @@ from publisher.commands.common import add_format_option
 from publisher.errors import EXIT_FINDINGS, EXIT_INPUT, EXIT_OK
 
 if TYPE_CHECKING:
-    from publisher.hub.push import PushResult
+    from publisher.hub.push_types import PushResult
 
 NAME = "push"
 HELP = "publish a spec's card and a validated checkpoint to the Hub in one commit"
