@@ -27,7 +27,7 @@ from types import TracebackType
 from typing import Any, BinaryIO
 from urllib.parse import parse_qs, urlsplit
 
-from publisher.localhub.api import HubApp
+from publisher.localhub.app import HubApp
 from publisher.localhub.faults import Fault, FaultSet, LoggedRequest
 from publisher.localhub.messages import Request, Response, json_response
 from publisher.localhub.storage import Storage
