@@ -86,7 +86,7 @@ def run_demo(workdir: Path, repo_root: Path) -> int:
         print(f"   {path.stem}.md: {len(result.text):,} bytes")
 
     _say("3. checkpoint", "a tiny Qwen3.5 (64 layers) quantized to NVFP4 by ModelOpt on the CPU")
-    from publisher.synth.modelopt_export import cached_export
+    from publisher.testkit.modelopt_export import cached_export
 
     checkpoint = cached_export(
         "dense", Path(os.environ.get("PUBLISHER_SYNTH_CACHE", workdir / "synth"))

@@ -570,7 +570,7 @@ def test_a_spec_with_lint_errors_stops_the_push(
 
 @pytest.fixture
 def tiny_ckpt(tmp_path: Path) -> Iterator[Path]:
-    from publisher.synth.tiny import cached_tiny_checkpoint
+    from publisher.testkit.tiny import cached_tiny_checkpoint
 
     cache = Path(os.environ.get("PUBLISHER_SYNTH_CACHE", REPO_ROOT / ".cache" / "synth"))
     folder = tmp_path / "tiny"
