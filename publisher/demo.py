@@ -103,7 +103,7 @@ def run_demo(workdir: Path, repo_root: Path) -> int:
 
     _say("5. validate", "every tensor against the spec")
     from publisher.checkpoint.validate import validate_checkpoint
-    from publisher.commands.validate import format_report
+    from publisher.checkpoint.validation_report import format_report
 
     report = validate_checkpoint(loaded, checkpoint)
     print(format_report(report, "text"))

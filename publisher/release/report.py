@@ -46,7 +46,7 @@ def _hub_line(outcome: SpecOutcome) -> str:
 
 def spec_summary(outcome: SpecOutcome, root: Path) -> str:
     """The Markdown section of one spec: checks, component table, findings, Hub result."""
-    from publisher.commands.validate import format_report
+    from publisher.checkpoint.validation_report import format_report
     from publisher.report import render_markdown
 
     item = outcome.item
@@ -81,7 +81,7 @@ def spec_summary(outcome: SpecOutcome, root: Path) -> str:
 
 def text_report(outcome: SpecOutcome) -> str:
     """What a person reads in the log for one spec."""
-    from publisher.commands.validate import format_report
+    from publisher.checkpoint.validation_report import format_report
     from publisher.report import render_text
 
     text = ""
@@ -92,7 +92,7 @@ def text_report(outcome: SpecOutcome) -> str:
     elif outcome.status not in ("blocked", "unusable"):
         text += f"validate: {outcome.validated}\n"
     if outcome.push is not None and outcome.push.status != "blocked":
-        from publisher.commands.push import render_result
+        from publisher.hub.push_report import render_result
 
         text += render_result(outcome.push)
     if outcome.error:
