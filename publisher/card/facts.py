@@ -12,11 +12,12 @@ from typing import Any
 from publisher.report import md_cell
 from publisher.spec.derive import ModelInventory
 from publisher.spec.model import BenchmarkTable, ModelSpec, format_param_count
+from publisher.spec.precision_names import CARD_LABELS
 from publisher.spec.profile import Profile
 
 PLACEHOLDER = re.compile(r"\{(repo_id|served_model_name|name|base_model)\}")
 QUANTIZED = ("nvfp4", "fp8")
-PRECISION_LABELS = {"nvfp4": "NVFP4", "fp8": "FP8", "bf16": "BF16", "f16": "FP16", "f32": "FP32"}
+PRECISION_LABELS = CARD_LABELS
 FORMAT_LABELS = {
     "nvfp4": "NVFP4",
     "fp8": "FP8 (per-tensor scales)",

@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Literal, NamedTuple
 
+from publisher.checkpoint.inventory import expected_nbytes
+
 Shape = tuple[int, ...]
 ModuleKind = Literal["linear", "router", "embedding", "conv", "norm", "param"]
 ShapeRule = Literal["weight", "packed_fp4", "group_scales", "scalar", "one", "block_scales"]
@@ -24,13 +26,6 @@ NVFP4_GROUP = 16
 FP8_BLOCK = (128, 128)
 MODULE_KINDS: tuple[ModuleKind, ...] = ("linear", "router", "embedding", "conv", "norm", "param")
 QUANTIZER_KINDS: frozenset[ModuleKind] = frozenset({"linear", "router", "embedding", "conv"})
-
-DTYPE_BYTES: dict[str, int] = {
-    "BOOL": 1, "U8": 1, "I8": 1, "F8_E4M3": 1, "F8_E5M2": 1, "F8_E8M0": 1,
-    "BF16": 2, "F16": 2, "I16": 2, "U16": 2,
-    "F32": 4, "I32": 4, "U32": 4,
-    "F64": 8, "I64": 8, "U64": 8,
-}  # fmt: skip
 
 
 class TensorSpec(NamedTuple):
@@ -121,6 +116,11 @@ FORMATS: dict[str, FormatRule] = {
         block=FP8_BLOCK,
     ),
 }
+
+
+# The suffixes a stored module's tensors carry besides `bias`, from the rules above.
+WEIGHT_SUFFIXES = frozenset({"weight", "weight_packed"})
+SCALE_SUFFIXES = frozenset(t.suffix for r in FORMATS.values() for t in r.tensors) - WEIGHT_SUFFIXES
 
 
 def format_rule(fmt: str) -> FormatRule:
@@ -227,8 +227,11 @@ def logical_weight_shape(fmt: str, stored_weight_shape: Shape) -> Shape:
 
 @lru_cache(maxsize=4096)
 def tensor_nbytes(dtype: str, shape: Shape) -> int:
-    """Bytes a tensor's data takes in a safetensors file."""
-    return DTYPE_BYTES[dtype] * math.prod(shape)
+    """Bytes a tensor's data takes in a safetensors file (sizes from inventory.DTYPE_BITS)."""
+    nbytes = expected_nbytes(dtype, shape)
+    if nbytes is None:
+        raise FormatError(f"{dtype} {list(shape)}: unknown dtype, or its bits fill no whole bytes")
+    return nbytes
 
 
 _SHARD_RE = re.compile(r"^model-(\d{5})-of-(\d{5})\.safetensors$")
