@@ -26,10 +26,10 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from publisher.checkpoint.validate import ValidationReport, validate_inventory
+    from publisher.checkpoint.validate import validate_checkpoint
     from publisher.checkpoint.validation_report import format_report
     from publisher.commands.common import render_text
-    from publisher.spec.lint import derive_inventory, lint_path
+    from publisher.spec.lint import lint_path
 
     if (args.checkpoint is None) == (args.repo is None):
         raise UsageError("give a checkpoint folder or --repo ID (one of them)")
@@ -38,23 +38,10 @@ def run(args: argparse.Namespace) -> int:
         sys.stdout.write(render_text(loaded.findings))
         return EXIT_INPUT if loaded.unusable else EXIT_FINDINGS
     if args.repo:
-        from publisher.checkpoint.integrity import check_inventory
-        from publisher.hub.remote import read_remote_checkpoint
+        from publisher.hub.remote_validation import validate_on_hub
 
-        inventory, _stats = read_remote_checkpoint(args.repo, args.revision)
-        read_findings = check_inventory(inventory)
+        report, _stats = validate_on_hub(loaded, args.repo, args.revision)
     else:
-        from publisher.checkpoint.integrity import check_checkpoint
-
-        inventory, read_findings = check_checkpoint(args.checkpoint)
-    profile, model = derive_inventory(loaded.spec)
-    report: ValidationReport = validate_inventory(
-        loaded.spec,
-        profile,
-        model,
-        inventory,
-        spec_file=args.spec.name,
-        read_findings=read_findings,
-    )
+        report = validate_checkpoint(loaded, args.checkpoint)
     sys.stdout.write(format_report(report, args.format))
     return EXIT_OK if report.ok else EXIT_FINDINGS

@@ -72,20 +72,19 @@ from publisher.hub.remote_state import (
 if TYPE_CHECKING:
     from huggingface_hub import CommitInfo, CommitOperationAdd, HfApi
 
+    from publisher.spec.loader import LoadedSpec
+
 CARD_FILE = "README.md"
 AUDIT_FILE = "quantization_audit.json"
 _AGAIN = "run the push again: it sends only what is still missing"
 
 
-def validate(render_result: Any, checkpoint: Path) -> tuple[list[Finding], dict[str, Any]]:
-    """Findings and the audit manifest of a checkpoint checked against the rendered spec.
-
-    Contract: `validate_checkpoint(spec_or_result, folder) -> report` with `.findings` and
-    `.manifest` (the content of quantization_audit.json).
-    """
+def validate(loaded: LoadedSpec, checkpoint: Path) -> tuple[list[Finding], dict[str, Any]]:
+    """Findings and the audit manifest (quantization_audit.json) of a checkpoint checked
+    against the spec."""
     from publisher.checkpoint.validate import validate_checkpoint
 
-    report = validate_checkpoint(render_result, checkpoint)
+    report = validate_checkpoint(loaded, checkpoint)
     return list(report.findings), dict(report.manifest)
 
 
@@ -136,7 +135,7 @@ class Pusher:
         if result.text is None or result.spec is None:
             return gate
         if self.checkpoint_dir is not None:
-            findings, gate.manifest = validate(result, self.checkpoint_dir)
+            findings, gate.manifest = validate(result.loaded, self.checkpoint_dir)
             gate.findings += findings
         gate.card = result.text
         self.repo_id = check_repo_id(self.options.repo_id or result.spec.repo_id)

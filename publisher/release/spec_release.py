@@ -17,7 +17,7 @@ from publisher.release.tags import ReleaseItem, relative
 if TYPE_CHECKING:
     from publisher.checkpoint.validate import ValidationReport
     from publisher.hub.push_types import Progress
-    from publisher.spec.model import ModelSpec
+    from publisher.spec.loader import LoadedSpec
 
 
 # ---- one spec -----------------------------------------------------------------------------
@@ -64,11 +64,11 @@ def _release_spec(
     outcome.card_lines = rendered.text.count("\n") + 1
     repo_id = outcome.repo_id = options.repo_id or spec.repo_id
     if checkpoint is not None:
-        outcome.validation = validate_checkpoint(rendered, checkpoint)
+        outcome.validation = validate_checkpoint(rendered.loaded, checkpoint)
         outcome.validation.checkpoint = relative(checkpoint, root)  # shown in the report
         outcome.validated = f"local checkpoint `{outcome.validation.checkpoint}`"
     else:
-        outcome.validation, outcome.validated = validate_remote(spec, item, repo_id, options)
+        outcome.validation, outcome.validated = validate_remote(rendered.loaded, repo_id, options)
     if outcome.validation is not None:
         outcome.findings += outcome.validation.findings
     if has_errors(outcome.findings):
@@ -78,16 +78,13 @@ def _release_spec(
 
 
 def validate_remote(
-    spec: ModelSpec, item: ReleaseItem, repo_id: str, options: ReleaseOptions
+    loaded: LoadedSpec, repo_id: str, options: ReleaseOptions
 ) -> tuple[ValidationReport | None, str]:
     """Validate the weights already on the Hub (headers only), or say there are none yet."""
     from huggingface_hub.errors import RepositoryNotFoundError, RevisionNotFoundError
 
-    from publisher.checkpoint.integrity import check_inventory
-    from publisher.checkpoint.validate import validate_inventory
     from publisher.hub.client import hub_errors, make_api
-    from publisher.hub.remote import read_remote_checkpoint
-    from publisher.spec.lint import derive_inventory
+    from publisher.hub.remote_validation import validate_on_hub
 
     where = f"{repo_id}@{options.revision or 'main'}"
     api = make_api(options.token, options.endpoint)
@@ -98,17 +95,8 @@ def validate_remote(
             return None, f"no local checkpoint, and {where} does not exist yet: nothing validated"
     if not any(s.rfilename.endswith(".safetensors") for s in info.siblings or []):
         return None, f"no local checkpoint, and {where} has no weights yet: nothing validated"
-    inventory, stats = read_remote_checkpoint(
-        repo_id, options.revision, token=options.token, endpoint=options.endpoint
-    )
-    profile, model = derive_inventory(spec)
-    report = validate_inventory(
-        spec,
-        profile,
-        model,
-        inventory,
-        spec_file=item.path.name,
-        read_findings=check_inventory(inventory),
+    report, stats = validate_on_hub(
+        loaded, repo_id, options.revision, token=options.token, endpoint=options.endpoint
     )
     return report, f"weights on the Hub `{where}` (headers, {stats.requests} requests)"
 
