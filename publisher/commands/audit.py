@@ -119,6 +119,10 @@ def _layer_table_line(qc: Any) -> list[str]:
     return [f"Quantization config: {printable(qc.layer_summary())} ({source})"]
 
 
+def _unknown_profile(why: str | None) -> str:
+    return f"unknown (grouped by module name: {printable(why)})" if why else "unknown"
+
+
 def format_audit(
     result: Any, fmt: str, changes: list[tuple[str, str, str]] | None, against: str | None
 ) -> str:
@@ -130,6 +134,8 @@ def format_audit(
 
     if fmt == "json":
         extra: dict[str, Any] = {"audit": manifest(result), "profile": result.profile}
+        if result.unrecognised:
+            extra["unrecognised"] = result.unrecognised
         if changes is not None:
             extra["changes"] = [{"module": m, "before": a, "after": b} for m, a, b in changes]
         return render_json(result.findings, **extra)
@@ -145,7 +151,7 @@ def format_audit(
         f"Checkpoint: {result.root}",
         f"Format: {result.detected_format} (quant config: {qc.format}, producer {qc.producer or '-'} {qc.producer_version or ''}, group size {qc.group_size or '-'})",
         *_layer_table_line(qc),
-        f"Architecture profile: {result.profile or 'unknown (grouped by module name)'}",
+        f"Architecture profile: {result.profile or _unknown_profile(result.unrecognised)}",
         f"Parameters: {result.logical_parameters:,} logical (packed FP4 counted ×2, scales apart); "
         f"{result.stored_elements:,} stored elements (what the Hub's size panel counts)",
         f"mtp.* tensors: {result.mtp_tensors}",
