@@ -40,24 +40,9 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 def load(target: str, revision: str | None) -> Any:
     """Audit a local folder, or a Hub repo read by range requests."""
-    from publisher.checkpoint.audit import audit_inventory
-    from publisher.checkpoint.integrity import check_checkpoint, check_inventory
+    from publisher.api import audit
 
-    path = Path(target)
-    try:
-        local = path.exists()
-    except (OSError, ValueError):  # not a usable path (too long...): the reader says so
-        local = True
-    if local or "/" not in target or target.startswith((".", "/")):
-        inventory, findings = check_checkpoint(path)
-    else:
-        from publisher.hub.remote import read_remote_checkpoint
-
-        inventory, _stats = read_remote_checkpoint(target, revision)
-        findings = check_inventory(inventory)
-    result = audit_inventory(inventory)
-    result.findings = findings + result.findings
-    return result
+    return audit(target, revision)
 
 
 def run(args: argparse.Namespace) -> int:

@@ -26,8 +26,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from publisher.checkpoint.validate import validate_checkpoint
-    from publisher.checkpoint.validation_report import format_report
+    from publisher.api import format_validation as format_report
+    from publisher.api import validate, validate_on_hub
     from publisher.commands.common import render_text
     from publisher.spec.lint import lint_path
 
@@ -38,10 +38,8 @@ def run(args: argparse.Namespace) -> int:
         sys.stdout.write(render_text(loaded.findings))
         return EXIT_INPUT if loaded.unusable else EXIT_FINDINGS
     if args.repo:
-        from publisher.hub.remote_validation import validate_on_hub
-
-        report, _stats = validate_on_hub(loaded, args.repo, args.revision)
+        report = validate_on_hub(loaded, args.repo, args.revision)
     else:
-        report = validate_checkpoint(loaded, args.checkpoint)
+        report = validate(loaded, args.checkpoint)
     sys.stdout.write(format_report(report, args.format))
     return EXIT_OK if report.ok else EXIT_FINDINGS

@@ -48,13 +48,11 @@ def release_spec(
 def _release_spec(
     outcome: SpecOutcome, root: Path, options: ReleaseOptions, progress: Progress | None
 ) -> None:
-    from publisher.card.pipeline import checkpoint_facts, render_spec
-    from publisher.checkpoint.validate import validate_checkpoint
+    from publisher import api
 
     item = outcome.item
     checkpoint = outcome.checkpoint = local_checkpoint(item, root, options)
-    facts = checkpoint_facts(checkpoint) if checkpoint is not None else None
-    rendered = render_spec(item.path, checkpoint=facts)
+    rendered = api.render_card(item.path, checkpoint)
     outcome.lint_findings = list(rendered.findings)
     outcome.findings += rendered.findings
     if rendered.spec is None or rendered.text is None or has_errors(rendered.findings):
@@ -64,7 +62,7 @@ def _release_spec(
     outcome.card_lines = rendered.text.count("\n") + 1
     repo_id = outcome.repo_id = options.repo_id or spec.repo_id
     if checkpoint is not None:
-        outcome.validation = validate_checkpoint(rendered.loaded, checkpoint)
+        outcome.validation = api.validate(rendered.loaded, checkpoint)
         outcome.validation.checkpoint = relative(checkpoint, root)  # shown in the report
         outcome.validated = f"local checkpoint `{outcome.validation.checkpoint}`"
     else:
@@ -108,12 +106,12 @@ def _push(
     options: ReleaseOptions,
     progress: Progress | None,
 ) -> None:
-    from publisher.hub.push import push
+    from publisher import api
 
     item = outcome.item
     tag = None if options.create_pr else item.hub_tag
     version = f" {item.hub_tag}" if item.hub_tag else ""
-    result = push(
+    result = api.push(
         item.path,
         checkpoint,
         repo_id=repo_id,
