@@ -15,7 +15,6 @@ if TYPE_CHECKING:
 
 def format_report(report: ValidationReport, fmt: str) -> str:
     """A validation report as text, JSON or Markdown (what `publisher validate` prints)."""
-
     header = ["Component", "Spec", "Spec count", "In the files", "Agrees"]
     rows = [
         [

@@ -31,9 +31,10 @@ import tempfile
 import threading
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any
 
-from publisher.hubprotocol import DEFAULT_GITATTRIBUTES, LFS_SIZE_THRESHOLD
+from publisher.hubprotocol import DEFAULT_GITATTRIBUTES
+from publisher.localhub.objects import ObjectStore, atomic_write
 from publisher.localhub.records import (
     DEFAULT_BRANCH,
     REPO_TYPES,
@@ -46,9 +47,6 @@ from publisher.localhub.records import (
     Repo,
     apply_operations,
     check_repo_name,
-    git_blob_id,
-    is_oid,
-    lfs_pointer,
     make_commit,
     now_iso,
     repo_not_found,
@@ -57,36 +55,16 @@ from publisher.localhub.records import (
 
 _PR_REF_RE = re.compile(r"refs/pr/(\d+)")
 _COMMIT_PREFIX_RE = re.compile(r"[0-9a-f]{7,40}")
-_CHUNK = 1024 * 1024
 
 
-def atomic_write(path: Path, data: bytes) -> None:
-    """Write `data` to `path` so readers see either the old file or the whole new one."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp_name, path)
-    except BaseException:
-        Path(tmp_name).unlink(missing_ok=True)
-        raise
-
-
-class Storage:
+class Storage(ObjectStore):
     """All state of the local Hub, on disk under `root`. Thread-safe."""
 
     def __init__(self, root: Path):
         self.root = Path(root)
-        self.objects_dir = self.root / "objects"
-        self.tmp_dir = self.root / "tmp"
+        super().__init__(self.root)  # objects/ and tmp/
         self.repos_dir = self.root / "repos"
-        for folder in (self.objects_dir, self.repos_dir):
-            folder.mkdir(parents=True, exist_ok=True)
-        shutil.rmtree(self.tmp_dir, ignore_errors=True)  # leftovers of a crash
-        self.tmp_dir.mkdir()
+        self.repos_dir.mkdir(parents=True, exist_ok=True)
         self._lock = threading.RLock()
         self._repos: dict[tuple[str, str], Repo] = {}
         self._commits: dict[tuple[str, str, str], Commit] = {}
@@ -108,64 +86,6 @@ class Storage:
                 folder.mkdir(parents=True)
             self._repos.clear()
             self._commits.clear()
-
-    # ---- objects ------------------------------------------------------------------------
-
-    def object_path(self, oid: str) -> Path:
-        if not is_oid(oid):
-            raise HubStateError(400, f"Invalid object id: {oid!r}")
-        return self.objects_dir / oid[:2] / oid[2:4] / oid
-
-    def has_object(self, oid: str) -> bool:
-        return is_oid(oid) and self.object_path(oid).is_file()
-
-    def object_size(self, oid: str) -> int:
-        return self.object_path(oid).stat().st_size
-
-    def put_bytes(self, data: bytes) -> str:
-        """Store `data`; return its sha256."""
-        oid = hashlib.sha256(data).hexdigest()
-        if not self.has_object(oid):
-            atomic_write(self.object_path(oid), data)
-        return oid
-
-    def put_stream(self, read: Callable[[int], bytes], size: int, oid: str) -> None:
-        """Store exactly `size` bytes from `read`; keep them only if their sha256 is `oid`."""
-        target = self.object_path(oid)
-        fd, tmp_name = tempfile.mkstemp(dir=self.tmp_dir, prefix="upload-")
-        try:
-            digest = _copy_hashing(read, size, fd)
-            if digest != oid:
-                raise HubStateError(400, f"Uploaded content has sha256 {digest}, expected {oid}")
-            target.parent.mkdir(parents=True, exist_ok=True)
-            os.replace(tmp_name, target)
-        finally:
-            Path(tmp_name).unlink(missing_ok=True)
-
-    def read_object(self, oid: str) -> bytes:
-        return self.object_path(oid).read_bytes()
-
-    def open_object(self, oid: str) -> BinaryIO:
-        return self.object_path(oid).open("rb")
-
-    def regular_entry(self, path: str, data: bytes) -> FileEntry:
-        """Store an inline (non-LFS) file; refuse one that should have gone through LFS."""
-        if len(data) >= LFS_SIZE_THRESHOLD:
-            raise HubStateError(
-                400,
-                f"Your push was rejected because it contains files larger than 10 MiB: {path}. "
-                "Please use LFS for large files.",
-            )
-        return FileEntry(path, len(data), self.put_bytes(data), git_blob_id(data), lfs=False)
-
-    def lfs_entry(self, path: str, oid: str, size: int | None = None) -> FileEntry:
-        """The entry of an already uploaded LFS object; refuses a missing or wrong-sized one."""
-        if not self.has_object(oid):
-            raise HubStateError(400, f"LFS object {oid} for {path} was never uploaded")
-        actual = self.object_size(oid)
-        if size is not None and size != actual:
-            raise HubStateError(400, f"LFS object {oid} has {actual} bytes, not {size}")
-        return FileEntry(path, actual, oid, git_blob_id(lfs_pointer(oid, actual)), lfs=True)
 
     # ---- repositories -------------------------------------------------------------------
 
@@ -527,20 +447,3 @@ def _comment_event(author: str, text: str) -> dict[str, Any]:
 
 def _commit_event(commit: Commit) -> dict[str, Any]:
     return _event("commit", commit.author, {"subject": commit.title, "oid": commit.id})
-
-
-def _copy_hashing(read: Callable[[int], bytes], size: int, fd: int) -> str:
-    """Copy `size` bytes from `read` into `fd` (then close it); return their sha256."""
-    digest = hashlib.sha256()
-    with os.fdopen(fd, "wb") as out:
-        remaining = size
-        while remaining > 0:
-            chunk = read(min(_CHUNK, remaining))
-            if not chunk:
-                raise HubStateError(400, "Upload ended before Content-Length bytes")
-            digest.update(chunk)
-            out.write(chunk)
-            remaining -= len(chunk)
-        out.flush()
-        os.fsync(out.fileno())
-    return digest.hexdigest()
