@@ -68,7 +68,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from huggingface_hub.utils import disable_progress_bars
 
-    from publisher.hub.push import push
+    from publisher.api import push
     from publisher.hub.push_report import render_result
 
     disable_progress_bars()  # ours replace the client's

@@ -27,9 +27,9 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from publisher.api import format_validation as format_report
+    from publisher.api import lint as lint_path
     from publisher.api import validate, validate_on_hub
     from publisher.commands.common import render_text
-    from publisher.spec.lint import lint_path
 
     if (args.checkpoint is None) == (args.repo is None):
         raise UsageError("give a checkpoint folder or --repo ID (one of them)")
