@@ -1,4 +1,4 @@
-"""`publisher check-card CARD.md [--spec SPEC]`: check a hand-written model card."""
+"""`publisher check-card CARD.md… [--spec SPEC]`: check a hand-written model card."""
 
 from __future__ import annotations
 
@@ -15,7 +15,9 @@ HELP = (
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("card", type=Path, metavar="CARD.md", help="the card (a README.md)")
+    parser.add_argument(
+        "cards", nargs="+", type=Path, metavar="CARD.md", help="the card(s) (README.md files)"
+    )
     parser.add_argument(
         "--spec",
         type=Path,
@@ -28,4 +30,5 @@ def configure(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from publisher.api import check_card
 
-    return emit_findings(check_card(args.card, args.spec), args.format)
+    findings = [f for card in args.cards for f in check_card(card, args.spec)]
+    return emit_findings(findings, args.format)
