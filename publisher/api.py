@@ -35,9 +35,32 @@ if TYPE_CHECKING:
 
 ReportFormat = Literal["text", "json", "markdown"]
 
+# The result types, importable from here for type hints (loaded on first use).
+_RESULT_TYPES = {
+    "LoadedSpec": "publisher.spec.loader",
+    "RenderResult": "publisher.card.pipeline",
+    "ValidationReport": "publisher.checkpoint.validate",
+    "AuditResult": "publisher.checkpoint.audit",
+    "PushResult": "publisher.hub.push_types",
+}
+
+
+def __getattr__(name: str) -> object:
+    if name in _RESULT_TYPES:
+        import importlib
+
+        return getattr(importlib.import_module(_RESULT_TYPES[name]), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
 __all__ = [
+    "AuditResult",
     "Finding",
+    "LoadedSpec",
+    "PushResult",
+    "RenderResult",
     "ReportFormat",
+    "ValidationReport",
     "audit",
     "check_card",
     "format_audit_manifest",
