@@ -48,16 +48,43 @@ def load(target: str, revision: str | None) -> Any:
         local = path.exists()
     except (OSError, ValueError):  # not a usable path (too long...): the reader says so
         local = True
-    if local or "/" not in target or target.startswith((".", "/")):
+    if local or not _could_be_repo_id(target):
         inventory, findings = check_checkpoint(path)
     else:
-        from publisher.hub.remote import read_remote_checkpoint
-
-        inventory, _stats = read_remote_checkpoint(target, revision)
+        inventory = _remote(target, revision)
         findings = check_inventory(inventory)
     result = audit_inventory(inventory)
     result.findings = findings + result.findings
     return result
+
+
+def _could_be_repo_id(target: str) -> bool:
+    """`owner/name` that is not a local path: no folder of it exists, nor its owner folder
+    (`exports/ckpt` beside an `exports/` folder is a mistyped path, not a repository)."""
+    if target.count("/") != 1 or target.startswith((".", "/", "~")):
+        return False
+    try:
+        return not Path(target).parent.exists()
+    except (OSError, ValueError):
+        return False
+
+
+def _remote(target: str, revision: str | None) -> Any:
+    """A Hub repository's inventory, after saying that no local folder has the name."""
+    from publisher.errors import HubError
+    from publisher.hub.remote import read_remote_checkpoint
+
+    sys.stderr.write(f"publisher: no folder {target} here; reading the Hub repository {target}\n")
+    sys.stderr.flush()
+    try:
+        inventory, _stats = read_remote_checkpoint(target, revision)
+    except HubError as error:
+        raise HubError(
+            f"no folder {target} here, and the Hub repository {target} could not be read: "
+            f"{error.message}",
+            fix=error.fix or "check the folder's path, or the repository id",
+        ) from None
+    return inventory
 
 
 def run(args: argparse.Namespace) -> int:

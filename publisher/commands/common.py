@@ -101,20 +101,9 @@ def writable_target(path: Path) -> Path:
 
 def describe_existing(path: Path) -> str:
     """What a path that exists but is not a regular file is, in words."""
-    try:
-        mode = path.stat().st_mode
-    except OSError:
-        return "a dangling symbolic link"
-    for test, what in (
-        (stat.S_ISDIR, "a directory"),
-        (stat.S_ISFIFO, "a FIFO (named pipe)"),
-        (stat.S_ISSOCK, "a socket"),
-        (stat.S_ISCHR, "a character device"),
-        (stat.S_ISBLK, "a block device"),
-    ):
-        if test(mode):
-            return what
-    return "a special file"
+    from publisher.filekind import not_regular
+
+    return not_regular(path) or "a special file"
 
 
 def write_atomically(path: Path, text: str) -> None:

@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import fnmatch
 import os
-import stat
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
 from typing import Any, Literal
 
 from publisher.errors import InputError
+from publisher.filekind import not_regular
 from publisher.hub.allowlist import (
     NEVER_DIRS,
     NOT_ALLOWED,
@@ -282,25 +282,8 @@ def _judge_file(
 
 
 def describe_non_regular(path: Path) -> str | None:
-    """None for a regular file (after links), else what the path is: a FIFO, a directory,
-    a device, a socket, a dangling link."""
-    try:
-        mode = path.stat().st_mode
-    except FileNotFoundError:
-        return "a dangling symbolic link" if path.is_symlink() else "missing"
-    except OSError as error:
-        return f"unreadable ({error.strerror})"
-    if stat.S_ISREG(mode):
-        return None
-    if stat.S_ISDIR(mode):
-        return "a directory"
-    if stat.S_ISFIFO(mode):
-        return "a FIFO (named pipe)"
-    if stat.S_ISSOCK(mode):
-        return "a socket"
-    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
-        return "a device"
-    return "not a regular file"
+    """None for a regular file (after links), else what the path is."""
+    return not_regular(path) or (None if os.path.lexists(path) else "missing")
 
 
 def read_sample(path: Path) -> bytes:
