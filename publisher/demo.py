@@ -18,6 +18,22 @@ DEMO_REPO = "publisher-demo/Tiny-Qwen3.5-NVFP4"
 DEMO_TAG = "v0.1.0"
 
 
+_PACKAGE = Path(__file__).resolve().parent
+SHIPPED_SPECS = (
+    _PACKAGE / "model_specs"  # an installed wheel carries them (pyproject force-include)
+    if (_PACKAGE / "model_specs").is_dir()
+    else _PACKAGE.parent / "model_specs"  # a source checkout's own
+)
+
+
+def specs_root(cwd: Path) -> Path:
+    """The folder whose model_specs/ the demo lints and renders: the current one when it has
+    model_specs/ (a publisher repository), else the specs publisher ships."""
+    if (cwd / "model_specs").is_dir():
+        return cwd
+    return SHIPPED_SPECS.parent
+
+
 def _say(step: str, text: str = "") -> None:
     print(f"\n== {step}" + (f": {text}" if text else ""))
     sys.stdout.flush()
@@ -69,9 +85,7 @@ def run_demo(workdir: Path, repo_root: Path) -> int:
     for path in specs:
         loaded = lint_path(path)
         errors = has_errors(loaded.findings)
-        print(
-            f"   {path.name}: {'FAILED' if errors else 'clean'} ({len(loaded.findings)} findings)"
-        )
+        print(f"   {path.name}: {'FAILED' if errors else 'clean'} ({_count(loaded.findings)})")
         if errors:
             sys.stdout.write(render_text(loaded.findings))
             return 1
@@ -83,7 +97,8 @@ def run_demo(workdir: Path, repo_root: Path) -> int:
         result = render_spec(path)
         assert result.text is not None
         (cards / f"{path.stem}.md").write_text(result.text, encoding="utf-8")
-        print(f"   {path.stem}.md: {len(result.text):,} bytes")
+        size = len(result.text.encode("utf-8"))
+        print(f"   {path.stem}.md: {size:,} bytes ({len(result.text):,} characters)")
 
     _say("3. checkpoint", "a tiny Qwen3.5 (64 layers) quantized to NVFP4 by ModelOpt on the CPU")
     from publisher.synth.modelopt_export import cached_export
@@ -99,7 +114,7 @@ def run_demo(workdir: Path, repo_root: Path) -> int:
     _say("4. init", f"a spec from the checkpoint: {spec_path}")
     _write_demo_spec(checkpoint, spec_path)
     loaded = lint_path(spec_path)
-    print(f"   lint: {len(loaded.findings)} findings")
+    print(f"   lint: {_count(loaded.findings)}")
 
     _say("5. validate", "every tensor against the spec")
     from publisher.checkpoint.validate import validate_checkpoint
@@ -178,3 +193,10 @@ def _push(spec_path: Path, checkpoint: Path) -> Any:
     from publisher.hub.push import push
 
     return push(spec_path, checkpoint, repo_id=DEMO_REPO, tag=DEMO_TAG)
+
+
+def _count(findings: list[Any]) -> str:
+    """ "1 finding", "3 findings", "no findings"."""
+    if not findings:
+        return "no findings"
+    return f"{len(findings)} finding{'' if len(findings) == 1 else 's'}"

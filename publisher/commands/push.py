@@ -51,7 +51,9 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--private", action="store_true", help="create the repository private (if it is new)"
     )
-    parser.add_argument("--tag", metavar="vX.Y.Z", help="tag the pushed commit")
+    parser.add_argument(
+        "--tag", metavar="vX.Y.Z", type=version_tag, help="tag the pushed commit (v<semver>)"
+    )
     parser.add_argument("-m", "--message", help="commit title (default names spec and tool)")
     parser.add_argument(
         "--delete",
@@ -62,7 +64,26 @@ def configure(parser: argparse.ArgumentParser) -> None:
         "publish (repeatable); other remote files are always kept",
     )
     parser.add_argument("--dry-run", action="store_true", help="show the plan; send nothing")
+    parser.add_argument(
+        "-v",
+        "--verbose",
+        action="store_true",
+        help="list every finding of a blocked push (by default many are summarised by code)",
+    )
     add_format_option(parser)
+
+
+def version_tag(value: str) -> str:
+    """`--tag`: v<semver> (v1.0.0, v1.2.0-rc.1), as release tags are; `1.0` is refused."""
+    import re
+
+    from publisher.release.tags import SEMVER
+
+    if not re.fullmatch(rf"v{SEMVER}", value):
+        raise argparse.ArgumentTypeError(
+            f"{value!r} is not a version tag: write v<major>.<minor>.<patch>, e.g. v1.0.0"
+        )
+    return value
 
 
 def run(args: argparse.Namespace) -> int:
@@ -85,7 +106,7 @@ def run(args: argparse.Namespace) -> int:
         progress=make_progress(),
     )
     if result.status == "blocked":
-        return _blocked(result, args.format)
+        return _blocked(result, args.format, verbose=args.verbose)
     if args.format == "json":
         sys.stdout.write(json.dumps(result.to_json(), indent=2) + "\n")
     else:
@@ -93,14 +114,20 @@ def run(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _blocked(result: PushResult, fmt: str) -> int:
-    from publisher.report import render_json, render_text
+def _blocked(result: PushResult, fmt: str, *, verbose: bool = False) -> int:
+    from publisher.commands.common import printable_findings
+    from publisher.report import SUMMARY_THRESHOLD, render_json, render_summary, render_text
 
     if fmt == "json":
         sys.stdout.write(render_json(result.findings, status="blocked"))
-    else:
-        sys.stdout.write(render_text(result.findings))
+    elif verbose or len(result.findings) <= SUMMARY_THRESHOLD:
+        sys.stdout.write(render_text(printable_findings(result.findings)))
         sys.stdout.write("push stopped: nothing was sent\n")
+    else:
+        sys.stdout.write(render_summary(printable_findings(result.findings)))
+        sys.stdout.write(
+            "push stopped: nothing was sent (--verbose lists every finding; so does --format json)\n"
+        )
     return EXIT_INPUT if result.unusable else EXIT_FINDINGS
 
 
