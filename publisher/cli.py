@@ -128,8 +128,16 @@ def main(argv: list[str] | None = None) -> int:
     if run is None:
         parser.print_help()
         return EXIT_INPUT
-    if not isinstance(sys.stdout, _PipeSafeStdout):
-        sys.stdout = _PipeSafeStdout(sys.stdout)  # type: ignore[assignment]
+    caller_stdout = sys.stdout
+    sys.stdout = _PipeSafeStdout(caller_stdout)
+    try:
+        return _run(run, args)
+    finally:
+        sys.stdout = caller_stdout  # fd 1 is /dev/null by now if the reader went away
+
+
+def _run(run: Any, args: argparse.Namespace) -> int:
+    """Run the command; errors become one line and their exit code."""
     try:
         status = int(run(args))
         sys.stdout.flush()  # a reader gone away shows here, and keeps the status

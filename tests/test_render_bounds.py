@@ -46,6 +46,8 @@ def _project(root: Path, license_partial: str) -> Path:
         "{{ ('x' * 999999)|replace('x', 'yy') }}",
         "{{ range(100000)|join('x' * 1000) }}",
         "{% for i in range(100000) %}{{ 'x' * 999999 }}{% endfor %}",
+        "{% set ns = namespace(x='ab') %}{% for i in range(60) %}{% set ns.x = ns.x ~ ns.x %}"
+        "{% endfor %}{{ ns.x|length }}",
     ],
 )
 def test_a_template_that_would_make_a_huge_card_is_refused(

@@ -178,6 +178,14 @@ class _BoundedSandbox(SandboxedEnvironment):
             raise jinja2.exceptions.SecurityError("a joined sequence is too long")
         return _bounded(super().call_binop(context, operator, left, right), operator)
 
+    def getattr(self, obj: Any, attribute: str) -> Any:
+        """Every read of a value: `ns.x ~ ns.x` in a loop doubles a namespace value that
+        no operator sees (`~` is not interceptable), but each round reads it here first."""
+        return _bounded(super().getattr(obj, attribute), f"'{attribute}'")
+
+    def getitem(self, obj: Any, argument: Any) -> Any:
+        return _bounded(super().getitem(obj, argument), "an item")
+
     def wrap_str_format(self, value: Any) -> Any:
         """`'{:>999999999}'.format(x)`: the sandbox's own str.format, with widths checked."""
         wrapped = super().wrap_str_format(value)
@@ -396,8 +404,8 @@ def render_body(spec: ModelSpec, facts: CardFacts, options: RenderOptions) -> st
     except jinja2.UndefinedError as error:
         raise TemplateError(str(error), where=_template_position(sys.exc_info()[2])) from None
     except jinja2.exceptions.SecurityError as error:
-        where = _template_position(sys.exc_info()[2]) or str(options.templates_dir)
-        raise TemplateError(f"template refused by the sandbox: {error}", where=where) from None
+        refused_at = _template_position(sys.exc_info()[2]) or str(options.templates_dir)
+        raise TemplateError(f"template refused by the sandbox: {error}", where=refused_at) from None
     except UnicodeDecodeError as error:
         raise TemplateError(
             f"a template is not UTF-8 text (byte {error.start}); save it as UTF-8",
