@@ -14,6 +14,7 @@ EXIT_FOR_PREFIX = {
     "QCFG": "1",
     "VAL": "1",
     "AUD": "1",
+    "PUSH": "1",
 }
 UNUSABLE_SPEC = {"SPEC001", "SPEC002", "SPEC003", "SPEC004", "SPEC005", "SPEC006", "SPEC007"}
 WARNINGS = frozenset(
@@ -44,6 +45,7 @@ def all_codes() -> list[CodeInfo]:
     from publisher.checkpoint.quant_config import QCFG_CODES
     from publisher.checkpoint.validate import CODES as VAL
     from publisher.findings import Severity
+    from publisher.hub.secret_scan import CODES as PUSH
     from publisher.spec.lint import CODES as SPEC
 
     rows: list[CodeInfo] = []
@@ -56,6 +58,7 @@ def all_codes() -> list[CodeInfo]:
     rows += [CodeInfo(c, "quantization config", m, 1) for c, m in QCFG_CODES.items()]
     rows += [CodeInfo(c, "validation", m, 1) for c, m in VAL.items()]
     rows += [CodeInfo(c, "audit", m, 1) for c, m in AUDIT_CODES.items()]
+    rows += [CodeInfo(c, "push", m, 1) for c, m in PUSH.items()]
     from publisher.fixes import FIXES
 
     # A code without a fix keeps fix="" so tests/test_codes.py fails instead of the import.

@@ -25,8 +25,12 @@ HELP = "publish a spec's card and a validated checkpoint to the Hub in one commi
 EPILOG = (
     "The token comes from HF_TOKEN or `hf auth login` (there is no --token option: it would "
     "land in your shell history). Against the local Hub (`publisher hub serve`), also set "
-    "HF_ENDPOINT and HF_HUB_DISABLE_XET=1 as it prints. Files such as .env, *.pem, *.key, "
-    ".git/ and caches are never uploaded; the plan lists what was skipped."
+    "HF_ENDPOINT and HF_HUB_DISABLE_XET=1 as it prints. Only what a model repository holds "
+    "is published (the card, configs, tokenizer and chat template, safetensors shards and "
+    "index, the audit, LICENSE/NOTICE, pictures the card shows); anything else only with "
+    "--include PATTERN, and .env, keys, .git/ and caches never. Links are judged by their "
+    "target. A token-like string in any text file to publish stops the push (PUSH101). The "
+    "plan lists what was skipped and what --include admitted."
 )
 
 Advance = Callable[[int], None]

@@ -10,6 +10,11 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
+
+CODES: dict[str, str] = {
+    "PUSH101": "a file to publish holds a token-like string (a Hub token, a cloud key, a private key)",
+}
 
 SCAN_LIMIT = 10 * 1024 * 1024
 """Files this big are stored in LFS and are weights, not text a person typed a key into."""
@@ -68,3 +73,19 @@ def scan_files(files: Iterable[tuple[str, bytes]]) -> list[SecretHit]:
     for path, data in files:
         hits += scan_bytes(path, data)
     return hits
+
+
+def findings_for(hits: list[SecretHit], sources: dict[str, str]) -> list[Any]:
+    """PUSH101 findings, one per hit: the file on disk (or the generated file's name) and the
+    line, never the secret. `sources` maps repository paths to the files they come from."""
+    from publisher.findings import Finding, Location
+
+    return [
+        Finding(
+            "PUSH101",
+            f"{hit.path} looks like it holds {hit.kind.removeprefix('a ').removeprefix('an ')}"
+            " on this line; nothing was sent",
+            Location(sources.get(hit.path, hit.path), hit.line, pointer=hit.path),
+        )
+        for hit in hits
+    ]
