@@ -939,7 +939,7 @@ CLI_CASES = [
     Case("validate with neither", _spec_and("validate", "ROOT/spec.yaml"), 2,
          "give a checkpoint folder or --repo ID"),
     Case("unknown finding code", lambda r: ["codes", "NOPE001"], 2, "no finding code NOPE001"),
-    Case("push --tag with --create-pr", _spec_and("push", "ROOT/spec.yaml", "--tag", "v1",
+    Case("push --tag with --create-pr", _spec_and("push", "ROOT/spec.yaml", "--tag", "v1.0.0",
                                                   "--create-pr", "--dry-run"), 2,
          "--tag and --create-pr do not go together"),
     Case("push --revision given a ref", _spec_and("push", "ROOT/spec.yaml", "--revision",

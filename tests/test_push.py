@@ -471,7 +471,7 @@ def test_the_token_never_appears_in_output_logs_or_files(
     capsys: pytest.CaptureFixture[str],
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    code, out, err = _cli(capsys, SPEC, "--repo", hub_repo_id, "--tag", "v1")
+    code, out, err = _cli(capsys, SPEC, "--repo", hub_repo_id, "--tag", "v1.0.0")
     assert code == 0
     monkeypatch.setenv("HF_TOKEN", WRONG_TOKEN)
     wrong = _cli(capsys, SPEC, "--repo", hub_repo_id)

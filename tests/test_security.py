@@ -411,7 +411,7 @@ def test_the_token_appears_nowhere(
     run("push", str(spec), str(ckpt), "--repo", repo_id)  # up to date
     run("audit", repo_id)
     run("validate", str(spec), "--repo", repo_id)
-    run("push", str(spec), "--repo", repo_id, "--tag", "v2", "--create-pr", expect=(2,))
+    run("push", str(spec), "--repo", repo_id, "--tag", "v2.0.0", "--create-pr", expect=(2,))
     run("push", str(spec), "--repo", repo_id, "--tag", "v1.0.0", expect=(3,))  # tag elsewhere
     monkeypatch.setenv("HF_TOKEN", FAKE_TOKEN + "x")  # refused: the error must not quote it
     run("push", str(spec), "--repo", repo_id, expect=(3,))
