@@ -211,3 +211,16 @@ def test_render_through_a_link_to_a_card_replaces_the_card(
     assert code == 0, text
     assert link.is_symlink()
     assert "# Tiny-2B" in card.read_text()
+
+
+def test_schema_output_never_replaces_a_fifo(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    fifo = tmp_path / "schema.json"
+    os.mkfifo(fifo)
+
+    code, text = _run(capsys, "schema", "-o", str(fifo))  # used to block, waiting for a reader
+
+    assert code == 2, text
+    assert "a FIFO (named pipe), not a regular file" in text
+    assert stat.S_ISFIFO(os.lstat(fifo).st_mode)

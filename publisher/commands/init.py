@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -32,7 +33,7 @@ def run(args: argparse.Namespace) -> int:
     if args.output is None:
         sys.stdout.write(text)
         return EXIT_OK
-    if args.output.exists():
+    if os.path.lexists(args.output):  # a FIFO, a device or a dangling link too
         raise InputError(
             "already exists; choose another name or remove it first", where=str(args.output)
         )
@@ -48,8 +49,6 @@ SCHEMA_FILE = Path("schema") / "model-spec.schema.json"
 def schema_reference(output: Path) -> str:
     """The spec schema as a reference that resolves from `output`'s folder: the nearest
     schema/model-spec.schema.json above it, else the schema's published id."""
-    import os
-
     from publisher.spec.schema import SCHEMA_ID
 
     folder = output.parent.resolve()
