@@ -70,12 +70,11 @@ def _could_be_repo_id(target: str) -> bool:
 
 
 def _remote(target: str, revision: str | None) -> Any:
-    """A Hub repository's inventory, after saying that no local folder has the name."""
+    """A Hub repository's inventory (its report names it hf://owner/name); when the Hub cannot
+    be read either, the error says first that no local folder has the name."""
     from publisher.errors import HubError
     from publisher.hub.remote import read_remote_checkpoint
 
-    sys.stderr.write(f"publisher: no folder {target} here; reading the Hub repository {target}\n")
-    sys.stderr.flush()
     try:
         inventory, _stats = read_remote_checkpoint(target, revision)
     except HubError as error:
