@@ -120,6 +120,8 @@ def entry() -> None:
 def main(argv: list[str] | None = None) -> int:
     """Run one command; returns its exit code (the library's way in, used by the tests)."""
     argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["--"]:  # `hf extensions exec publisher -- ARGS` passes its `--` on
+        argv = argv[1:]
     parser = build_parser(_chosen_command(argv))
     args, unknown = parser.parse_known_args(argv)
     if unknown:  # the command's own usage, not the top level's (`render --ouput`)

@@ -1,4 +1,4 @@
-"""`publisher check-card CARD.md [--spec SPEC]`: check a hand-written model card."""
+"""`publisher check-card CARD.md… [--spec SPEC]`: check a hand-written model card."""
 
 from __future__ import annotations
 
@@ -19,7 +19,9 @@ HELP = (
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("card", type=Path, metavar="CARD.md", help="the card (a README.md)")
+    parser.add_argument(
+        "cards", nargs="+", type=Path, metavar="CARD.md", help="the card(s) (README.md files)"
+    )
     parser.add_argument(
         "--spec",
         type=Path,
@@ -33,7 +35,8 @@ def run(args: argparse.Namespace) -> int:
     from publisher.card.check import check_card_file
 
     facts = spec_facts(args.spec) if args.spec else None
-    return emit_findings(check_card_file(args.card, facts), args.format)
+    findings = [f for card in args.cards for f in check_card_file(card, facts)]
+    return emit_findings(findings, args.format)
 
 
 def spec_facts(path: Path) -> CardFacts:
