@@ -17,6 +17,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from publisher.findings import Finding, Location
+from publisher.spec.chain import spec_root
 from publisher.spec.model import ModelSpec
 from publisher.spec.yamlsource import KeyPath, SourceMap, YamlProblem, load_yaml, read_text
 
@@ -81,20 +82,6 @@ def load_spec(path: Path) -> LoadedSpec:
     except ValidationError as error:
         result.findings.extend(_validation_findings(error, result))
     return result
-
-
-ROOT_MARKERS = (".git", "templates/default/card.md.j2")
-"""What marks the top of a spec repository (a git checkout, or a publisher templates folder)."""
-
-
-def spec_root(path: Path) -> Path:
-    """The repository a spec belongs to: the nearest folder above it holding `.git` or
-    templates/default/card.md.j2, else the spec's own folder. `extends` stays inside it."""
-    folder = path.resolve().parent
-    for parent in (folder, *folder.parents):
-        if any((parent / marker).exists() for marker in ROOT_MARKERS):
-            return parent
-    return folder
 
 
 def _confine_parent(path: Path, source: SourceMap, ref: str, root: Path) -> None:
