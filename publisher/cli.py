@@ -13,8 +13,8 @@ from typing import Any, TextIO
 
 from publisher import __version__
 from publisher.commands import COMMAND_MODULES
-from publisher.commands.common import printable
 from publisher.errors import EXIT_INPUT, PublisherError
+from publisher.report import printable
 
 EXIT_INTERNAL = 4
 

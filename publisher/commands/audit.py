@@ -40,50 +40,9 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 def load(target: str, revision: str | None) -> Any:
     """Audit a local folder, or a Hub repo read by range requests."""
-    from publisher.checkpoint.audit import audit_inventory
-    from publisher.checkpoint.integrity import check_checkpoint, check_inventory
+    from publisher.api import audit
 
-    path = Path(target)
-    try:
-        local = path.exists()
-    except (OSError, ValueError):  # not a usable path (too long...): the reader says so
-        local = True
-    if local or not _could_be_repo_id(target):
-        inventory, findings = check_checkpoint(path)
-    else:
-        inventory = _remote(target, revision)
-        findings = check_inventory(inventory)
-    result = audit_inventory(inventory)
-    result.findings = findings + result.findings
-    return result
-
-
-def _could_be_repo_id(target: str) -> bool:
-    """`owner/name` that is not a local path: no folder of it exists, nor its owner folder
-    (`exports/ckpt` beside an `exports/` folder is a mistyped path, not a repository)."""
-    if target.count("/") != 1 or target.startswith((".", "/", "~")):
-        return False
-    try:
-        return not Path(target).parent.exists()
-    except (OSError, ValueError):
-        return False
-
-
-def _remote(target: str, revision: str | None) -> Any:
-    """A Hub repository's inventory (its report names it hf://owner/name); when the Hub cannot
-    be read either, the error says first that no local folder has the name."""
-    from publisher.errors import HubError
-    from publisher.hub.remote import read_remote_checkpoint
-
-    try:
-        inventory, _stats = read_remote_checkpoint(target, revision)
-    except HubError as error:
-        raise HubError(
-            f"no folder {target} here, and the Hub repository {target} could not be read: "
-            f"{error.message}",
-            fix=error.fix or "check the folder's path, or the repository id",
-        ) from None
-    return inventory
+    return audit(target, revision)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -145,6 +104,10 @@ def _layer_table_line(qc: Any) -> list[str]:
     return [f"Quantization config: {printable(qc.layer_summary())} ({source})"]
 
 
+def _unknown_profile(why: str | None) -> str:
+    return f"unknown (grouped by module name: {printable(why)})" if why else "unknown"
+
+
 def format_audit(
     result: Any, fmt: str, changes: list[tuple[str, str, str]] | None, against: str | None
 ) -> str:
@@ -156,6 +119,8 @@ def format_audit(
 
     if fmt == "json":
         extra: dict[str, Any] = {"audit": manifest(result), "profile": result.profile}
+        if result.unrecognised:
+            extra["unrecognised"] = result.unrecognised
         if changes is not None:
             extra["changes"] = [{"module": m, "before": a, "after": b} for m, a, b in changes]
         return render_json(result.findings, **extra)
@@ -171,7 +136,7 @@ def format_audit(
         f"Checkpoint: {result.root}",
         f"Format: {result.detected_format} (quant config: {qc.format}, producer {qc.producer or '-'} {qc.producer_version or ''}, group size {qc.group_size or '-'})",
         *_layer_table_line(qc),
-        f"Architecture profile: {result.profile or 'unknown (grouped by module name)'}",
+        f"Architecture profile: {result.profile or _unknown_profile(result.unrecognised)}",
         f"Parameters: {result.logical_parameters:,} logical (packed FP4 counted ×2, scales apart); "
         f"{result.stored_elements:,} stored elements (what the Hub's size panel counts)",
         f"mtp.* tensors: {result.mtp_tensors}",

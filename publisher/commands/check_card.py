@@ -4,12 +4,8 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from publisher.commands.common import add_format_option, emit_findings
-
-if TYPE_CHECKING:
-    from publisher.card.check import CardFacts
 
 NAME = "check-card"
 HELP = (
@@ -32,24 +28,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from publisher.card.check import check_card_file
+    from publisher.api import check_card
 
-    facts = spec_facts(args.spec) if args.spec else None
-    findings = [f for card in args.cards for f in check_card_file(card, facts)]
+    findings = [f for card in args.cards for f in check_card(card, args.spec)]
     return emit_findings(findings, args.format)
-
-
-def spec_facts(path: Path) -> CardFacts:
-    """The facts a card is compared with, from a spec file; an unusable spec is an input error."""
-    from publisher.card.check import facts_from_spec
-    from publisher.errors import SpecError
-    from publisher.spec.loader import load_spec
-
-    if not path.is_file():
-        raise SpecError("no such spec file", where=str(path))
-    loaded = load_spec(path)
-    if loaded.unusable or (loaded.spec is None and loaded.data is None):
-        first = loaded.findings[0] if loaded.findings else None
-        message = f"{first.code}: {first.message}" if first else "cannot be loaded"
-        raise SpecError(message, where=str(path), fix="run `publisher lint` on it")
-    return facts_from_spec(loaded.spec if loaded.spec is not None else loaded.data)

@@ -28,7 +28,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from publisher.spec.lint import lint_path
+    from publisher.api import lint as lint_path
 
     paths = args.paths or [Path("model_specs")]
     spec_paths, missing = collect_spec_paths(paths)

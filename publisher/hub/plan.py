@@ -24,7 +24,7 @@ from publisher.hub.allowlist import (
     never_upload_reason,
 )
 from publisher.hub.pulls import PullRequest
-from publisher.hub.storage import DEFAULT_LFS_PATTERNS, lfs_patterns, upload_mode
+from publisher.hubprotocol import DEFAULT_LFS_PATTERNS, lfs_patterns, upload_mode
 
 Mode = Literal["lfs", "regular"]
 
