@@ -165,13 +165,16 @@ def push(
     message: str | None = None,
     delete: tuple[str, ...] = (),
     dry_run: bool = False,
+    include: tuple[str, ...] = (),
     token: str | None = None,
     endpoint: str | None = None,
     progress: Progress | None = None,
 ) -> PushResult:
     """Lint, render and validate; when everything passes, publish the card, the checkpoint and
-    its audit manifest in one commit (`dry_run`: only the plan). `.status` says what happened
-    ("blocked" when a check failed: nothing was sent); HubError when the Hub fails."""
+    its audit manifest in one commit (`dry_run`: only the plan). Only what a model repository
+    holds is published, plus files an `include` fnmatch pattern names; a token-like string in
+    a text file blocks the push (PUSH101). `.status` says what happened ("blocked" when a
+    check failed: nothing was sent); HubError when the Hub fails."""
     from publisher.hub.push import push as run_push
 
     return run_push(
@@ -186,6 +189,7 @@ def push(
         message=message,
         delete=delete,
         dry_run=dry_run,
+        include=tuple(include),
         token=token,
         endpoint=endpoint,
         progress=progress,

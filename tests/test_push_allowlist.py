@@ -4,13 +4,25 @@ their target, and token-like strings in text files stop the push (issue 11, poin
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
 from publisher.hub.allowlist import ALLOWED, allowed_kind, card_images
 from publisher.hub.plan import collect_publishable
 from publisher.hub.secret_scan import scan_bytes
+from publisher.localhub.server import DEMO_TOKEN, LocalHub
+from tests import hub_fixtures
+
+if TYPE_CHECKING:
+    from huggingface_hub import HfApi
+
+local_hub = hub_fixtures.local_hub
+hub = hub_fixtures.hub
+hub_api = hub_fixtures.hub_api
+hub_repo_id = hub_fixtures.hub_repo_id
 
 TOKEN = "hf_" + "aB3" * 12
 MODEL_FILES = (
@@ -145,3 +157,136 @@ def test_ordinary_model_files_are_not_flagged(text: str) -> None:
 
 def test_binary_and_lfs_sized_files_are_not_scanned() -> None:
     assert scan_bytes("model.safetensors", b"\0\0" + TOKEN.encode()) == []
+
+
+# ---- through a real push to the local Hub ---------------------------------------------------
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+SPEC = REPO_ROOT / "tests" / "specs" / "minimal.yaml"
+SECRET_FILES = (
+    ".env", ".ENV", ".envrc", ".npmrc", "ID_RSA", "id_rsa.bak", "id_dsa", "api_key.txt",
+    ".ssh/authorized_keys", ".git/config",
+)  # fmt: skip
+
+
+def _writes(hub: LocalHub) -> list[tuple[str, str]]:
+    return [(r.method, r.path) for r in hub.requests if r.method in ("POST", "PUT", "DELETE")]
+
+
+def _grep(root: Path, needle: bytes) -> list[Path]:
+    return [p for p in root.rglob("*") if p.is_file() and needle in p.read_bytes()]
+
+
+@pytest.fixture
+def export(tmp_path: Path) -> Path:
+    """Weights, a config, and every secret the issue found published, each holding a token."""
+    import numpy as np
+    from safetensors.numpy import save_file
+
+    folder = tmp_path / "export"
+    folder.mkdir()
+    save_file(
+        {"w": np.frombuffer(os.urandom(4096), dtype=np.uint8)}, str(folder / "model.safetensors")
+    )
+    (folder / "config.json").write_text('{"model_type": "qwen3_5"}\n')
+    for name in SECRET_FILES:
+        (folder / name).parent.mkdir(parents=True, exist_ok=True)
+        (folder / name).write_text(f"HF_TOKEN={TOKEN}\n")
+    (folder / "notes.txt").symlink_to(".env")  # a harmless name for a secret
+    (folder / "notes.md").write_text("release notes\n")
+    return folder
+
+
+@pytest.fixture
+def isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PUBLISHER_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.setenv("HF_TOKEN", DEMO_TOKEN)
+
+
+def test_a_push_publishes_only_model_files_and_no_secret_reaches_the_hub(
+    hub: LocalHub, hub_api: HfApi, hub_repo_id: str, export: Path, isolated: None
+) -> None:
+    from publisher.api import push
+
+    result = push(SPEC, extra_files=export, repo_id=hub_repo_id)
+
+    assert result.status == "committed", result.findings
+    files = set(hub_api.list_repo_files(hub_repo_id))
+    assert files == {".gitattributes", "README.md", "config.json", "model.safetensors"}
+    assert _grep(hub.data_dir, TOKEN.encode()) == []
+    assert result.plan is not None
+    skipped = {s.path for s in result.plan.skipped}
+    assert {"notes.txt", "notes.md", ".ENV", "ID_RSA", "api_key.txt", ".ssh/", ".git/"} <= skipped
+
+
+def test_include_publishes_more_and_the_plan_says_so(
+    hub: LocalHub, hub_repo_id: str, export: Path, isolated: None
+) -> None:
+    from publisher.api import push
+    from publisher.hub.plan import render_plan_text
+
+    result = push(SPEC, extra_files=export, repo_id=hub_repo_id, dry_run=True, include=("notes.*",))
+
+    assert result.status == "dry-run" and result.plan is not None
+    planned = {f.path: f.local.origin for f in result.plan.files}
+    assert planned["notes.md"] == "--include notes.*"
+    assert "notes.txt" not in planned  # a link to .env stays out, whatever --include says
+    assert re.search(r"new\s+regular\s+\d+ B\s+notes\.md  \(admitted by --include notes\.\*\)",
+                     render_plan_text(result.plan))  # fmt: skip
+    assert _writes(hub) == []
+
+
+def test_a_token_in_a_file_to_publish_stops_the_push_naming_file_and_line(
+    hub: LocalHub, hub_repo_id: str, export: Path, isolated: None
+) -> None:
+    from publisher.api import push
+
+    (export / "config.json").write_text(
+        f'{{\n  "model_type": "qwen3_5",\n  "token": "{TOKEN}"\n}}\n'
+    )
+
+    for dry_run in (True, False):
+        hub.requests.clear()
+        result = push(SPEC, extra_files=export, repo_id=hub_repo_id, dry_run=dry_run)
+
+        assert result.status == "blocked"
+        (finding,) = result.findings
+        assert finding.code == "PUSH101"
+        assert (finding.location.file, finding.location.line) == (str(export / "config.json"), 3)
+        assert "Hugging Face token" in finding.message and TOKEN not in finding.message
+        assert _writes(hub) == []
+
+
+def test_the_cli_reports_a_blocked_push_with_exit_1(
+    hub: LocalHub, hub_repo_id: str, tmp_path: Path, isolated: None,
+    capsys: pytest.CaptureFixture[str],
+) -> None:  # fmt: skip
+    from publisher.cli import main
+
+    spec = tmp_path / "spec.yaml"
+    spec.write_text(SPEC.read_text(encoding="utf-8").replace(
+        "summary: ", f"summary: Use token {TOKEN} to try it. ", 1))  # fmt: skip
+
+    code = main(["push", str(spec), "--repo", hub_repo_id])
+
+    out = capsys.readouterr().out
+    assert code == 1
+    assert re.search(r"^README\.md:(\d+) \[README\.md\]: PUSH101 error: README\.md: line \1 "
+                     r"holds what looks like a Hugging Face token", out, re.M), out  # fmt: skip
+    assert TOKEN not in out and "push stopped: nothing was sent" in out
+    assert _writes(hub) == []
+
+
+def test_a_token_in_the_generated_card_stops_the_push(
+    hub: LocalHub, hub_repo_id: str, tmp_path: Path, isolated: None
+) -> None:
+    from publisher.api import push
+
+    spec = tmp_path / "spec.yaml"
+    spec.write_text(SPEC.read_text(encoding="utf-8").replace(
+        "summary: ", f"summary: Use token {TOKEN} to try it. ", 1))  # fmt: skip
+
+    result = push(spec, repo_id=hub_repo_id, dry_run=True)
+
+    assert result.status == "blocked"
+    assert [(f.code, f.location.file) for f in result.findings] == [("PUSH101", "README.md")]

@@ -67,6 +67,14 @@ def configure(parser: argparse.ArgumentParser) -> None:
         help="delete remote files matching this fnmatch pattern that the push does not "
         "publish (repeatable); other remote files are always kept",
     )
+    parser.add_argument(
+        "--include",
+        metavar="PATTERN",
+        action="append",
+        default=[],
+        help="also publish files matching this fnmatch pattern (repeatable), beyond what a "
+        "model repository holds; the plan marks each file it admits",
+    )
     parser.add_argument("--dry-run", action="store_true", help="show the plan; send nothing")
     parser.add_argument(
         "-v",
@@ -79,11 +87,9 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 def version_tag(value: str) -> str:
     """`--tag`: v<semver> (v1.0.0, v1.2.0-rc.1), as release tags are; `1.0` is refused."""
-    import re
+    from publisher.hub.push_types import is_version_tag
 
-    from publisher.release.tags import SEMVER
-
-    if not re.fullmatch(rf"v{SEMVER}", value):
+    if not is_version_tag(value):
         raise argparse.ArgumentTypeError(
             f"{value!r} is not a version tag: write v<major>.<minor>.<patch>, e.g. v1.0.0"
         )
@@ -108,6 +114,7 @@ def run(args: argparse.Namespace) -> int:
         message=args.message,
         delete=tuple(args.delete),
         dry_run=args.dry_run,
+        include=tuple(args.include),
         progress=make_progress(),
     )
     if result.status == "blocked":

@@ -83,8 +83,7 @@ def findings_for(hits: list[SecretHit], sources: dict[str, str]) -> list[Any]:
     return [
         Finding(
             "PUSH101",
-            f"{hit.path} looks like it holds {hit.kind.removeprefix('a ').removeprefix('an ')}"
-            " on this line; nothing was sent",
+            f"{hit.path}: line {hit.line} holds what looks like {hit.kind}; nothing was sent",
             Location(sources.get(hit.path, hit.path), hit.line, pointer=hit.path),
         )
         for hit in hits
