@@ -143,24 +143,37 @@ def expand(text: str) -> list[tuple[str, int]]:
 
 @dataclass(frozen=True)
 class Layer:
-    mixer: str  # canonical mixer kind, e.g. gated_deltanet
-    ffn: str  # canonical feed-forward kind: dense or moe
+    mixer: str  # canonical mixer kind, e.g. attention
+    ffn: str  # canonical feed-forward kind: dense, moe, or none (a whole-layer block)
 
 
 def parse_layout(
-    text: str, mixer_aliases: dict[str, str], ffn_aliases: dict[str, str]
+    text: str,
+    mixer_aliases: dict[str, str],
+    ffn_aliases: dict[str, str],
+    whole_layer: dict[str, str] | None = None,
 ) -> list[Layer]:
     """Parse and group the blocks into layers, mapping names through the profile's aliases.
 
-    Aliases are matched case-insensitively, ignoring spaces, hyphens and underscores.
+    Aliases are matched case-insensitively, ignoring spaces, hyphens and underscores. A mixer
+    in `whole_layer` (mixer kind → its FFN kind) is a layer by itself (Nemotron-H's Mamba,
+    attention, MLP and MoE blocks).
     """
     mixers = {_fold(k): v for k, v in mixer_aliases.items()}
     ffns = {_fold(k): v for k, v in ffn_aliases.items()}
+    whole = whole_layer or {}
     layers: list[Layer] = []
     pending: tuple[str, int] | None = None
     for name, column in expand(text):
         key = _fold(name)
-        if key in mixers:
+        if key in mixers and mixers[key] in whole:
+            if pending is not None:
+                raise LayoutError(
+                    f"'{name}' starts a new layer before the previous mixer got a feed-forward block",
+                    column,
+                )
+            layers.append(Layer(mixers[key], whole[mixers[key]]))
+        elif key in mixers:
             if pending is not None:
                 raise LayoutError(
                     f"'{name}' starts a new layer before the previous mixer got a feed-forward block",

@@ -347,7 +347,7 @@ def _check_heads(spec: ModelSpec, loaded: LoadedSpec) -> Iterator[Finding]:
             f"{att.q_heads} query heads cannot be shared evenly by {att.kv_heads} KV heads",
             loaded.locate("architecture", "attention", "kv_heads"),
         )
-    if att.rotary_dim is not None and att.rotary_dim > att.head_dim:
+    if att.rotary_dim is not None and att.head_dim is not None and att.rotary_dim > att.head_dim:
         yield Finding(
             "SPEC042",
             f"rotary_dim {att.rotary_dim} exceeds head_dim {att.head_dim}",
