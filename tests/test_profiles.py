@@ -113,6 +113,14 @@ def test_family_profile_matches_saved_names_and_shapes(family: str, tmp_path: Pa
     assert arch.profile == family
     predicted = _profile_tensor_shapes(arch)
     saved = _saved_tensors(tmp_path)
+    if family == "gemma3":
+        # Released Gemma 3 checkpoints (and ModelOpt exports) keep SigLIP's `vision_model.`
+        # level; transformers drops that PrefixChange when saving a model built from scratch
+        # (revert_weight_conversion), so a scratch save lacks it. The export test covers the
+        # published names end to end.
+        saved = {
+            n.replace("vision_tower.", "vision_tower.vision_model.", 1): s for n, s in saved.items()
+        }
     assert sorted(set(predicted) - set(saved)) == []
     assert sorted(set(saved) - set(predicted)) == []
     wrong = {n: (predicted[n], saved[n]) for n in saved if predicted[n] != saved[n]}

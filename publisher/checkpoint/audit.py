@@ -67,7 +67,7 @@ def audit_inventory(inventory: CheckpointInventory) -> AuditResult:
         inventory.configs.get("config.json"), inventory.configs.get("hf_quant_config.json")
     )
     config = inventory.configs.get("config.json") or {}
-    profile_name, refs, labels = _architecture_modules(config)
+    profile_name, refs, labels, kinds = _architecture_modules(config)
     groups = group_tensors(inventory)
     modules: dict[str, tuple[str, str]] = {}
     if refs:
@@ -90,7 +90,7 @@ def audit_inventory(inventory: CheckpointInventory) -> AuditResult:
     if qc.layers is not None:
         written = table_precisions(qc, {n: p for n, (_, p) in modules.items()}, inventory)
         findings += check_layer_table(qc, written, inventory.root)
-    return result_from_modules(inventory, modules, labels, qc, profile_name, findings)
+    return result_from_modules(inventory, modules, labels, qc, profile_name, findings, kinds)
 
 
 def result_from_modules(
@@ -100,10 +100,20 @@ def result_from_modules(
     qc: QuantConfig,
     profile_name: str | None,
     findings: list[Finding] | None = None,
+    layer_kinds: list[tuple[str, str]] | None = None,
 ) -> AuditResult:
-    """Summaries, the layer matrix and the counts, for modules already classified."""
+    """Summaries, the layer matrix and the counts, for modules already classified.
+
+    `layer_kinds` (mixer label, feed-forward label) per layer adds the matrix's `mixer` and
+    `ffn` columns, so dense and MoE layers show apart."""
     summaries = _summaries(modules, labels)
     header, matrix = _matrix(modules, [s.component for s in summaries])
+    if layer_kinds:
+        header = ["mixer", "ffn", *header]
+        matrix = [
+            (layer, [*(layer_kinds[layer] if layer < len(layer_kinds) else ("·", "·")), *cells])
+            for layer, cells in matrix
+        ]
     stored, logical = logical_parameters(inventory)
     return AuditResult(
         root=inventory.root,
@@ -124,8 +134,9 @@ def result_from_modules(
 
 def _architecture_modules(
     config: dict[str, Any],
-) -> tuple[str | None, dict[str, tuple[str, str]], dict[str, str]]:
-    """(profile name, module → (component, kind), component → label) from config.json."""
+) -> tuple[str | None, dict[str, tuple[str, str]], dict[str, str], list[tuple[str, str]]]:
+    """(profile name, module → (component, kind), component → label, per-layer kinds) from
+    config.json."""
     from pydantic import ValidationError
 
     from publisher.spec.derive import derive
@@ -135,7 +146,7 @@ def _architecture_modules(
     from publisher.spec.profile import ProfileNotFound, load_profile
 
     if not config:
-        return None, {}, {}
+        return None, {}, {}, []
     try:
         fields = architecture_fields(config)
         fields["parameters"] = {"total": "1"}
@@ -152,7 +163,7 @@ def _architecture_modules(
         TypeError,
         StopIteration,
     ):
-        return None, {}, {}
+        return None, {}, {}, []
     refs: dict[str, tuple[str, str]] = {
         ref.name: (ref.component, ref.kind) for ref in model.all_modules()
     }
@@ -160,7 +171,13 @@ def _architecture_modules(
         c.id: (f"{c.label.removesuffix(' (all)')}, other modules" if c.include else c.label)
         for c in profile.components
     }
-    return profile.name, refs, labels
+    return profile.name, refs, labels, layer_kinds(profile, model.layers)
+
+
+def layer_kinds(profile: Any, layers: list[Any]) -> list[tuple[str, str]]:
+    """(mixer label, 'dense' / 'MoE' / '·') per layer, for the layer matrix."""
+    ffn_label = {"dense": "dense", "moe": profile.moe_label, "none": "·"}
+    return [(profile.mixers[x.mixer].label, ffn_label.get(x.ffn, x.ffn)) for x in layers]
 
 
 def _fallback_component(name: str) -> str:

@@ -11,9 +11,10 @@ from pathlib import Path
 from typing import Any
 
 from publisher.findings import Finding, Location
-from publisher.spec.layout import parse_layout
+from publisher.spec.from_config import config_layers
 from publisher.spec.model import ModelSpec
-from publisher.spec.profile import load_profile
+from publisher.spec.profile import Profile, load_profile
+from publisher.spec.variables import config_value, resolve_values, spec_path, spec_value
 
 TEXT_KEYS = (
     "num_hidden_layers",
@@ -47,7 +48,8 @@ def resolved_config(config: dict[str, Any]) -> dict[str, Any]:
 
 
 def check_config_json(spec: ModelSpec, config: dict[str, Any] | None, where: str) -> list[Finding]:
-    """Every architecture fact of the spec that config.json states differently."""
+    """Every architecture fact of the spec that config.json states differently: each value
+    the profile reads from config.json, the tied/separate LM head and the per-layer kinds."""
     location = str(Path(where) / "config.json")
     if config is None:
         return [Finding("VAL020", "config.json is missing; loaders need it", Location(location))]
@@ -56,111 +58,28 @@ def check_config_json(spec: ModelSpec, config: dict[str, Any] | None, where: str
     if not isinstance(text, dict):
         return [Finding("VAL020", "config.json text_config is not an object", Location(location))]
     arch = spec.architecture
-    pairs: list[tuple[str, Any, Any, str]] = [
-        (
-            "num_hidden_layers",
-            text.get("num_hidden_layers"),
-            arch.num_layers,
-            "architecture.num_layers",
-        ),
-        ("hidden_size", text.get("hidden_size"), arch.hidden_size, "architecture.hidden_size"),
-        ("vocab_size", text.get("vocab_size"), arch.vocab_size, "architecture.vocab_size"),
-        (
-            "num_attention_heads",
-            text.get("num_attention_heads"),
-            arch.attention.q_heads,
-            "architecture.attention.q_heads",
-        ),
-        (
-            "num_key_value_heads",
-            text.get("num_key_value_heads"),
-            arch.attention.kv_heads,
-            "architecture.attention.kv_heads",
-        ),
-        (
-            "head_dim",
-            text.get("head_dim"),
-            arch.attention.head_dim,
-            "architecture.attention.head_dim",
-        ),
-        (
-            "max_position_embeddings",
-            text.get("max_position_embeddings"),
-            arch.context.native,
-            "architecture.context.native",
-        ),
-    ]
-    if arch.deltanet:
-        pairs += [
-            (
-                "linear_num_value_heads",
-                text.get("linear_num_value_heads"),
-                arch.deltanet.v_heads,
-                "architecture.deltanet.v_heads",
-            ),
-            (
-                "linear_num_key_heads",
-                text.get("linear_num_key_heads"),
-                arch.deltanet.qk_heads,
-                "architecture.deltanet.qk_heads",
-            ),
-            (
-                "linear_value_head_dim",
-                text.get("linear_value_head_dim"),
-                arch.deltanet.head_dim,
-                "architecture.deltanet.head_dim",
-            ),
-        ]
-    if arch.ffn:
-        pairs.append(
-            (
-                "intermediate_size",
-                text.get("intermediate_size"),
-                arch.ffn.intermediate_size,
-                "architecture.ffn.intermediate_size",
-            )
-        )
-    if arch.moe:
-        pairs += [
-            ("num_experts", text.get("num_experts"), arch.moe.experts, "architecture.moe.experts"),
-            (
-                "num_experts_per_tok",
-                text.get("num_experts_per_tok"),
-                arch.moe.routed,
-                "architecture.moe.routed",
-            ),
-            (
-                "moe_intermediate_size",
-                text.get("moe_intermediate_size"),
-                arch.moe.expert_intermediate_size,
-                "architecture.moe.expert_intermediate_size",
-            ),
-        ]
+    profile = load_profile(arch.profile)
+    values, _ = resolve_values(arch, profile)
+    pairs: list[tuple[str, Any, Any, str]] = []
+    for name, variable in profile.all_variables().items():
+        if variable.config is None or name not in values:
+            continue
+        path = spec_path(name, variable)
+        if (
+            path.split(".")[0] in ("ffn", "moe", "vision")
+            and spec_value(arch, path.split(".")[0]) is None
+        ):
+            continue
+        key = _present_key(config, variable.config)
+        found = config_value(config, variable.config)
+        if key is None or type(found) is not int:
+            continue
+        pairs.append((key, found, values[name], f"architecture.{path}"))
     tied = config.get("tie_word_embeddings", text.get("tie_word_embeddings"))
     if tied is not None:
         pairs.append(
             ("tie_word_embeddings", bool(tied), arch.lm_output == "tied", "architecture.lm_output")
         )
-    vision = config.get("vision_config")
-    if isinstance(vision, dict) and arch.vision:
-        if arch.vision.depth:
-            pairs.append(
-                (
-                    "vision_config.depth",
-                    vision.get("depth"),
-                    arch.vision.depth,
-                    "architecture.vision.depth",
-                )
-            )
-        if arch.vision.hidden_size:
-            pairs.append(
-                (
-                    "vision_config.hidden_size",
-                    vision.get("hidden_size"),
-                    arch.vision.hidden_size,
-                    "architecture.vision.hidden_size",
-                )
-            )
     findings = [
         Finding(
             "VAL020",
@@ -170,36 +89,53 @@ def check_config_json(spec: ModelSpec, config: dict[str, Any] | None, where: str
         for key, found, wanted, spec_key in pairs
         if found is not None and found != wanted
     ]
-    findings += _check_layer_types(spec, text.get("layer_types"), location)
+    findings += _check_layers(spec, profile, config, location)
     return findings
 
 
-def _check_layer_types(spec: ModelSpec, layer_types: Any, location: str) -> list[Finding]:
-    if not isinstance(layer_types, list):
+def _present_key(config: dict[str, Any], keys: str | list[str]) -> str | None:
+    for key in [keys] if isinstance(keys, str) else keys:
+        if config_value(config, key) is not None:
+            return key
+    return None
+
+
+def _check_layers(
+    spec: ModelSpec, profile: Profile, config: dict[str, Any], location: str
+) -> list[Finding]:
+    """The layout's per-layer (mixer, feed-forward) kinds against config.json's."""
+    given = config_layers(config, profile)
+    if given is None:
         return []
-    profile = load_profile(spec.architecture.profile)
     try:
-        layers = parse_layout(
-            spec.architecture.layout, profile.mixer_aliases(), profile.ffn_alias_table()
-        )
+        layers = profile.parse_layout(spec.architecture.layout)
     except ValueError:
         return []
-    want = [profile.mixers[layer.mixer].layer_type for layer in layers]
-    if want == layer_types:
+    want = [(layer.mixer, layer.ffn) for layer in layers]
+    if want == given:
         return []
-    if len(want) != len(layer_types):
+    if len(want) != len(given):
         return [
             Finding(
                 "VAL020",
-                f"config.json layer_types has {len(layer_types)} layers, the layout {len(want)}",
-                Location(location, pointer="layer_types"),
+                f"config.json gives {len(given)} layers, the layout {len(want)}",
+                Location(location, pointer="num_hidden_layers"),
             )
         ]
-    first = next(i for i, (a, b) in enumerate(zip(want, layer_types, strict=True)) if a != b)
+    first = next(i for i, (a, b) in enumerate(zip(want, given, strict=True)) if a != b)
     return [
         Finding(
             "VAL020",
-            f"config.json layer_types[{first}] is {layer_types[first]} but the layout makes layer {first} {want[first]}",
-            Location(location, pointer=f"layer_types[{first}]"),
+            f"config.json makes layer {first} {_describe(given[first], profile)} but the layout "
+            f"makes it {_describe(want[first], profile)}",
+            Location(location, pointer=f"layer {first}"),
         )
     ]
+
+
+def _describe(layer: tuple[str, str], profile: Profile) -> str:
+    mixer, ffn = layer
+    label = profile.mixers[mixer].label if mixer in profile.mixers else mixer
+    if profile.mixers.get(mixer) and profile.mixers[mixer].whole_layer is not None:
+        return label
+    return f"{label} → {profile.moe_label if ffn == 'moe' else profile.dense_label}"

@@ -59,6 +59,7 @@ CODES: dict[str, str] = {
     "VAL020": "config.json disagrees with the spec's architecture",
     "VAL030": "the spec says MTP weights ship, but the checkpoint has no mtp.* tensors",
     "VAL031": "the checkpoint carries mtp.* tensors the spec does not mention",
+    "VAL201": "modules whose shapes the spec cannot give (a value the profile needs is missing)",
 }
 
 STORAGE_BY_SPEC = {
@@ -170,6 +171,7 @@ def _validate_inventory(
     storages = _storages(spec.quantization)
     expected = expectations(spec, profile, model)
     suspects, extras = _quick_compare(expected, storages, inventory)
+    findings += _unshaped(expected, model, where)
     written: dict[str, WrittenModule] = {}
     for name, expectation in expected.items():
         if name not in suspects:  # every tensor exactly as the spec's format says
@@ -214,15 +216,33 @@ def _validate_inventory(
     )
 
     def manifest_now() -> dict[str, Any]:
-        from publisher.checkpoint.audit import manifest, result_from_modules
+        from publisher.checkpoint.audit import layer_kinds, manifest, result_from_modules
 
         labels = {c.id: c.label for c in profile.components}
         modules = {name: (expected[name].ref.component, m.precision) for name, m in written.items()}
-        audit = result_from_modules(inventory, modules, labels, qc, profile.name)
+        kinds = layer_kinds(profile, model.layers)
+        audit = result_from_modules(inventory, modules, labels, qc, profile.name, None, kinds)
         return manifest(audit, spec={"file": spec_file, "name": spec.name})
 
     report.make_manifest = manifest_now
     return report
+
+
+def _unshaped(
+    expected: dict[str, _Expectation], model: ModelInventory, where: str
+) -> list[Finding]:
+    """VAL201 per component whose shapes the spec cannot give: never checked silently."""
+    counts = Counter(e.ref.component for e in expected.values() if e.ref.shape is None)
+    return [
+        Finding(
+            "VAL201",
+            f"{count} modules of {component} have no shape from the spec "
+            f"(it lacks {', '.join(model.unsupplied.get(component, ['a value']))}); their "
+            "shapes are unchecked until the spec gives it",
+            Location(where, pointer=component),
+        )
+        for component, count in sorted(counts.items())
+    ]
 
 
 def _storages(quant: Quantization | None) -> dict[str, str]:

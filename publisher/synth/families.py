@@ -34,6 +34,7 @@ _MOE: dict[str, Any] = {
     "moe_intermediate_size": 32,
 }
 _MLA: dict[str, Any] = {
+    "num_key_value_heads": 4,  # MLA: one key/value head per query head, as released
     "q_lora_rank": 32,
     "kv_lora_rank": 16,
     "qk_nope_head_dim": 16,
@@ -227,9 +228,20 @@ def save_family_checkpoint(family: str, out_dir: str | os.PathLike[str], **overr
 
 
 def export_family(
-    family: str, export_dir: str | os.PathLike[str], qformat: str = "nvfp4", **overrides: Any
+    family: str,
+    export_dir: str | os.PathLike[str],
+    qformat: str = "nvfp4",
+    *,
+    repair_excludes: bool = True,
+    **overrides: Any,
 ) -> Path:
-    """A genuine ModelOpt export of the tiny `family` model (quantize on the CPU, export)."""
+    """A genuine ModelOpt export of the tiny `family` model (quantize on the CPU, export).
+
+    With transformers 5.24, ModelOpt 0.47 writes Nemotron-H's exclude list as
+    'lm_head.<NUL>backbone.pt_name_sentinel' (a name-mangling sentinel left in): loaders
+    then match nothing and expect lm_head quantized, and publisher validate says so (VAL010).
+    `repair_excludes` cuts the sentinel off, giving what a fixed ModelOpt writes.
+    """
     from publisher.synth.modelopt_export import (
         calibration_batches,
         export_checkpoint,
@@ -239,18 +251,61 @@ def export_family(
     model = build_family_model(family, **overrides)
     vocab = model.config.get_text_config().vocab_size
     quantize_model(model, qformat, batches=calibration_batches(vocab))
-    return export_checkpoint(model, export_dir)
+    out = export_checkpoint(model, export_dir)
+    if repair_excludes:
+        repair_sentinel_excludes(out)
+    return out
+
+
+def repair_sentinel_excludes(folder: Path) -> bool:
+    """Cut NUL-sentinel tails off exclude entries in both quantization configs."""
+    import json
+
+    changed = False
+
+    def clean(names: Any) -> Any:
+        nonlocal changed
+        if not isinstance(names, list):
+            return names
+        fixed = [n.split("\0", 1)[0].rstrip(".") if isinstance(n, str) else n for n in names]
+        changed = changed or fixed != names
+        return fixed
+
+    hf_quant = folder / "hf_quant_config.json"
+    if hf_quant.is_file():
+        data = json.loads(hf_quant.read_text())
+        section = data.get("quantization")
+        if isinstance(section, dict) and "exclude_modules" in section:
+            section["exclude_modules"] = clean(section["exclude_modules"])
+            hf_quant.write_text(json.dumps(data, indent=4))
+    config_file = folder / "config.json"
+    config = json.loads(config_file.read_text())
+    qc = config.get("quantization_config")
+    if isinstance(qc, dict) and "ignore" in qc:
+        qc["ignore"] = clean(qc["ignore"])
+        config_file.write_text(json.dumps(config, indent=2))
+    return changed
 
 
 def cached_family_export(
-    family: str, cache_dir: str | os.PathLike[str], qformat: str = "nvfp4", **overrides: Any
+    family: str,
+    cache_dir: str | os.PathLike[str],
+    qformat: str = "nvfp4",
+    *,
+    repair_excludes: bool = True,
+    **overrides: Any,
 ) -> Path:
     """export_family, built once per (family, format, overrides, library versions)."""
     from importlib.metadata import version
 
     from publisher.synth.tiny import cache_key, cached_dir
 
+    raw = "" if repair_excludes else "-raw"
     key = cache_key(
-        f"modelopt-{qformat}-{family}", modelopt=version("nvidia-modelopt"), **overrides
+        f"modelopt-{qformat}-{family}{raw}", modelopt=version("nvidia-modelopt"), **overrides
     )
-    return cached_dir(cache_dir, key, lambda d: export_family(family, d, qformat, **overrides))
+    return cached_dir(
+        cache_dir,
+        key,
+        lambda d: export_family(family, d, qformat, repair_excludes=repair_excludes, **overrides),
+    )
