@@ -169,6 +169,8 @@ def _check_layers(
             f"which the spec does not give; add {'them' if len(keys) > 1 else 'it'} "
             f"({_config_hint(profile, keys)}) so every tensor's shape can be checked",
             loaded.locate("architecture"),
+            # a part the spec leaves open on purpose (SPEC038) is a warning, else an error
+            Severity.WARNING if component in inventory.underived else Severity.ERROR,
         )
 
 
@@ -204,7 +206,7 @@ def _check_ffn_sections(
     for problem in problems:
         yield Finding(
             "SPEC022",
-            f"{problem}; make the layout and the sections agree",
+            f"{problem}; make the layout's feed-forward blocks and the sections agree",
             loaded.locate("architecture", "layout"),
         )
 
