@@ -215,3 +215,129 @@ def test_profile_counts_match_the_27b_reference_inventory(
     rows = (shared_dir / "reference-checkpoints" / "qwen3.5-27b-like-state-dict.tsv").read_text()
     reference = {line.split("\t")[0] for line in rows.splitlines() if line.strip()}
     assert set(predicted) == reference
+
+
+# -- profile check, user profile files, load-time refusals ---------------------------------------
+
+
+@pytest.mark.parametrize(
+    "name", __import__("publisher.spec.profile").spec.profile.available_profiles()
+)
+def test_every_packaged_profile_passes_profile_check(name: str) -> None:
+    from publisher.spec.profile_check import check_profile_against_transformers
+
+    result = check_profile_against_transformers(name)
+    assert result.differences == []
+    assert result.tensors > 0
+
+
+def _user_profile(tmp_path: Path, replace: tuple[str, str] | None = None) -> Path:
+    from importlib import resources
+
+    text = (resources.files("publisher") / "profiles" / "llama.yaml").read_text()
+    text = text.replace("name: llama", "name: my_llama")
+    if replace:
+        text = text.replace(*replace)
+    folder = tmp_path / "profiles"
+    folder.mkdir(exist_ok=True)
+    path = folder / "my_llama.yaml"
+    path.write_text(text)
+    return path
+
+
+def test_profile_check_reports_every_name_and_shape_that_differs(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from publisher.cli import main
+
+    good = _user_profile(tmp_path)
+    assert main(["profile", "check", str(good)]) == 0
+    assert "matches LlamaForCausalLM" in capsys.readouterr().out
+    bad = _user_profile(
+        tmp_path,
+        (
+            'path: "model.layers.{L}.mlp.down_proj", kind: linear, bias: mlp_bias, shape: [hidden, intermediate]',
+            'path: "model.layers.{L}.mlp.down", kind: linear, bias: mlp_bias, shape: [intermediate, hidden]',
+        ),
+    )
+    load_profile.cache_clear()
+    assert main(["profile", "check", str(bad)]) == 1
+    out = capsys.readouterr().out
+    assert "model.layers.0.mlp.down.weight: named by the profile, not in the model" in out
+    assert "model.layers.0.mlp.down_proj.weight [4096, 11008]: in the model, named by no" in out
+
+
+def test_a_profile_the_code_cannot_use_is_refused_at_load(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from publisher.cli import main
+    from publisher.spec.profile import ProfileError
+
+    unsupplied = _user_profile(
+        tmp_path, ("shape: [hidden, intermediate]", "shape: [hidden, conv_kernel]")
+    )
+    load_profile.cache_clear()
+    with pytest.raises(ProfileError, match="'conv_kernel' is supplied by nothing"):
+        load_profile(str(unsupplied))
+    assert main(["profile", "check", str(unsupplied)]) == 2
+    assert "conv_kernel" in capsys.readouterr().err
+    unmatched = _user_profile(
+        tmp_path,
+        ('path: "model.layers.{L}.input_layernorm"', 'path: "model.layers.input_layernorm"'),
+    )
+    load_profile.cache_clear()
+    with pytest.raises(ProfileError, match=r"needs \{L\}; this pattern can match no module"):
+        load_profile(str(unmatched))
+
+
+def test_profile_check_says_torch_is_needed_when_it_is_missing(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from publisher.cli import main
+
+    monkeypatch.setitem(__import__("sys").modules, "torch", None)
+    assert main(["profile", "check", "llama"]) == 2
+    err = capsys.readouterr().err
+    assert "needs torch and transformers" in err and "pip install torch" in err
+
+
+def test_a_spec_may_name_a_profile_file_in_its_repository(
+    tmp_path: Path, synth_cache_dir: Path
+) -> None:
+    from publisher.checkpoint.validate import validate_checkpoint
+    from publisher.cli import main
+    from publisher.spec.lint import lint_path
+    from publisher.synth.families import cached_family_export
+
+    repo = tmp_path / "repo"
+    (repo / ".git").mkdir(parents=True)
+    _user_profile(repo)
+    export = cached_family_export("llama", synth_cache_dir)
+    spec_dir = repo / "model_specs"
+    spec_dir.mkdir()
+    spec = spec_dir / "Tiny-Llama-NVFP4.yaml"
+    assert main(["init", str(export), "-o", str(spec)]) == 0
+    spec.write_text(
+        spec.read_text().replace("profile: llama\n", "profile: ../profiles/my_llama.yaml\n")
+    )
+    loaded = lint_path(spec)
+    assert [f.message for f in loaded.findings] == []
+    assert loaded.spec is not None and loaded.spec.architecture.profile.endswith("my_llama.yaml")
+    assert [f.message for f in validate_checkpoint(loaded, export).findings] == []
+    outside = tmp_path / "elsewhere.yaml"
+    outside.write_text(spec.read_text().replace("../profiles/my_llama.yaml", "../../evil.yaml"))
+    (spec_dir / "escape.yaml").write_text(outside.read_text())
+    escaped = lint_path(spec_dir / "escape.yaml")
+    assert [f.code for f in escaped.findings] == ["SPEC203"]
+    broken = _user_profile(repo, ("shape: [vocab, hidden]}", "shape: [vocab, mystery]}"))
+    load_profile.cache_clear()
+    assert broken.is_file()
+    codes = [f.code for f in lint_path(spec).findings]
+    assert codes == ["SPEC202"]
+
+
+def test_kimi_k2_configs_use_the_deepseek_v3_profile() -> None:
+    from publisher.spec.from_config import profile_name_for
+
+    config = {"model_type": "kimi_k2", "architectures": ["DeepseekV3ForCausalLM"]}
+    assert profile_name_for(config) == "deepseek_v3"
