@@ -41,7 +41,7 @@ DENSE_THEN_MOE = {"qwen3_moe", "deepseek_v3", "glm4_moe", "glm_moe_dsa", "nemotr
 
 
 def _export(family: str, synth_cache_dir: Path, **kwargs: object) -> Path:
-    from publisher.synth.families import cached_family_export
+    from publisher.testkit.families import cached_family_export
 
     return cached_family_export(family, synth_cache_dir, **kwargs)  # type: ignore[arg-type]
 

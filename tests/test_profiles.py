@@ -105,7 +105,7 @@ def test_family_profile_matches_saved_names_and_shapes(family: str, tmp_path: Pa
     save_pretrained wrote, with their shapes."""
     import json
 
-    from publisher.synth.families import save_family_checkpoint
+    from publisher.testkit.families import save_family_checkpoint
 
     save_family_checkpoint(family, tmp_path)
     config = json.loads((tmp_path / "config.json").read_text())
@@ -130,7 +130,7 @@ def test_family_profile_matches_saved_names_and_shapes(family: str, tmp_path: Pa
 @pytest.mark.parametrize("family", FAMILY_CASES)
 def test_family_profile_matches_the_in_memory_model(family: str) -> None:
     """Dense families: the in-memory state dict (no save-time conversion) is the same set."""
-    from publisher.synth.families import FAMILIES, tiny_family_config
+    from publisher.testkit.families import FAMILIES, tiny_family_config
 
     config = tiny_family_config(family)
     with torch.device("meta"):
@@ -307,7 +307,7 @@ def test_a_spec_may_name_a_profile_file_in_its_repository(
     from publisher.checkpoint.validate import validate_checkpoint
     from publisher.cli import main
     from publisher.spec.lint import lint_path
-    from publisher.synth.families import cached_family_export
+    from publisher.testkit.families import cached_family_export
 
     repo = tmp_path / "repo"
     (repo / ".git").mkdir(parents=True)

@@ -85,30 +85,44 @@ def _ffn_kind(index: int, mixer: str, text: dict[str, Any], profile: Profile) ->
 
 
 def layout_text(layers: list[tuple[str, str]], profile: Profile) -> str:
-    """[(attention, dense)] * 3 + [(attention, moe)] * 58 → '3 × (MLA → FFN) → 58 × (MLA → MoE)';
-    a repeating pattern is written once with its repeat count."""
-    n = len(layers)
-    period = next(p for p in range(1, n + 1) if n % p == 0 and layers == layers[:p] * (n // p))
-    runs: list[tuple[tuple[str, str], int]] = []
-    for layer in layers[:period]:
-        if runs and runs[-1][0] == layer:
-            runs[-1] = (layer, runs[-1][1] + 1)
-        else:
-            runs.append((layer, 1))
-    parts = []
-    for (mixer, ffn), count in runs:
+    """[(mla, dense)] * 3 + [(mla, moe)] * 58 → '3 × (MLA → FFN) → 58 × (MLA → MoE)'; repeated
+    stretches are written once with their count, nested ('16 × (3 × (…) → 1 × (…))')."""
+    blocks = []
+    for mixer, ffn in layers:
         label = profile.mixers[mixer].label
         if profile.mixers[mixer].whole_layer is not None:
-            block = label
+            blocks.append(label)
         else:
-            block = f"({label} → {profile.moe_label if ffn == 'moe' else profile.dense_label})"
-        parts.append(f"{count} × {block}" if count > 1 or len(runs) > 1 else block)
-    inner = " → ".join(parts)
-    repeats = n // period
-    if repeats == 1:
-        return inner
-    single = len(runs) == 1 and runs[0][1] == 1
-    return f"{repeats} × {inner}" if single else f"{repeats} × ({inner})"
+            blocks.append(
+                f"({label} → {profile.moe_label if ffn == 'moe' else profile.dense_label})"
+            )
+    return _render_runs(_runs(blocks))
+
+
+def _runs(blocks: list[str]) -> list[tuple[int, list[str]]]:
+    """Greedy tandem repeats: at each place the stretch that repeats to cover the most layers."""
+    runs: list[tuple[int, list[str]]] = []
+    i, n = 0, len(blocks)
+    while i < n:
+        best_k, best_reps = 1, 1
+        for k in range(1, (n - i) // 2 + 1):
+            reps = 1
+            while blocks[i + reps * k : i + (reps + 1) * k] == blocks[i : i + k]:
+                reps += 1
+            if reps >= 2 and k * reps > best_k * best_reps:
+                best_k, best_reps = k, reps
+        runs.append((best_reps, blocks[i : i + best_k]))
+        i += best_k * best_reps
+    return runs
+
+
+def _render_runs(runs: list[tuple[int, list[str]]]) -> str:
+    parts = []
+    for reps, chunk in runs:
+        inner = chunk[0] if len(chunk) == 1 else f"({_render_runs(_runs(chunk))})"
+        counted = reps > 1 or (len(runs) > 1 and inner.startswith("("))
+        parts.append(f"{reps} × {inner}" if counted else inner)
+    return " → ".join(parts)
 
 
 def _number(value: Any) -> bool:

@@ -366,7 +366,9 @@ def _check_identity(spec: ModelSpec, loaded: LoadedSpec) -> Iterator[Finding]:
     active_match = NAME_ACTIVE.search(spec.name)
     if active_match and params.active_count is not None:
         named_active = parse_param_count(active_match.group(1) + "B")
-        if not _close(named_active, params.active_count):
+        if not _close(named_active, params.active_count) and not _rounds_to(
+            active_match.group(1), params.active_count
+        ):
             yield Finding(
                 "SPEC040",
                 f"the name '{spec.name}' says A{active_match.group(1)}B active but "
@@ -383,6 +385,12 @@ def _check_identity(spec: ModelSpec, loaded: LoadedSpec) -> Iterator[Finding]:
 
 def _close(a: float, b: float) -> bool:
     return abs(a - b) <= 0.05 * max(a, b)
+
+
+def _rounds_to(named: str, count: float) -> bool:
+    """'3' names 3.3B (a name gives the count to its own precision: Qwen3-30B-A3B, 3.3B active)."""
+    decimals = len(named.partition(".")[2])
+    return round(count / 1e9, decimals) == float(named)
 
 
 def _check_heads(spec: ModelSpec, loaded: LoadedSpec) -> Iterator[Finding]:

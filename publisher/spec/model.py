@@ -91,9 +91,7 @@ class GatedAttention(Strict):
 
     q_heads: int = Field(gt=0)
     kv_heads: int = Field(gt=0)
-    head_dim: int | None = Field(
-        default=None, gt=0, description="omit when config.json has none (the profile's default)"
-    )
+    head_dim: int | None = Field(default=None, gt=0)
     rotary_dim: int | None = Field(default=None, gt=0)
     sliding_window: int | None = Field(
         default=None, gt=0, description="tokens a sliding-window attention layer sees"

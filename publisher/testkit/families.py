@@ -242,7 +242,7 @@ def export_family(
     then match nothing and expect lm_head quantized, and publisher validate says so (VAL010).
     `repair_excludes` cuts the sentinel off, giving what a fixed ModelOpt writes.
     """
-    from publisher.synth.modelopt_export import (
+    from publisher.testkit.modelopt_export import (
         calibration_batches,
         export_checkpoint,
         quantize_model,
@@ -298,7 +298,7 @@ def cached_family_export(
     """export_family, built once per (family, format, overrides, library versions)."""
     from importlib.metadata import version
 
-    from publisher.synth.tiny import cache_key, cached_dir
+    from publisher.testkit.tiny import cache_key, cached_dir
 
     raw = "" if repair_excludes else "-raw"
     key = cache_key(
