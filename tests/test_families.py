@@ -96,7 +96,7 @@ def test_a_genuine_nemotron_export_with_sentinel_excludes_is_flagged(
 
 
 def test_init_of_an_unknown_model_type_names_the_profiles_and_how_to_add_one(
-    synth_cache_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    synth_cache_dir: Path, tmp_path: Path
 ) -> None:
     source = _export("llama", synth_cache_dir)
     copy = tmp_path / "odd"
@@ -109,10 +109,10 @@ def test_init_of_an_unknown_model_type_names_the_profiles_and_how_to_add_one(
     config["architectures"] = ["FalconMambaXForCausalLM"]
     (copy / "config.json").write_text(json.dumps(config))
     spec_path = tmp_path / "odd.yaml"
-    code = main(["init", str(copy), "-o", str(spec_path)])
-    err = capsys.readouterr().err
-    assert code == 2
-    assert not spec_path.exists()
-    assert "falcon_mamba_x" in err
-    assert "deepseek_v3" in err and "llama" in err and "nemotron_h" in err
-    assert "publisher profile check" in err
+    assert main(["init", str(copy), "-o", str(spec_path)]) == 0
+    head = "".join(line for line in spec_path.read_text().splitlines(True) if line.startswith("#"))
+    assert "unknown architecture profile 'falcon_mamba_x'" in head
+    assert "deepseek_v3" in head and "llama" in head and "nemotron_h" in head
+    assert "publisher profile check FILE" in head
+    loaded = lint_path(spec_path)
+    assert loaded.findings  # the spec cannot pass until a profile describes the family

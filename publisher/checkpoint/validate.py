@@ -172,7 +172,9 @@ def _validate_inventory(
     findings: list[Finding] = list(read_findings or [])
     storages = _storages(spec.quantization)
     expected = expectations(spec, profile, model)
-    suspects, extras = _quick_compare(expected, storages, inventory)
+    suspects, extras = _quick_compare(
+        expected, storages, inventory, profile.mtp_tensor_prefix(spec.architecture.num_layers)
+    )
     findings += _unshaped(expected, model, where)
     written: dict[str, WrittenModule] = {}
     for name, expectation in expected.items():
@@ -189,7 +191,8 @@ def _validate_inventory(
         )
         written[name] = found
         findings.extend(_check_module(expectation, found, storages, where))
-    mtp = sorted(n for n in inventory.tensors if n.startswith("mtp."))
+    mtp_prefix = profile.mtp_tensor_prefix(spec.architecture.num_layers)
+    mtp = sorted(n for n in inventory.tensors if n.startswith(mtp_prefix))
     for name in extras:
         tensor = inventory.tensors[name]
         findings.append(
@@ -205,7 +208,7 @@ def _validate_inventory(
     findings += qc_findings
     findings += _check_quant_config(spec, qc, expected, written, inventory)
     findings += check_config_json(spec, inventory.configs.get("config.json"), where)
-    findings += _check_mtp(spec, len(mtp), where)
+    findings += _check_mtp(spec, len(mtp), where, mtp_prefix)
     rows = _component_rows(spec, profile, model, written)
     report = ValidationReport(
         spec_name=spec.name,
@@ -265,7 +268,10 @@ def _storages(quant: Quantization | None) -> dict[str, str]:
 
 
 def _quick_compare(
-    expected: dict[str, _Expectation], storages: dict[str, str], inventory: CheckpointInventory
+    expected: dict[str, _Expectation],
+    storages: dict[str, str],
+    inventory: CheckpointInventory,
+    mtp_prefix: str = "mtp.",
 ) -> tuple[set[str], list[str]]:
     """Compare the whole expected tensor set with the headers in one pass.
 
@@ -304,7 +310,7 @@ def _quick_compare(
             suspects.add(owner[tensor_name])
     extras: list[str] = []
     for tensor_name in tensors:
-        if tensor_name in wanted or tensor_name.startswith("mtp."):
+        if tensor_name in wanted or tensor_name.startswith(mtp_prefix):
             continue
         if not tensor_name.isprintable():  # a look-alike such as 'x.weight\r' is no module's
             extras.append(tensor_name)
@@ -547,23 +553,23 @@ def _check_exclusions(
     return findings
 
 
-def _check_mtp(spec: ModelSpec, mtp_count: int, where: str) -> list[Finding]:
+def _check_mtp(spec: ModelSpec, mtp_count: int, where: str, prefix: str = "mtp.") -> list[Finding]:
     mtp = spec.architecture.mtp
     if mtp is not None and mtp.shipped and mtp_count == 0:
         return [
             Finding(
                 "VAL030",
-                "the spec says MTP weights ship (architecture.mtp.shipped) but there are no mtp.* tensors; "
+                f"the spec says MTP weights ship (architecture.mtp.shipped) but there are no {prefix}* tensors; "
                 "exports through transformers drop them: copy them from the base checkpoint or set shipped: false",
-                Location(where, pointer="mtp.*"),
+                Location(where, pointer=f"{prefix}*"),
             )
         ]
     if mtp_count and (mtp is None or not mtp.shipped):
         return [
             Finding(
                 "VAL031",
-                f"{mtp_count} mtp.* tensors are in the checkpoint; set architecture.mtp.shipped: true so the card says so",
-                Location(where, pointer="mtp.*"),
+                f"{mtp_count} {prefix}* tensors are in the checkpoint; set architecture.mtp.shipped: true so the card says so",
+                Location(where, pointer=f"{prefix}*"),
                 Severity.WARNING,
             )
         ]

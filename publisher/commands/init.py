@@ -30,7 +30,6 @@ def run(args: argparse.Namespace) -> int:
             "already exists; choose another name or remove it first", where=str(args.output)
         )
     inventory, _ = read_checkpoint(args.checkpoint)
-    _require_profile(inventory.configs.get("config.json"), args.checkpoint)
     name = args.name or args.checkpoint.resolve().name
     text = starting_spec(name, inventory, audit_inventory(inventory))
     if args.output is None:
@@ -43,17 +42,3 @@ def run(args: argparse.Namespace) -> int:
     args.output.write_text(text, encoding="utf-8")
     print(f"wrote {args.output}; next: publisher lint {args.output}")
     return EXIT_OK
-
-
-def _require_profile(config: dict[str, object] | None, checkpoint: Path) -> None:
-    """InputError naming the profiles there are, when config.json's family has none."""
-    from publisher.spec.from_config import profile_name_for
-    from publisher.spec.profile import unknown_model_type_message
-
-    if config and profile_name_for(config) is not None:
-        return
-    model_type = (config or {}).get("model_type")
-    raise InputError(
-        unknown_model_type_message(str(model_type) if model_type else "(none)"),
-        where=str(checkpoint / "config.json"),
-    )

@@ -145,6 +145,11 @@ class Profile(BaseModel):
             table.update({alias: kind for alias in mixer.aliases})
         return table
 
+    def mtp_tensor_prefix(self, num_layers: int) -> str:
+        """Where this family's multi-token-prediction tensors live ('mtp.', or the extra decoder
+        layer 'model.layers.61.' of a 61-layer DeepSeek-V3); 'mtp.' when the profile says none."""
+        return (self.mtp_prefix or "mtp.").replace("{layers}", str(num_layers))
+
     def whole_layer_kinds(self) -> dict[str, str]:
         """mixer kind → FFN kind, for mixers that are whole layers."""
         return {k: m.whole_layer for k, m in self.mixers.items() if m.whole_layer is not None}
@@ -193,7 +198,10 @@ def is_profile_file(name: str) -> bool:
 
 def profile_for_model_type(model_type: str, architectures: list[str] | None = None) -> str | None:
     """The packaged profile for a config.json model_type (or, failing that, architectures)."""
-    for name in available_profiles():
+    names = available_profiles()
+    if model_type in names and load_profile(model_type).model_type == model_type:
+        return model_type  # the usual case: one file read, not every profile
+    for name in names:
         profile = load_profile(name)
         if model_type == profile.model_type or model_type in profile.model_types:
             return name
@@ -203,14 +211,10 @@ def profile_for_model_type(model_type: str, architectures: list[str] | None = No
     return None
 
 
-def unknown_model_type_message(model_type: str) -> str:
-    known = ", ".join(f"{name} ({load_profile(name).model_type})" for name in available_profiles())
-    return (
-        f"no architecture profile for model_type '{model_type}' (profiles: {known}); "
-        "to add one, write a profile file (see 'How to add a model' in the README), "
-        "check it with `publisher profile check FILE` and name it in the spec's "
-        "architecture.profile"
-    )
+HOW_TO_ADD = (
+    "to add one, write a profile file (README: 'Adding an architecture'), check it with "
+    "`publisher profile check FILE` and name it in the spec's architecture.profile"
+)
 
 
 @cache
@@ -257,7 +261,8 @@ def _raw_profile(name: str, seen: tuple[str, ...]) -> tuple[dict[str, Any], str]
         known = available_profiles()
         if name not in known:  # a spec's value never becomes a path (it could be 5,000 chars)
             raise ProfileNotFound(
-                f"unknown architecture profile '{shown_path(name, 60)}' (known: {', '.join(known)})"
+                f"unknown architecture profile '{shown_path(name, 60)}' (known: "
+                f"{', '.join(known)}); {HOW_TO_ADD}"
             )
         packaged = resources.files("publisher") / "profiles" / f"{name}.yaml"
         data, shown, folder = _read(packaged, f"publisher/profiles/{name}.yaml"), name, None
