@@ -202,3 +202,38 @@ def test_a_spec_that_stops_linting_exits_2(
 def test_against_something_unknown_is_a_usage_error(project: Path) -> None:
     spec = project / "model_specs" / f"{SPEC}.yaml"
     assert main(["diff", str(spec), "--against", "no-such-rev-or-file"]) == 2
+
+
+def test_a_private_repository_is_read_with_the_token_and_only_then(
+    project: Path,
+    hub_api,  # type: ignore[no-untyped-def]
+    hub,  # type: ignore[no-untyped-def]
+    hub_repo_id: str,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from publisher.card.pipeline import render_spec
+    from publisher.localhub.server import DEMO_TOKEN
+
+    spec = project / "model_specs" / f"{SPEC}.yaml"
+    text = spec.read_text(encoding="utf-8")
+    spec.write_text(text.replace("  tags: [qwen3_5]\n", "  tags: [qwen3_5]\n  private: true\n"))
+    card = render_spec(spec).text
+    assert card is not None
+    hub_api.create_repo(hub_repo_id, private=True)
+    hub_api.upload_file(path_or_fileobj=card.encode(), path_in_repo="README.md",
+                        repo_id=hub_repo_id)  # fmt: skip
+
+    monkeypatch.setenv("HF_TOKEN", DEMO_TOKEN)
+    hub.requests.clear()
+    code, out = _diff(capsys, str(spec), fmt="text")
+    assert (code, out) == (0, "1 card(s) compared with the Hub: no change\n")
+    assert len(hub.requests) == 1
+
+    monkeypatch.delenv("HF_TOKEN")
+    monkeypatch.setenv("HF_HUB_DISABLE_IMPLICIT_TOKEN", "1")
+    monkeypatch.setenv("HF_TOKEN_PATH", str(project / "no-token"))
+    code = main(["diff", str(spec)])
+    err = capsys.readouterr().err
+    assert code == 3
+    assert "is private" in err and "HF_TOKEN" in err
