@@ -116,3 +116,38 @@ def test_init_of_an_unknown_model_type_names_the_profiles_and_how_to_add_one(
     assert "publisher profile check FILE" in head
     loaded = lint_path(spec_path)
     assert loaded.findings  # the spec cannot pass until a profile describes the family
+
+
+def test_a_declared_layout_that_config_json_contradicts_is_named_by_layer(
+    synth_cache_dir: Path, tmp_path: Path
+) -> None:
+    """The layout is derived from config.json by init and cross-checked by validate: a spec
+    that makes the first two layers dense when first_k_dense_replace is 1 is caught."""
+    export = _export("deepseek_v3", synth_cache_dir)
+    spec_path = tmp_path / "ds.yaml"
+    assert main(["init", str(export), "-o", str(spec_path)]) == 0
+    text = spec_path.read_text()
+    assert "layout: 1 × (MLA → FFN) → 3 × (MLA → MoE)" in text
+    spec_path.write_text(
+        text.replace("1 × (MLA → FFN) → 3 × (MLA → MoE)", "2 × (MLA → FFN) → 2 × (MLA → MoE)")
+    )
+    report = validate_checkpoint(lint_path(spec_path), export)
+    messages = [f.message for f in report.findings if f.code == "VAL020"]
+    assert "config.json makes layer 1 MLA → MoE but the layout makes it MLA → FFN" in messages
+
+
+def test_no_family_label_is_left_in_python() -> None:
+    """Card rows, mixer labels and vocabulary notes come from profiles: no Qwen3.5 label is
+    spelled in the Python code that builds cards, specs or checks."""
+    import publisher
+
+    root = Path(publisher.__file__).parent
+    sources = [p for p in root.rglob("*.py") if "testkit" not in p.parts and p.name != "demo.py"]
+    labels = ("Gated DeltaNet", "Gated Attention", "(padded)", "DeltaNet heads", "gated_deltanet")
+    found = [
+        f"{p.relative_to(root)}: {label}"
+        for p in sources
+        for label in labels
+        if label in p.read_text(encoding="utf-8")
+    ]
+    assert found == []

@@ -1,13 +1,13 @@
 """Parse a hidden-layout expression into the per-layer sequence.
 
-    6 × (3 × (Gated DeltaNet → FFN) → 1 × (Gated Attention → FFN))
+    16 × (3 × (Linear Attention → FFN) → 1 × (Attention → FFN))
 
 Grammar (`x`, `X` and `*` also mean ×; `->` also means →):
 
     sequence := term (ARROW term)*
     term     := INT TIMES term | '(' sequence ')' | NAME
 
-The expression expands to a flat run of block names; each mixer block (e.g. Gated DeltaNet)
+The expression expands to a flat run of block names; each mixer block (e.g. Attention)
 opens a layer and the feed-forward block after it (FFN or MoE) closes it.
 """
 
@@ -194,7 +194,7 @@ def parse_layout(
 
 
 def _first_alias_per_kind(aliases: dict[str, str]) -> list[str]:
-    """The first spelling given for each kind, skipping the kind's own id (e.g. 'Gated DeltaNet')."""
+    """The first spelling given for each kind, skipping the kind's own id (e.g. 'MLA')."""
     first: dict[str, str] = {}
     for alias, kind in aliases.items():
         if alias != kind:
@@ -207,7 +207,7 @@ def _fold(name: str) -> str:
 
 
 def describe(layers: list[Layer]) -> str:
-    """A compact run-length description, e.g. '3×gated_deltanet, 1×gated_attention, …'."""
+    """A compact run-length description, e.g. '3×mamba, 1×attention, …'."""
     runs: list[tuple[str, int]] = []
     for layer in layers:
         if runs and runs[-1][0] == layer.mixer:

@@ -147,7 +147,7 @@ class Architecture(Strict):
     vocab_size: int = Field(gt=0, description="vocabulary size as config.json states it")
     num_layers: int = Field(gt=0)
     layout: str = Field(
-        description="e.g. 6 × (3 × (Gated DeltaNet → FFN) → 1 × (Gated Attention → FFN))"
+        description="e.g. 3 × (MLA → FFN) → 58 × (MLA → MoE); block names are the profile's"
     )
     deltanet: GatedDeltaNet | None = None
     attention: GatedAttention
