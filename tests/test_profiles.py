@@ -263,8 +263,10 @@ def test_profile_check_reports_every_name_and_shape_that_differs(
     load_profile.cache_clear()
     assert main(["profile", "check", str(bad)]) == 1
     out = capsys.readouterr().out
-    assert "model.layers.0.mlp.down.weight: named by the profile, not in the model" in out
-    assert "model.layers.0.mlp.down_proj.weight [4096, 11008]: in the model, named by no" in out
+    assert (
+        "model.layers.{L}.mlp.down.weight: named by the profile, not in the model (4 times)" in out
+    )
+    assert "model.layers.{L}.mlp.down_proj.weight [4096, 11008]: in the model, named by no" in out
 
 
 def test_a_profile_the_code_cannot_use_is_refused_at_load(
@@ -341,3 +343,30 @@ def test_kimi_k2_configs_use_the_deepseek_v3_profile() -> None:
 
     config = {"model_type": "kimi_k2", "architectures": ["DeepseekV3ForCausalLM"]}
     assert profile_name_for(config) == "deepseek_v3"
+
+
+def test_a_user_profile_extends_a_packaged_one_and_replaces_a_component(tmp_path: Path) -> None:
+    """A profile file may extend a packaged profile; a component of the same id replaces the
+    inherited one (here: Qwen2, Llama's names with q/k/v biases)."""
+    from publisher.spec.profile_check import check_profile_against_transformers
+
+    path = tmp_path / "my_qwen2.yaml"
+    path.write_text(
+        """name: my_qwen2
+extends: llama
+title: Qwen2 (a user's profile)
+model_type: qwen2
+architectures: [Qwen2ForCausalLM]
+components:
+  - id: attention_proj
+    label: Attention projections
+    members:
+      - {scope: layer, path: "model.layers.{L}.self_attn.q_proj", kind: linear, bias: true, shape: [q_heads * head_dim, hidden]}
+      - {scope: layer, path: "model.layers.{L}.self_attn.k_proj", kind: linear, bias: true, shape: [kv_heads * head_dim, hidden]}
+      - {scope: layer, path: "model.layers.{L}.self_attn.v_proj", kind: linear, bias: true, shape: [kv_heads * head_dim, hidden]}
+      - {scope: layer, path: "model.layers.{L}.self_attn.o_proj", kind: linear, shape: [hidden, q_heads * head_dim]}
+"""
+    )
+    result = check_profile_against_transformers(str(path))
+    assert result.differences == []
+    assert [c.id for c in result.profile.components].count("attention_proj") == 1

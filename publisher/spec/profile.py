@@ -220,7 +220,8 @@ HOW_TO_ADD = (
 @cache
 def load_profile(name: str) -> Profile:
     """Load a packaged profile by name, or a profile file by absolute path, resolving
-    `extends` (components are appended, then removed) and checking it is fully usable."""
+    `extends` (the child's components are appended; one with an inherited id replaces it;
+    `remove_components` drops inherited ones) and checking it is fully usable."""
     data, source = _raw_profile(name, ())
     try:
         profile = Profile.model_validate({**data, "source": source})
@@ -273,9 +274,12 @@ def _raw_profile(name: str, seen: tuple[str, ...]) -> tuple[dict[str, Any], str]
     if folder is not None and is_profile_file(parent_ref):
         parent_ref = str(folder / parent_ref)
     parent, _ = _raw_profile(parent_ref, (*seen, name))
-    removed = set(data.pop("remove_components", []))
+    own = data.pop("components", [])
+    removed = set(data.pop("remove_components", [])) | {
+        c.get("id") for c in own if isinstance(c, dict)
+    }  # a component with an inherited id replaces the inherited one
     components = [c for c in parent["components"] if c["id"] not in removed]
-    components += data.pop("components", [])
+    components += own
     merged: dict[str, Any] = {**parent, **data, "components": components}
     for key in ("variables", "options"):  # mappings merge key by key
         merged[key] = {**(parent.get(key) or {}), **(data.get(key) or {})}

@@ -9,6 +9,7 @@ by one, SigLIP's `vision_model.` level kept). Every name or shape that differs i
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -130,14 +131,28 @@ def compare(
         predicted[weight] = ref.shape
         for bias in rest:
             predicted[bias] = ref.shape[:1] if ref.shape else None
+    found: list[str] = []
     for name in sorted(set(predicted) - set(saved)):
-        problems.append(f"{name}: named by the profile, not in the model")
+        found.append(f"{name}: named by the profile, not in the model")
     for name in sorted(set(saved) - set(predicted)):
-        problems.append(f"{name} {list(saved[name])}: in the model, named by no profile member")
+        found.append(f"{name} {list(saved[name])}: in the model, named by no profile member")
     for name in sorted(set(saved) & set(predicted)):
         want = predicted[name]
         if want is not None and want != saved[name]:
-            problems.append(
+            found.append(
                 f"{name}: the profile's shape {list(want)}, the model's {list(saved[name])}"
             )
-    return problems
+    return problems + _grouped(found)
+
+
+_NUMBERED = re.compile(r"\.(layers|experts|blocks)\.\d+\.")
+_PLACEHOLDER = {"layers": "{L}", "experts": "{E}", "blocks": "{B}"}
+
+
+def _grouped(lines: list[str]) -> list[str]:
+    """One line per pattern: 'model.layers.{L}.self_attn.k_proj.weight …: … (32 times)'."""
+    counts: dict[str, int] = {}
+    for line in lines:
+        key = _NUMBERED.sub(lambda m: f".{m.group(1)}.{_PLACEHOLDER[m.group(1)]}.", line)
+        counts[key] = counts.get(key, 0) + 1
+    return [key if n == 1 else f"{key} ({n} times)" for key, n in counts.items()]
