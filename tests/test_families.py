@@ -151,3 +151,35 @@ def test_no_family_label_is_left_in_python() -> None:
         if label in p.read_text(encoding="utf-8")
     ]
     assert found == []
+
+
+def test_a_shape_the_spec_cannot_give_is_reported_never_skipped(
+    modelopt_dense_spec: Path, modelopt_dense_dir: Path, tmp_path: Path
+) -> None:
+    """A DeltaNet conv1d whose kernel the spec and the profile cannot give: lint says which
+    key to add (SPEC201, error), and validate says the shapes went unchecked (VAL201)."""
+    import yaml
+
+    data = yaml.safe_load(modelopt_dense_spec.read_text())
+    profile_file = tmp_path / "qwen3_5_no_default.yaml"
+    from importlib import resources
+
+    text = (resources.files("publisher") / "profiles" / "qwen3_5.yaml").read_text()
+    text = text.replace(
+        "default: 4, label: DeltaNet conv1d kernel", "label: DeltaNet conv1d kernel"
+    )
+    text = text.replace("config: linear_conv_kernel_dim, ", "config: no_such_key, ")
+    profile_file.write_text(text.replace("name: qwen3_5\n", "name: qwen3_5_strict\n"))
+    (tmp_path / ".git").mkdir()
+    data["architecture"]["profile"] = profile_file.name
+    data["architecture"].setdefault("dims", {}).pop("conv_kernel", None)
+    spec = tmp_path / "strict.yaml"
+    spec.write_text(yaml.safe_dump(data, sort_keys=False, allow_unicode=True))
+    loaded = lint_path(spec)
+    spec201 = [f for f in loaded.findings if f.code == "SPEC201"]
+    assert len(spec201) == 1 and "architecture.dims.conv_kernel" in spec201[0].message
+    assert spec201[0].severity.value == "error"
+    report = validate_checkpoint(loaded, modelopt_dense_dir)
+    val201 = [f for f in report.findings if f.code == "VAL201"]
+    assert [f.location.pointer for f in val201] == ["deltanet_conv1d"]
+    assert "48 modules" in val201[0].message
