@@ -20,6 +20,8 @@ SPEC_NAMES = [
     "Qwen3.5-2B",
     # one real published model per family (facts from its public config.json and card)
     "Llama-3.1-8B-Instruct-NVFP4",
+    "Mistral-7B-Instruct-v0.3-NVFP4",
+    "Qwen3-8B-NVFP4",
     "Qwen3-30B-A3B-NVFP4",
     "DeepSeek-V3.1-NVFP4",
     "GLM-4.5-Air-NVFP4",
