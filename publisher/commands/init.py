@@ -26,6 +26,10 @@ def run(args: argparse.Namespace) -> int:
     from publisher.checkpoint.init_spec import DEFAULT_SCHEMA_REF, starting_spec
     from publisher.checkpoint.reader import read_checkpoint
 
+    if args.output is not None and args.output.exists():
+        raise InputError(
+            "already exists; choose another name or remove it first", where=str(args.output)
+        )
     inventory, _ = read_checkpoint(args.checkpoint)
     name = args.name or args.checkpoint.resolve().name
     schema_ref = schema_reference(args.output) if args.output else DEFAULT_SCHEMA_REF
