@@ -1,5 +1,6 @@
-"""config.json keys ↔ spec fields come from one table (spec/config_keys.py): what `publisher
-init` reads from a real model's config.json is what validation compares it with."""
+"""config.json keys ↔ spec fields come from one table (the profile's variables, over
+spec/variables.py's built-ins): what `publisher init` reads from a real model's config.json is
+what validation compares it with."""
 
 from __future__ import annotations
 
@@ -10,9 +11,10 @@ from typing import Any
 import pytest
 
 from publisher.checkpoint.config_check import check_config_json
-from publisher.spec.config_keys import TEXT_KEYS, VISION_KEYS, spec_value
 from publisher.spec.from_config import architecture_fields
 from publisher.spec.loader import load_spec
+from publisher.spec.profile import load_profile
+from publisher.spec.variables import spec_path, spec_value
 from publisher.testkit import tiny
 
 SPECS = Path(__file__).resolve().parent.parent / "model_specs"
@@ -38,10 +40,12 @@ def test_init_reads_and_validation_compares_the_same_keys(
     spec = load_spec(SPECS / f"{name}.yaml").spec
     assert spec is not None
     fields = architecture_fields(config)
-    stated = [k for k in (*TEXT_KEYS, *VISION_KEYS) if spec_value(spec.architecture, k.field)]
+    variables = load_profile(spec.architecture.profile).all_variables()
+    paths = [spec_path(name, v) for name, v in variables.items() if v.config is not None]
+    stated = [p for p in paths if spec_value(spec.architecture, p) is not None]
     assert len(stated) >= 10
-    for key in stated:
-        assert _at(fields, key.field) == spec_value(spec.architecture, key.field), key
+    for path in stated:
+        assert _at(fields, path) == spec_value(spec.architecture, path), path
     assert check_config_json(spec, config, "checkpoint") == []
 
 
