@@ -242,9 +242,20 @@ def _layer_map(profile: Profile, inventory: ModelInventory) -> str:
 
 
 def _index_list(indices: list[int]) -> str:
+    """'3, 7, 11, …, 63' for an evenly spaced list; otherwise every index, runs as ranges
+    ('0–2, 5, 9–11'), so an irregular pattern (Nemotron-H) is never implied to be regular."""
     if len(indices) <= 6:
         return ", ".join(map(str, indices))
-    return f"{indices[0]}, {indices[1]}, {indices[2]}, …, {indices[-1]}"
+    steps = {b - a for a, b in zip(indices, indices[1:], strict=False)}
+    if len(steps) == 1:
+        return f"{indices[0]}, {indices[1]}, {indices[2]}, …, {indices[-1]}"
+    runs: list[list[int]] = []
+    for index in indices:
+        if runs and index == runs[-1][-1] + 1:
+            runs[-1].append(index)
+        else:
+            runs.append([index])
+    return ", ".join(str(r[0]) if len(r) == 1 else f"{r[0]}–{r[-1]}" for r in runs)
 
 
 def _sizes(spec: ModelSpec, checkpoint: CheckpointFacts | None) -> list[tuple[str, str]]:
