@@ -6,6 +6,7 @@ Templates only lay these facts out; no number is typed into a template. Pure fun
 from __future__ import annotations
 
 import re
+from itertools import pairwise
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -246,7 +247,7 @@ def _index_list(indices: list[int]) -> str:
     ('0–2, 5, 9–11'), so an irregular pattern (Nemotron-H) is never implied to be regular."""
     if len(indices) <= 6:
         return ", ".join(map(str, indices))
-    steps = {b - a for a, b in zip(indices, indices[1:], strict=False)}
+    steps = {b - a for a, b in pairwise(indices)}
     if len(steps) == 1:
         return f"{indices[0]}, {indices[1]}, {indices[2]}, …, {indices[-1]}"
     runs: list[list[int]] = []
