@@ -6,8 +6,8 @@ Templates only lay these facts out; no number is typed into a template. Pure fun
 from __future__ import annotations
 
 import re
-from itertools import pairwise
 from dataclasses import dataclass, field
+from itertools import pairwise
 from typing import Any
 
 from publisher.report import md_cell
