@@ -78,7 +78,8 @@ architecture:
   ffn: {intermediate_size: INTERMEDIATE}
   lm_output: separate
   context: {native: 256}
-  vision: {depth: 2, hidden_size: 32}
+  vision: {depth: 2, hidden_size: 32, intermediate_size: 64}
+  dims: {vision_positions: 64}
 """
 
 
