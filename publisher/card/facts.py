@@ -236,10 +236,14 @@ def _layer_map(profile: Profile, inventory: ModelInventory) -> str:
     moe = inventory.layers_with_ffn("moe")
     if dense and moe:
         text += (
-            f"; feed-forward: {len(dense)} dense (layers {_index_list(dense)}) and "
-            f"{len(moe)} {profile.moe_label} (layers {_index_list(moe)})"
+            f"; feed-forward: {len(dense)} dense ({_layers_word(dense)} {_index_list(dense)}) "
+            f"and {len(moe)} {profile.moe_label} ({_layers_word(moe)} {_index_list(moe)})"
         )
     return text + "."
+
+
+def _layers_word(indices: list[int]) -> str:
+    return "layer" if len(indices) == 1 else "layers"
 
 
 def _index_list(indices: list[int]) -> str:
