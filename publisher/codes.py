@@ -14,6 +14,7 @@ EXIT_FOR_PREFIX = {
     "QCFG": "1",
     "VAL": "1",
     "AUD": "1",
+    "SIGN": "1",
 }
 UNUSABLE_SPEC = {"SPEC001", "SPEC002", "SPEC003", "SPEC004", "SPEC005", "SPEC006", "SPEC007"}
 
@@ -33,6 +34,7 @@ def all_codes() -> list[CodeInfo]:
     from publisher.checkpoint.integrity import CODES as CKPT
     from publisher.checkpoint.quant_config import QCFG_CODES
     from publisher.checkpoint.validate import CODES as VAL
+    from publisher.provenance.codes import CODES as SIGN
     from publisher.spec.lint import CODES as SPEC
 
     rows: list[CodeInfo] = []
@@ -42,6 +44,7 @@ def all_codes() -> list[CodeInfo]:
     rows += [CodeInfo(c, "quantization config", m, 1) for c, m in QCFG_CODES.items()]
     rows += [CodeInfo(c, "validation", m, 1) for c, m in VAL.items()]
     rows += [CodeInfo(c, "audit", m, 1) for c, m in AUDIT_CODES.items()]
+    rows += [CodeInfo(c, "signed provenance", m, 1) for c, m in SIGN.items()]
     from publisher.fixes import FIXES
 
     # A code without a fix keeps fix="" so tests/test_codes.py fails instead of the import.

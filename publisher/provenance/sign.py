@@ -1,0 +1,75 @@
+"""Sign what is published: every file of a folder a push would send (or the files of a push
+itself), one whole-file SHA-256 each, in an OpenSSF model-signing bundle."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from publisher.errors import HubError, InputError
+from publisher.provenance.identity import describe_signer
+from publisher.provenance.keys import SigningMaterial, make_signer, signature_bytes
+from publisher.provenance.manifest import (
+    SIGNATURE_FILE,
+    build_manifest,
+    hash_folder_files,
+    is_ignored,
+)
+
+
+@dataclass(frozen=True)
+class SignResult:
+    signature: bytes
+    digests: dict[str, str]
+    signer: str
+    path: Path | None = None
+
+
+def folder_files(folder: Path) -> list[tuple[str, Path]]:
+    """(repo path, file) of every file a push of `folder` would publish, without the
+    signature and the git files model-signing leaves out."""
+    from publisher.hub.plan import collect_folder
+
+    found, _skipped = collect_folder(folder)
+    return [(rel, path) for rel, path in found if not is_ignored(rel)]
+
+
+def sign_digests(
+    digests: Mapping[str, str], material: SigningMaterial, model_name: str
+) -> SignResult:
+    """Sign {repo path: sha256}; returns the signature file's bytes."""
+    from model_signing._signing.signing import Payload
+
+    signer = make_signer(material)
+    payload = Payload(build_manifest(digests, model_name))
+    try:
+        signature = signer.sign(payload)
+    except Exception as error:  # Sigstore: no OIDC token, Fulcio or Rekor unreachable...
+        if material.sigstore:
+            raise HubError(
+                f"keyless signing failed: {type(error).__name__}: {error}",
+                fix="in GitHub Actions give the job `permissions: id-token: write`; elsewhere "
+                "sign in through the browser, or sign with --key",
+            ) from None
+        raise
+    data = signature_bytes(signature)
+    return SignResult(data, dict(digests), describe_signer(data))
+
+
+def sign_folder(
+    folder: Path, material: SigningMaterial, output: Path | None = None
+) -> SignResult:
+    """Sign every file of `folder` that a push would publish and write the signature (by
+    default `folder/model.sig`, replaced atomically)."""
+    from publisher.commands.common import write_atomically
+
+    material.check()
+    files = folder_files(folder)
+    if not files:
+        raise InputError("no files to sign", where=str(folder))
+    name = folder.resolve().name
+    result = sign_digests(hash_folder_files(files), material, name)
+    target = output or folder / SIGNATURE_FILE
+    write_atomically(target, result.signature.decode("utf-8"))
+    return SignResult(result.signature, result.digests, result.signer, target)
