@@ -15,7 +15,9 @@ if TYPE_CHECKING:
     from publisher.provenance.verify import Verification
 
 NAME = "verify"
-HELP = "verify model.sig and every file's SHA-256, in a Hub repo (no weights downloaded) or a folder"
+HELP = (
+    "verify model.sig and every file's SHA-256, in a Hub repo (no weights downloaded) or a folder"
+)
 EPILOG = (
     "Trust exactly one of: --key PUBLIC.pem, --certificate-chain ROOT.pem, or "
     "--identity ID --issuer URL (keyless Sigstore; a release signed in GitHub Actions has the "

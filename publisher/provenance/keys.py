@@ -51,7 +51,9 @@ class SigningMaterial:
                 "--certificate-chain), or --sigstore for keyless signing"
             )
         if self.certificate_chain and self.certificate is None:
-            raise UsageError("--certificate-chain goes with --certificate (the signing certificate)")
+            raise UsageError(
+                "--certificate-chain goes with --certificate (the signing certificate)"
+            )
         for path in (self.private_key, self.certificate, *self.certificate_chain):
             if path is not None and not path.is_file():
                 raise InputError("no such file", where=str(path))
@@ -109,9 +111,7 @@ def make_signer(material: SigningMaterial) -> Signer:
     if material.sigstore:
         from model_signing._signing import sign_sigstore
 
-        return sign_sigstore.Signer(
-            use_ambient_credentials=True, use_staging=material.use_staging
-        )
+        return sign_sigstore.Signer(use_ambient_credentials=True, use_staging=material.use_staging)
     assert material.private_key is not None
     try:
         if material.certificate is not None:
@@ -180,7 +180,9 @@ def parse_signature(data: bytes, method: Method) -> Signature:
 
             return sign_sigstore_pb.Signature.read(path)
         except Exception as error:  # the parsers raise KeyError, TypeError, ValueError...
-            raise ValueError(f"not a model-signing bundle ({type(error).__name__}: {error})") from None
+            raise ValueError(
+                f"not a model-signing bundle ({type(error).__name__}: {error})"
+            ) from None
 
 
 def signature_bytes(signature: Signature) -> bytes:

@@ -57,9 +57,7 @@ def sign_digests(
     return SignResult(data, dict(digests), describe_signer(data))
 
 
-def sign_folder(
-    folder: Path, material: SigningMaterial, output: Path | None = None
-) -> SignResult:
+def sign_folder(folder: Path, material: SigningMaterial, output: Path | None = None) -> SignResult:
     """Sign every file of `folder` that a push would publish and write the signature (by
     default `folder/model.sig`, replaced atomically)."""
     from publisher.commands.common import write_atomically

@@ -80,7 +80,9 @@ def check_signature(
     parameters = manifest.serialization_type
     problem = serialization_problem(parameters)
     if problem is not None:
-        return None, [Finding(codes.UNREADABLE, f"cannot check this signature: {problem}", location)]
+        return None, [
+            Finding(codes.UNREADABLE, f"cannot check this signature: {problem}", location)
+        ]
     ignored = tuple(str(p) for p in parameters.get("ignore_paths", ())) or IGNORED
     return SignedFiles(signed_digests(manifest), (*ignored, SIGNATURE_FILE)), []
 
@@ -93,9 +95,7 @@ def _trusted(anchor: TrustAnchor) -> str:
     return f"trusting {anchor.public_key}"
 
 
-def compare(
-    signed: SignedFiles, actual: Mapping[str, str], file_prefix: str = ""
-) -> list[Finding]:
+def compare(signed: SignedFiles, actual: Mapping[str, str], file_prefix: str = "") -> list[Finding]:
     """Changed, added and missing files, each named (paths as in the repository)."""
     findings: list[Finding] = []
     present = {p: d for p, d in actual.items() if not is_ignored(p, signed.ignored)}
@@ -107,9 +107,7 @@ def compare(
                 Finding(codes.ADDED, f"{path} is not covered by the signature (added)", location)
             )
         elif have is None:
-            findings.append(
-                Finding(codes.MISSING, f"{path} is signed but missing", location)
-            )
+            findings.append(Finding(codes.MISSING, f"{path} is signed but missing", location))
         elif want != have:
             findings.append(
                 Finding(

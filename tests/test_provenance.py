@@ -1,0 +1,297 @@
+"""Signed provenance: `publisher sign` and `publisher verify`, offline, on a genuine tiny
+ModelOpt export, with a generated key pair and a generated certificate chain; on the local Hub
+through the real huggingface_hub client (verification reads metadata, never a weight byte).
+
+Keyless Sigstore signing needs an OIDC token and Sigstore's public services (Fulcio, Rekor, its
+TUF trust root): it cannot run offline and is not faked here. The release workflow exercises
+it; tests/test_workflows.py checks the workflow asks for it.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import shutil
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pytest
+
+from publisher.cli import main
+from publisher.provenance.identity import describe_signer, signed_statement_digests
+from publisher.provenance.manifest import SIGNATURE_FILE
+from tests import hub_fixtures
+from tests.signing_keys import CertificateChain, KeyPair, certificate_chain, key_pair
+
+if TYPE_CHECKING:
+    from huggingface_hub import HfApi
+
+    from publisher.hub.server import LocalHub
+
+local_hub = hub_fixtures.local_hub
+hub = hub_fixtures.hub
+hub_api = hub_fixtures.hub_api
+hub_repo_id = hub_fixtures.hub_repo_id
+
+pytestmark = pytest.mark.slow  # the genuine export is built once per cache
+
+
+@pytest.fixture(scope="module")
+def keys(tmp_path_factory: pytest.TempPathFactory) -> KeyPair:
+    return key_pair(tmp_path_factory.mktemp("keys"))
+
+
+@pytest.fixture(scope="module")
+def chain(tmp_path_factory: pytest.TempPathFactory) -> CertificateChain:
+    return certificate_chain(tmp_path_factory.mktemp("pki"))
+
+
+@pytest.fixture
+def export(modelopt_dense_dir: Path, tmp_path: Path) -> Path:
+    """A private copy of the genuine export (the cache's marker file left out)."""
+    folder = tmp_path / "Tiny-NVFP4"
+    folder.mkdir()
+    for item in modelopt_dense_dir.iterdir():
+        if not item.name.startswith("."):
+            shutil.copyfile(item, folder / item.name)
+    return folder
+
+
+def _run(capsys: pytest.CaptureFixture[str], *args: object) -> tuple[int, str, str]:
+    code = main([str(a) for a in args])
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def _sign(capsys: pytest.CaptureFixture[str], folder: Path, keys: KeyPair) -> None:
+    code, out, err = _run(capsys, "sign", folder, "--key", keys.private)
+    assert code == 0, out + err
+
+
+# ---- sign and verify a folder ------------------------------------------------------------
+
+
+def test_sign_holds_one_sha256_per_file_equal_to_sha256sum(
+    capsys: pytest.CaptureFixture[str], export: Path, keys: KeyPair
+) -> None:
+    code, out, _ = _run(capsys, "sign", export, "--key", keys.private)
+
+    assert code == 0
+    signed = signed_statement_digests((export / SIGNATURE_FILE).read_bytes())
+    files = sorted(p.name for p in export.iterdir() if p.name != SIGNATURE_FILE)
+    assert signed == {name: _sha256(export / name) for name in files}
+    assert "model.safetensors" in signed
+    assert f"{_sha256(export / 'model.safetensors')}  model.safetensors" in out
+    assert f"signed {len(files)} file(s) as public key sha256:" in out
+
+
+def test_a_signed_folder_verifies_and_model_signing_agrees(
+    capsys: pytest.CaptureFixture[str], export: Path, keys: KeyPair
+) -> None:
+    from model_signing import verifying
+
+    _sign(capsys, export, keys)
+    code, out, _ = _run(capsys, "verify", export, "--key", keys.public)
+
+    assert code == 0, out
+    assert "verified" in out and "4 file(s) match the signature" in out
+    # the same signature verifies with model-signing's own API (the format is its own)
+    verifying.Config().use_elliptic_key_verifier(public_key=keys.public).verify(
+        export, export / SIGNATURE_FILE
+    )
+
+
+def test_a_changed_an_added_and_a_missing_file_are_each_named(
+    capsys: pytest.CaptureFixture[str], export: Path, keys: KeyPair
+) -> None:
+    _sign(capsys, export, keys)
+    with (export / "config.json").open("a") as handle:
+        handle.write("\n")
+    (export / "notes.txt").write_text("added after signing\n")
+    (export / "generation_config.json").unlink()
+
+    code, out, _ = _run(capsys, "verify", export, "--key", keys.public)
+
+    assert code == 1
+    assert "SIGN501" in out and "config.json changed" in out
+    assert "SIGN502" in out and "notes.txt is not covered by the signature" in out
+    assert "SIGN503" in out and "generation_config.json is signed but missing" in out
+    assert "NOT verified" in out
+
+
+def test_another_key_or_an_altered_signature_does_not_verify(
+    capsys: pytest.CaptureFixture[str], export: Path, keys: KeyPair, tmp_path: Path
+) -> None:
+    _sign(capsys, export, keys)
+    other = key_pair(tmp_path, "other")
+    code, out, _ = _run(capsys, "verify", export, "--key", other.public)
+    assert code == 1 and "SIGN504" in out and "does not verify" in out
+
+    # claim another digest for the shard inside the signed statement
+    signature = export / SIGNATURE_FILE
+    bundle = json.loads(signature.read_text())
+    payload = json.loads(base64.b64decode(bundle["dsseEnvelope"]["payload"]))
+    for resource in payload["predicate"]["resources"]:
+        if resource["name"] == "model.safetensors":
+            resource["digest"] = "0" * 64
+    bundle["dsseEnvelope"]["payload"] = base64.b64encode(json.dumps(payload).encode()).decode()
+    signature.write_text(json.dumps(bundle))
+    code, out, _ = _run(capsys, "verify", export, "--key", keys.public)
+    assert code == 1 and "SIGN504" in out and "model.sig" in out
+
+    signature.write_text("not a signature")
+    code, out, _ = _run(capsys, "verify", export, "--key", keys.public)
+    assert code == 1 and "SIGN506" in out
+
+
+def test_a_certificate_chain_signs_and_its_root_verifies(
+    capsys: pytest.CaptureFixture[str], export: Path, chain: CertificateChain, tmp_path: Path
+) -> None:
+    code, out, err = _run(
+        capsys, "sign", export, "--key", chain.key, "--certificate", chain.certificate,
+        "--certificate-chain", chain.intermediate,
+    )  # fmt: skip
+    assert code == 0, out + err
+    assert "certificate CN=Publisher Test Signer" in out
+
+    code, out, _ = _run(capsys, "verify", export, "--certificate-chain", chain.root)
+    assert code == 0, out
+    assert "signed by certificate CN=Publisher Test Signer" in out
+
+    stranger = certificate_chain(tmp_path, "Stranger")
+    code, out, _ = _run(capsys, "verify", export, "--certificate-chain", stranger.root)
+    assert code == 1 and "SIGN504" in out
+
+
+def test_no_signature_unusable_keys_and_missing_trust(
+    capsys: pytest.CaptureFixture[str], export: Path, keys: KeyPair, tmp_path: Path
+) -> None:
+    code, out, _ = _run(capsys, "verify", export, "--key", keys.public)
+    assert code == 1 and "SIGN505" in out
+
+    code, _, err = _run(capsys, "verify", export)
+    assert code == 2 and "say whom to trust" in err
+    code, _, err = _run(capsys, "verify", export, "--identity", "someone@example.com")
+    assert code == 2 and "--identity and --issuer go together" in err
+    code, _, err = _run(capsys, "sign", export)
+    assert code == 2 and "--sigstore" in err
+    code, _, err = _run(capsys, "sign", export, "--key", tmp_path / "absent.pem")
+    assert code == 2 and "absent.pem: no such file" in err
+    code, _, err = _run(capsys, "sign", export, "--key", keys.public)  # a public key
+    assert code == 2 and "cannot sign with this key" in err
+    assert not (export / SIGNATURE_FILE).exists()
+
+
+def test_the_signer_is_read_from_the_signature(export: Path, keys: KeyPair) -> None:
+    from publisher.provenance.keys import SigningMaterial
+    from publisher.provenance.sign import sign_folder
+
+    result = sign_folder(export, SigningMaterial(private_key=keys.private))
+    pem = keys.public.read_bytes()
+    assert describe_signer(result.signature) == (
+        f"public key sha256:{hashlib.sha256(pem).hexdigest()}"
+    )
+    assert describe_signer(b"{}") == "unknown"
+
+
+# ---- a signed export on the local Hub ------------------------------------------------------
+
+
+@pytest.fixture
+def signed_repo(
+    capsys: pytest.CaptureFixture[str],
+    export: Path,
+    keys: KeyPair,
+    hub_api: HfApi,
+    hub_repo_id: str,
+) -> str:
+    """The signed export published in one commit (signature included)."""
+    _sign(capsys, export, keys)
+    hub_api.create_repo(hub_repo_id)
+    hub_api.upload_folder(repo_id=hub_repo_id, folder_path=export, commit_message="signed")
+    return hub_repo_id
+
+
+def test_a_hub_repo_verifies_without_downloading_a_weight_byte(
+    capsys: pytest.CaptureFixture[str],
+    hub: LocalHub,
+    hub_api: HfApi,
+    signed_repo: str,
+    export: Path,
+    keys: KeyPair,
+) -> None:
+    info = hub_api.model_info(signed_repo, files_metadata=True)
+    lfs = {s.rfilename: s.lfs for s in info.siblings or []}
+    assert lfs["model.safetensors"] is not None  # the shard is an LFS file
+    hub.requests.clear()
+
+    code, out, _ = _run(capsys, "verify", signed_repo, "--key", keys.public)
+
+    assert code == 0, out
+    assert f"verified {signed_repo}@main" in out
+    resolved = [r.path for r in hub.requests if "/resolve/" in r.path]
+    assert not [p for p in resolved if p.endswith(".safetensors")]  # no weight byte
+    assert any(p.endswith("/model.sig") for p in resolved)
+    assert any(p.endswith("/config.json") for p in resolved)  # small regular files: hashed
+    shard = (export / "model.safetensors").stat().st_size
+    downloaded = int(out.rsplit("downloaded ", 1)[1].split()[0])
+    assert 0 < downloaded < shard / 20
+
+
+def test_tampering_on_the_hub_is_named_and_the_signed_revision_still_verifies(
+    capsys: pytest.CaptureFixture[str],
+    hub_api: HfApi,
+    signed_repo: str,
+    export: Path,
+    keys: KeyPair,
+) -> None:
+    signed_commit = hub_api.repo_info(signed_repo).sha
+    shard = bytearray((export / "model.safetensors").read_bytes())
+    shard[-1] ^= 0xFF
+
+    def verify_main() -> tuple[int, str]:
+        code, out, _ = _run(capsys, "verify", signed_repo, "--key", keys.public)
+        return code, out
+
+    hub_api.upload_file(
+        path_or_fileobj=bytes(shard), path_in_repo="model.safetensors", repo_id=signed_repo
+    )
+    code, out = verify_main()
+    assert code == 1 and "SIGN501" in out and "model.safetensors changed" in out
+
+    hub_api.upload_file(path_or_fileobj=b"surprise\n", path_in_repo="extra.py", repo_id=signed_repo)
+    code, out = verify_main()
+    assert code == 1 and "SIGN502" in out and "extra.py is not covered" in out
+
+    hub_api.delete_file("generation_config.json", repo_id=signed_repo)
+    code, out = verify_main()
+    assert code == 1 and "SIGN503" in out and "generation_config.json is signed but missing" in out
+
+    bundle = json.loads((export / SIGNATURE_FILE).read_text())
+    bundle["dsseEnvelope"]["signatures"][0]["sig"] = base64.b64encode(b"\x00" * 70).decode()
+    hub_api.upload_file(
+        path_or_fileobj=json.dumps(bundle).encode(), path_in_repo="model.sig", repo_id=signed_repo
+    )
+    code, out = verify_main()
+    assert code == 1 and "SIGN504" in out and "model.sig" in out
+
+    # the commit that was signed is untouched: pinned by revision, it still verifies
+    code, out, _ = _run(capsys, "verify", f"{signed_repo}@{signed_commit}", "--key", keys.public)
+    assert code == 0, out
+
+
+def test_a_repo_without_a_signature_or_a_missing_repo(
+    capsys: pytest.CaptureFixture[str], hub_api: HfApi, hub_repo_id: str, keys: KeyPair
+) -> None:
+    hub_api.create_repo(hub_repo_id)
+    hub_api.upload_file(path_or_fileobj=b"{}", path_in_repo="config.json", repo_id=hub_repo_id)
+    code, out, _ = _run(capsys, "verify", hub_repo_id, "--key", keys.public)
+    assert code == 1 and "SIGN505" in out
+
+    code, _, err = _run(capsys, "verify", hub_repo_id + "-absent", "--key", keys.public)
+    assert code == 3 and "publisher: error:" in err
