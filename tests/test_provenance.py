@@ -295,3 +295,24 @@ def test_a_repo_without_a_signature_or_a_missing_repo(
 
     code, _, err = _run(capsys, "verify", hub_repo_id + "-absent", "--key", keys.public)
     assert code == 3 and "publisher: error:" in err
+
+
+# ---- the card's "Verify this model" section ---------------------------------------------------
+
+
+def test_the_card_gives_the_exact_verify_command_of_its_signer(repo_root: Path) -> None:
+    from publisher.card.pipeline import render_spec
+    from publisher.card.verify_facts import CardSigner
+
+    spec = repo_root / "model_specs" / "Qwen3.5-2B-NVFP4.yaml"
+    identity = "https://github.com/acme/models/.github/workflows/release.yml@refs/tags/v1.2.0"
+    keyless = render_spec(spec, signer=CardSigner(identity=identity, revision="v1.2.0")).text
+    assert keyless is not None and "## Verify this model" in keyless
+    assert (
+        "publisher verify publisher-demo/Qwen3.5-2B-NVFP4@v1.2.0 --identity "
+        f"{identity} --issuer https://token.actions.githubusercontent.com\n"
+    ) in keyless
+    keyed = render_spec(spec, signer=CardSigner(key_fingerprint="ab" * 32)).text
+    assert keyed is not None
+    assert "publisher verify publisher-demo/Qwen3.5-2B-NVFP4 --key PUBLIC_KEY.pem" in keyed
+    assert "ab" * 32 in keyed
