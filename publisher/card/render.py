@@ -16,8 +16,8 @@ from jinja2.sandbox import SandboxedEnvironment
 
 from publisher import __version__
 from publisher.card.facts import CardFacts, CheckpointFacts, build_facts
-from publisher.card.verify_facts import CardSigner, verify_view
 from publisher.card.frontmatter_build import build_frontmatter
+from publisher.card.verify_facts import CardSigner, verify_view
 from publisher.errors import TemplateError
 from publisher.report import md_cell
 from publisher.spec.lint import derive_inventory, is_safe_relative
