@@ -316,3 +316,28 @@ def test_the_card_gives_the_exact_verify_command_of_its_signer(repo_root: Path) 
     assert keyed is not None
     assert "publisher verify publisher-demo/Qwen3.5-2B-NVFP4 --key PUBLIC_KEY.pem" in keyed
     assert "ab" * 32 in keyed
+
+
+def test_the_local_hub_reports_lfs_digests_as_the_hub_does(
+    hub: LocalHub, hub_api: HfApi, signed_repo: str, export: Path
+) -> None:
+    """Tree listing `lfs.oid` and the `X-Linked-Etag` of a HEAD request: both the file's
+    SHA-256, read from metadata only."""
+    from huggingface_hub import get_hf_file_metadata, hf_hub_url
+    from huggingface_hub.hf_api import RepoFile
+
+    shard_sha = _sha256(export / "model.safetensors")
+    tree = {
+        item.path: item
+        for item in hub_api.list_repo_tree(signed_repo, recursive=True)
+        if isinstance(item, RepoFile)
+    }
+    lfs = tree["model.safetensors"].lfs
+    assert lfs is not None and lfs.sha256 == shard_sha
+    assert tree["config.json"].lfs is None  # a regular file: its id is the git blob id
+
+    hub.requests.clear()
+    meta = get_hf_file_metadata(hf_hub_url(signed_repo, "model.safetensors"))
+    assert meta.etag == shard_sha  # from X-Linked-Etag
+    assert meta.size == (export / "model.safetensors").stat().st_size
+    assert {r.method for r in hub.requests} == {"HEAD"}
