@@ -90,6 +90,19 @@ def test_sign_holds_one_sha256_per_file_equal_to_sha256sum(
     assert f"signed {len(files)} file(s) as public key sha256:" in out
 
 
+def test_sign_leaves_out_what_a_push_would_not_publish_and_verify_names_it(
+    capsys: pytest.CaptureFixture[str], export: Path, keys: KeyPair
+) -> None:
+    (export / ".env").write_text("HF_TOKEN=hf_not_a_real_one\n")
+    code, out, _ = _run(capsys, "sign", export, "--key", keys.private)
+    assert code == 0
+    assert "not signed (a push would not publish it): .env" in out
+    assert ".env" not in (signed_statement_digests((export / SIGNATURE_FILE).read_bytes()) or {})
+
+    code, out, _ = _run(capsys, "verify", export, "--key", keys.public)
+    assert code == 1 and "SIGN502" in out and ".env is not covered by the signature" in out
+
+
 def test_a_signed_folder_verifies_and_model_signing_agrees(
     capsys: pytest.CaptureFixture[str], export: Path, keys: KeyPair
 ) -> None:

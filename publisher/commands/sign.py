@@ -43,11 +43,14 @@ def run(args: argparse.Namespace) -> int:
             "signature": str(result.path),
             "signer": result.signer,
             "files": dict(sorted(result.digests.items())),
+            "not_signed": [{"path": p, "reason": r} for p, r in result.not_signed],
         }
         sys.stdout.write(json.dumps(data, indent=2) + "\n")
         return EXIT_OK
     for path, sha256 in sorted(result.digests.items()):
         sys.stdout.write(f"{sha256}  {printable(path)}\n")
+    for path, reason in result.not_signed:
+        sys.stdout.write(f"not signed (a push would not publish it): {printable(path)}: {reason}\n")
     sys.stdout.write(
         f"signed {len(result.digests)} file(s) as {printable(result.signer)}: {result.path}\n"
     )

@@ -25,6 +25,10 @@ GIT_PATHS = (".git", ".gitattributes", ".github", ".gitignore")
 """What model-signing leaves out by default: the Hub writes `.gitattributes` itself."""
 
 IGNORED = (SIGNATURE_FILE, *GIT_PATHS)
+
+LOCAL_ONLY_DIRS = frozenset({".cache", ".huggingface", "__pycache__", ".ipynb_checkpoints"})
+"""Folders of local tools (huggingface_hub's download metadata, caches): never in a repository,
+so a folder's verification leaves them out."""
 _CHUNK = 8 * 1024 * 1024
 
 
@@ -83,3 +87,26 @@ def hash_folder_files(files: Iterable[tuple[str, Path]]) -> dict[str, str]:
     with ThreadPoolExecutor(max_workers=workers) as pool:
         hashes = list(pool.map(lambda pair: sha256_file(pair[1]), pairs))
     return {rel: sha for (rel, _), sha in zip(pairs, hashes, strict=True)}
+
+
+def every_file(folder: Path) -> list[tuple[str, Path]]:
+    """(repo path, file) of every file under `folder` that a signature speaks about: all but
+    the signature, git files and local tool folders. Linked folders are not followed."""
+    root = folder.resolve()
+    found: list[tuple[str, Path]] = []
+    for dirpath, dirnames, filenames in os.walk(root):
+        base = Path(dirpath)
+        rel_dir = base.relative_to(root).as_posix()
+        prefix = "" if rel_dir == "." else rel_dir + "/"
+        dirnames[:] = sorted(
+            d
+            for d in dirnames
+            if d not in LOCAL_ONLY_DIRS
+            and not (base / d).is_symlink()
+            and not is_ignored(prefix + d)
+        )
+        for name in sorted(filenames):
+            rel = prefix + name
+            if not is_ignored(rel) and (base / name).is_file():
+                found.append((rel, base / name))
+    return found

@@ -24,15 +24,18 @@ class SignResult:
     digests: dict[str, str]
     signer: str
     path: Path | None = None
+    not_signed: tuple[tuple[str, str], ...] = ()  # (path, why): files a push would not publish
 
 
-def folder_files(folder: Path) -> list[tuple[str, Path]]:
+def folder_files(folder: Path) -> tuple[list[tuple[str, Path]], list[tuple[str, str]]]:
     """(repo path, file) of every file a push of `folder` would publish, without the
-    signature and the git files model-signing leaves out."""
+    signature and the git files model-signing leaves out; and (path, why) of the rest."""
     from publisher.hub.plan import collect_folder
 
-    found, _skipped = collect_folder(folder)
-    return [(rel, path) for rel, path in found if not is_ignored(rel)]
+    found, skipped = collect_folder(folder)
+    files = [(rel, path) for rel, path in found if not is_ignored(rel)]
+    rest = [(s.path, s.reason) for s in skipped if not is_ignored(s.path.rstrip("/"))]
+    return files, rest
 
 
 def sign_digests(
@@ -63,11 +66,11 @@ def sign_folder(folder: Path, material: SigningMaterial, output: Path | None = N
     from publisher.commands.common import write_atomically
 
     material.check()
-    files = folder_files(folder)
+    files, rest = folder_files(folder)
     if not files:
         raise InputError("no files to sign", where=str(folder))
     name = folder.resolve().name
     result = sign_digests(hash_folder_files(files), material, name)
     target = output or folder / SIGNATURE_FILE
     write_atomically(target, result.signature.decode("utf-8"))
-    return SignResult(result.signature, result.digests, result.signer, target)
+    return SignResult(result.signature, result.digests, result.signer, target, tuple(rest))

@@ -15,6 +15,7 @@ from publisher.provenance.keys import TrustAnchor, make_verifier, parse_signatur
 from publisher.provenance.manifest import (
     IGNORED,
     SIGNATURE_FILE,
+    every_file,
     hash_folder_files,
     is_ignored,
     serialization_problem,
@@ -120,9 +121,9 @@ def compare(signed: SignedFiles, actual: Mapping[str, str], file_prefix: str = "
 
 
 def verify_folder(folder: Path, anchor: TrustAnchor) -> Verification:
-    """Verify `folder/model.sig` and every file a push of the folder would publish."""
+    """Verify `folder/model.sig` and every file in the folder (a file the signature does not
+    cover is reported, even one a push would not publish: it is there, unsigned)."""
     from publisher.errors import InputError
-    from publisher.provenance.sign import folder_files
 
     anchor.check()
     if not folder.is_dir():
@@ -144,8 +145,7 @@ def verify_folder(folder: Path, anchor: TrustAnchor) -> Verification:
     signed, result.findings = check_signature(data, anchor, prefix + SIGNATURE_FILE)
     if signed is None:
         return result
-    files = folder_files(folder)
-    actual = hash_folder_files(files)
+    actual = hash_folder_files(every_file(folder))
     result.files, result.signed = len(actual), len(signed.digests)
     result.findings += compare(signed, actual, prefix)
     return result
