@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
-from publisher.errors import InputError, UsageError
+from publisher.errors import HubError, InputError, UsageError
 
 if TYPE_CHECKING:
     from model_signing._signing.signing import Signature, Signer, Verifier
@@ -138,9 +138,16 @@ def make_verifier(anchor: TrustAnchor) -> Verifier:
         from model_signing._signing import sign_sigstore
 
         assert anchor.identity is not None and anchor.issuer is not None
-        return sign_sigstore.Verifier(
-            identity=anchor.identity, oidc_issuer=anchor.issuer, use_staging=anchor.use_staging
-        )
+        try:  # fetches Sigstore's trust root (TUF) over the network
+            return sign_sigstore.Verifier(
+                identity=anchor.identity, oidc_issuer=anchor.issuer, use_staging=anchor.use_staging
+            )
+        except Exception as error:
+            raise HubError(
+                f"cannot load Sigstore's trust root: {type(error).__name__}: {error}",
+                fix="keyless verification needs Sigstore's TUF repository "
+                "(tuf-repo-cdn.sigstore.dev); check the network or proxy",
+            ) from None
     try:
         if anchor.method == "certificate":
             from model_signing._signing import sign_certificate
