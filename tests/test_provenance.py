@@ -354,3 +354,40 @@ def test_the_local_hub_reports_lfs_digests_as_the_hub_does(
     assert meta.etag == shard_sha  # from X-Linked-Etag
     assert meta.size == (export / "model.safetensors").stat().st_size
     assert {r.method for r in hub.requests} == {"HEAD"}
+
+
+def test_a_keyless_signers_identity_is_read_from_its_certificate() -> None:
+    """The identity a release summary shows comes from the Fulcio-style certificate in the
+    bundle: its SAN and the OIDC issuer extension. (Parsing only: keyless signing itself needs
+    Sigstore's services and is not run offline.)"""
+    import datetime
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    identity = "https://github.com/acme/models/.github/workflows/release.yml@refs/tags/v1.0.0"
+    issuer = "https://token.actions.githubusercontent.com"
+    key = ec.generate_private_key(ec.SECP256R1())
+    now = datetime.datetime.now(datetime.UTC)
+    issuer_der = b"\x0c" + bytes([len(issuer)]) + issuer.encode()  # DER UTF8String
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(x509.Name([]))
+        .issuer_name(x509.Name([x509.NameAttribute(x509.oid.NameOID.COMMON_NAME, "ca")]))
+        .public_key(key.public_key())
+        .serial_number(1)
+        .not_valid_before(now)
+        .not_valid_after(now + datetime.timedelta(minutes=10))
+        .add_extension(
+            x509.SubjectAlternativeName([x509.UniformResourceIdentifier(identity)]), critical=True
+        )
+        .add_extension(
+            x509.UnrecognizedExtension(x509.ObjectIdentifier("1.3.6.1.4.1.57264.1.8"), issuer_der),
+            critical=False,
+        )
+        .sign(key, hashes.SHA256())
+    )
+    raw = base64.b64encode(cert.public_bytes(serialization.Encoding.DER)).decode()
+    bundle = {"verificationMaterial": {"certificate": {"rawBytes": raw}}}
+    assert describe_signer(json.dumps(bundle).encode()) == f"sigstore {identity} (issuer {issuer})"
