@@ -17,6 +17,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from publisher.card.verify_facts import GITHUB_ISSUER, CardSigner
+from publisher.hub.plan import LocalFile, Plan, Skipped
 from publisher.provenance.identity import signed_statement_digests
 from publisher.provenance.keys import SigningMaterial
 from publisher.provenance.manifest import SIGNATURE_FILE, is_ignored
@@ -138,4 +139,51 @@ def _verifies_with_own_key(data: bytes, material: SigningMaterial) -> bool:
     return True
 
 
-__all__ = ["SIGNATURE_FILE", "PushSignature", "card_signer", "sign_push", "signed_set"]
+@dataclass(frozen=True)
+class SignedPush:
+    """What signing adds to a push: the files to publish (model.sig among them), why a local
+    model.sig was left out, and notes for the person pushing."""
+
+    files: list[LocalFile]
+    skipped: list[Skipped]
+    signature: PushSignature
+    notes: list[str]
+
+
+def sign_push_files(
+    files: list[LocalFile],
+    plan: Plan,
+    material: SigningMaterial,
+    model_name: str,
+    download: Callable[[str], bytes],
+) -> SignedPush:
+    """Sign the files a push publishes plus the remote files it keeps (a verifier checks every
+    file of the revision): kept LFS files by the SHA-256 the Hub lists, kept regular files
+    fetched and hashed. `plan` is the push's plan without a signature; `download(path)` reads
+    a remote file at the plan's head."""
+    from publisher.hub.hashcache import digest_bytes
+
+    skipped = [Skipped(f.path, "replaced by the signature of this push") for f in files
+               if f.path == SIGNATURE_FILE]  # fmt: skip
+    files = [f for f in files if f.path != SIGNATURE_FILE]
+    digests = {f.path: f.sha256 for f in files}
+    kept = [path for path in plan.kept if not is_ignored(path)]
+    for path in kept:
+        remote = plan.remote.files[path]
+        digests[path] = remote.sha256 or hashlib.sha256(download(path)).hexdigest()
+    notes = []
+    if kept:
+        notes.append(
+            f"the signature also covers {len(kept)} file(s) kept on the Hub, by their Hub "
+            f"digests: {', '.join(sorted(kept))}"
+        )
+    has_remote = SIGNATURE_FILE in plan.remote.files and plan.remote.head is not None
+    signature = sign_push(
+        digests, material, model_name, lambda: download(SIGNATURE_FILE) if has_remote else None
+    )
+    digest = digest_bytes(signature.data)
+    local = LocalFile(
+        SIGNATURE_FILE, digest.size, digest.sha256, digest.git_sha1, signature.data[:512],
+        content=signature.data, origin="generated",
+    )  # fmt: skip
+    return SignedPush([*files, local], skipped, signature, notes)
