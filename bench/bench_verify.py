@@ -134,7 +134,7 @@ def run_bench(work: Path, repeat: int) -> str:
     os.environ.update(env)
     from huggingface_hub import HfApi
 
-    from publisher.hub.server import DEMO_TOKEN, LocalHub
+    from publisher.localhub.server import DEMO_TOKEN, LocalHub
 
     folder, keys = work / "signed", work / "keys"
     folder.mkdir()

@@ -27,7 +27,7 @@ from tests.signing_keys import CertificateChain, KeyPair, certificate_chain, key
 if TYPE_CHECKING:
     from huggingface_hub import HfApi
 
-    from publisher.hub.server import LocalHub
+    from publisher.localhub.server import LocalHub
 
 local_hub = hub_fixtures.local_hub
 hub = hub_fixtures.hub

@@ -63,8 +63,6 @@ def sign_digests(
 def sign_folder(folder: Path, material: SigningMaterial, output: Path | None = None) -> SignResult:
     """Sign every file of `folder` that a push would publish and write the signature (by
     default `folder/model.sig`, replaced atomically)."""
-    from publisher.commands.common import write_atomically
-
     material.check()
     files, rest = folder_files(folder)
     if not files:
@@ -72,5 +70,24 @@ def sign_folder(folder: Path, material: SigningMaterial, output: Path | None = N
     name = folder.resolve().name
     result = sign_digests(hash_folder_files(files), material, name)
     target = output or folder / SIGNATURE_FILE
-    write_atomically(target, result.signature.decode("utf-8"))
+    _write_atomically(target, result.signature)
     return SignResult(result.signature, result.digests, result.signer, target, tuple(rest))
+
+
+def _write_atomically(path: Path, data: bytes) -> None:
+    """Replace `path` through a fresh temporary file beside it (O_EXCL: a planted link
+    cannot redirect the write)."""
+    import os
+    import tempfile
+
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        umask = os.umask(0)
+        os.umask(umask)
+        os.fchmod(fd, 0o666 & ~umask)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
