@@ -391,3 +391,90 @@ def test_a_keyless_signers_identity_is_read_from_its_certificate() -> None:
     raw = base64.b64encode(cert.public_bytes(serialization.Encoding.DER)).decode()
     bundle = {"verificationMaterial": {"certificate": {"rawBytes": raw}}}
     assert describe_signer(json.dumps(bundle).encode()) == f"sigstore {identity} (issuer {issuer})"
+
+
+# ---- push --sign: the signature in the same single commit -------------------------------------
+
+
+@pytest.fixture
+def token(monkeypatch: pytest.MonkeyPatch) -> None:
+    from publisher.localhub.server import DEMO_TOKEN
+
+    monkeypatch.setenv("HF_TOKEN", DEMO_TOKEN)
+
+
+def test_push_sign_publishes_model_sig_in_the_one_commit_and_it_verifies(
+    capsys: pytest.CaptureFixture[str],
+    hub: LocalHub,
+    hub_api: HfApi,
+    hub_repo_id: str,
+    modelopt_dense_spec: Path,
+    export: Path,
+    keys: KeyPair,
+    token: None,
+) -> None:
+    push = ("push", modelopt_dense_spec, export, "--repo", hub_repo_id, "--tag", "v1.0.0")
+    code, out, err = _run(capsys, *push, "--sign", "--key", keys.private)
+    assert code == 0, out + err
+    assert "signed: 6 file(s), public key sha256:" in out, out  # all but model.sig
+
+    commits = hub_api.list_repo_commits(hub_repo_id)
+    head = commits[0].commit_id
+    files = set(hub_api.list_repo_files(hub_repo_id, revision=head)) - {".gitattributes"}
+    assert files == {
+        "README.md", "quantization_audit.json", "model.sig", "config.json",
+        "generation_config.json", "hf_quant_config.json", "model.safetensors",
+    }  # fmt: skip
+    for earlier in commits[1:]:  # one commit holds everything, the signature included
+        assert set(hub_api.list_repo_files(hub_repo_id, revision=earlier.commit_id)) <= {
+            ".gitattributes"
+        }
+    card = Path(hub_api.hf_hub_download(hub_repo_id, "README.md", revision=head)).read_text()
+    fingerprint = hashlib.sha256(keys.public.read_bytes()).hexdigest()
+    # the card names the spec's repository, like the rest of the card (here pushed elsewhere)
+    assert "publisher verify your-org/Tiny-NVFP4@v1.0.0 --key PUBLIC_KEY.pem" in card
+    assert fingerprint in card
+
+    hub.requests.clear()
+    code, out, _ = _run(capsys, "verify", f"{hub_repo_id}@v1.0.0", "--key", keys.public)
+    assert code == 0, out
+    assert "6 file(s) match the signature" in out
+    assert not [r for r in hub.requests if r.path.endswith(".safetensors")]
+
+    # an unchanged re-push keeps the signature: nothing to commit
+    code, out, err = _run(capsys, *push, "--sign", "--key", keys.private)
+    assert code == 0, out + err
+    assert "up to date" in out and "kept the signature on the Hub" in out
+    assert hub_api.list_repo_commits(hub_repo_id)[0].commit_id == head
+
+
+def test_push_sign_covers_the_files_a_push_keeps_on_the_hub(
+    capsys: pytest.CaptureFixture[str],
+    hub_api: HfApi,
+    hub_repo_id: str,
+    modelopt_dense_spec: Path,
+    export: Path,
+    keys: KeyPair,
+    token: None,
+) -> None:
+    hub_api.create_repo(hub_repo_id)
+    hub_api.upload_file(path_or_fileobj=b"# notice\n", path_in_repo="NOTICE", repo_id=hub_repo_id)
+    code, out, err = _run(
+        capsys, "push", modelopt_dense_spec, export, "--repo", hub_repo_id, "--sign",
+        "--key", keys.private,
+    )  # fmt: skip
+    assert code == 0, out + err
+    assert "the signature also covers 1 file(s) kept on the Hub" in out and "NOTICE" in out
+    code, out, _ = _run(capsys, "verify", hub_repo_id, "--key", keys.public)
+    assert code == 0, out
+
+
+def test_push_sign_needs_a_key_and_key_options_need_sign(
+    capsys: pytest.CaptureFixture[str], modelopt_dense_spec: Path, export: Path, keys: KeyPair
+) -> None:
+    code, _, err = _run(capsys, "push", modelopt_dense_spec, export, "--sign", "--dry-run")
+    assert code == 2 and "--sigstore" in err
+    code, _, err = _run(
+        capsys, "push", modelopt_dense_spec, export, "--key", keys.private, "--dry-run"
+    )
+    assert code == 2 and "only with --sign" in err

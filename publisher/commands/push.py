@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
 from publisher.commands.common import add_format_option
+from publisher.commands.signing_options import add_signing_options, optional_signing_material
 from publisher.errors import EXIT_FINDINGS, EXIT_INPUT, EXIT_OK
 
 if TYPE_CHECKING:
@@ -62,6 +63,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
         "publish (repeatable); other remote files are always kept",
     )
     parser.add_argument("--dry-run", action="store_true", help="show the plan; send nothing")
+    add_signing_options(parser, sign_flag=True)
     add_format_option(parser)
 
 
@@ -84,6 +86,7 @@ def run(args: argparse.Namespace) -> int:
         delete=tuple(args.delete),
         dry_run=args.dry_run,
         progress=make_progress(),
+        signing=optional_signing_material(args),
     )
     if result.status == "blocked":
         return _blocked(result, args.format)

@@ -10,8 +10,15 @@ if TYPE_CHECKING:
     from publisher.provenance.keys import SigningMaterial
 
 
-def add_signing_options(parser: argparse.ArgumentParser) -> None:
+def add_signing_options(parser: argparse.ArgumentParser, *, sign_flag: bool = False) -> None:
     group = parser.add_argument_group("signing (OpenSSF model signing)")
+    if sign_flag:
+        group.add_argument(
+            "--sign",
+            action="store_true",
+            help="sign every published file into model.sig, in the same commit (with --key "
+            "or --sigstore)",
+        )
     group.add_argument(
         "--key", type=Path, metavar="PRIVATE.pem", help="sign with this EC private key (PEM)"
     )
@@ -52,3 +59,18 @@ def signing_material(args: argparse.Namespace) -> SigningMaterial:
         certificate_chain=tuple(args.certificate_chain),
         sigstore=args.sigstore,
     )
+
+
+def optional_signing_material(args: argparse.Namespace) -> SigningMaterial | None:
+    """The material for `--sign`, or None without it (key options alone are a usage error:
+    signing is never implied)."""
+    from publisher.errors import UsageError
+
+    given = args.key or args.certificate or args.certificate_chain or args.sigstore
+    if not args.sign:
+        if given:
+            raise UsageError("--key, --certificate and --sigstore sign only with --sign")
+        return None
+    material = signing_material(args)
+    material.check()
+    return material

@@ -12,7 +12,7 @@ from publisher.findings import Finding, Location
 from publisher.provenance import codes
 from publisher.provenance.identity import describe_signer
 from publisher.provenance.keys import TrustAnchor
-from publisher.provenance.manifest import SIGNATURE_FILE
+from publisher.provenance.manifest import SIGNATURE_FILE, is_ignored
 from publisher.provenance.verify import Verification, check_signature, compare
 
 
@@ -72,9 +72,11 @@ def verify_repo(
             return result
         actual: dict[str, str] = {}
         for path, item in files.items():
+            if is_ignored(path, signed.ignored):
+                continue
             if item.sha256 is not None:
                 actual[path] = item.sha256
-            elif path != SIGNATURE_FILE and path in signed.digests:
+            elif path in signed.digests:
                 content = _download(repo_id, path, commit, token, endpoint)
                 result.downloaded_bytes += len(content)
                 actual[path] = hashlib.sha256(content).hexdigest()
