@@ -20,4 +20,5 @@ COMMAND_MODULES: tuple[str, ...] = (
     "release",
     "sign",
     "verify",
+    "diff",
 )
