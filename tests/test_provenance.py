@@ -478,3 +478,37 @@ def test_push_sign_needs_a_key_and_key_options_need_sign(
         capsys, "push", modelopt_dense_spec, export, "--key", keys.private, "--dry-run"
     )
     assert code == 2 and "only with --sign" in err
+
+
+def test_a_dry_run_with_sign_shows_model_sig_in_the_plan_and_sends_nothing(
+    capsys: pytest.CaptureFixture[str],
+    hub: LocalHub,
+    hub_repo_id: str,
+    modelopt_dense_spec: Path,
+    export: Path,
+    keys: KeyPair,
+) -> None:
+    code, out, err = _run(
+        capsys, "push", modelopt_dense_spec, export, "--repo", hub_repo_id, "--dry-run",
+        "--sign", "--key", keys.private, "--format", "json",
+    )  # fmt: skip
+    assert code == 0, out + err
+    data = json.loads(out)
+    planned = {f["path"]: f for f in data["plan"]["files"]}
+    assert planned["model.sig"]["origin"] == "generated"
+    assert data["signer"].startswith("public key sha256:")
+    assert not [r for r in hub.requests if r.method in ("POST", "PUT", "DELETE")]
+
+
+def test_verify_reports_json(
+    capsys: pytest.CaptureFixture[str], export: Path, keys: KeyPair
+) -> None:
+    _sign(capsys, export, keys)
+    (export / "config.json").write_text("{}")
+    code, out, _ = _run(capsys, "verify", export, "--key", keys.public, "--format", "json")
+    assert code == 1
+    data = json.loads(out)
+    assert data["verified"] is False and data["signed_files"] == 4
+    assert [(f["code"], f["location"]["file"]) for f in data["findings"]] == [
+        ("SIGN501", f"{export}/config.json")
+    ]
