@@ -21,4 +21,5 @@ COMMAND_MODULES: tuple[str, ...] = (
     "sign",
     "verify",
     "diff",
+    "profile",
 )
