@@ -512,3 +512,27 @@ def test_verify_reports_json(
     assert [(f["code"], f["location"]["file"]) for f in data["findings"]] == [
         ("SIGN501", f"{export}/config.json")
     ]
+
+
+def test_the_push_allowlist_admits_model_sig_and_push_sign_replaces_a_local_one(
+    capsys: pytest.CaptureFixture[str],
+    hub: LocalHub,
+    hub_repo_id: str,
+    modelopt_dense_spec: Path,
+    export: Path,
+    keys: KeyPair,
+) -> None:
+    _sign(capsys, export, keys)
+    dry = ("push", modelopt_dense_spec, export, "--repo", hub_repo_id, "--dry-run")
+    code, out, err = _run(capsys, *dry, "--format", "json")
+    assert code == 0, out + err
+    planned = {f["path"]: f["origin"] for f in json.loads(out)["plan"]["files"]}
+    assert planned["model.sig"] == "checkpoint"  # a folder signed with `publisher sign`
+
+    code, out, err = _run(capsys, *dry, "--sign", "--key", keys.private, "--format", "json")
+    assert code == 0, out + err
+    plan = json.loads(out)["plan"]
+    assert {f["path"]: f["origin"] for f in plan["files"]}["model.sig"] == "generated"
+    assert {"path": "model.sig", "reason": "replaced by the signature of this push"} in plan[
+        "skipped"
+    ]
