@@ -432,11 +432,12 @@ def test_a_signed_release_puts_model_sig_in_its_one_commit_and_names_the_signer(
     keys = key_pair(tmp_path)
     root = _tiny_repo(tmp_path / "repo", tiny_spec_text, hub_repo_id, modelopt_dense_dir)
     sha = _commit(root, "Tiny-NVFP4", tag="v1.0.0")
-    _output, summary = _actions_env(monkeypatch, root, "v1.0.0", sha)
+    output, summary = _actions_env(monkeypatch, root, "v1.0.0", sha)
 
     code = main(["release", "--sign", "--key", str(keys.private)])
     out = capsys.readouterr().out
     assert code == 0, out
+    assert _outputs(output)["signer"].startswith("public key sha256:")
 
     commits = hub_api.list_repo_commits(hub_repo_id)
     head = commits[0].commit_id
