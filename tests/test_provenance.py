@@ -179,6 +179,13 @@ def test_a_certificate_chain_signs_and_its_root_verifies(
     stranger = certificate_chain(tmp_path, "Stranger")
     code, out, _ = _run(capsys, "verify", export, "--certificate-chain", stranger.root)
     assert code == 1 and "SIGN504" in out
+    other = key_pair(tmp_path)
+    code, out, _ = _run(capsys, "verify", export, "--key", other.public)
+    assert code == 1 and "made with a certificate chain: verify it with --certificate-chain" in out
+    # a keyless identity against a certificate signature: said so, offline (no trust root fetched)
+    issuer = "https://token.actions.githubusercontent.com"
+    code, out, _ = _run(capsys, "verify", export, "--identity", "x", "--issuer", issuer)
+    assert code == 1 and "verify it with --certificate-chain" in out
 
 
 def test_no_signature_unusable_keys_and_missing_trust(

@@ -93,3 +93,19 @@ def signed_statement_digests(data: bytes) -> dict[str, str] | None:
         return {r["name"]: r["digest"] for r in resources if r["algorithm"] == "sha256"}
     except (ValueError, KeyError, TypeError):
         return None
+
+
+def signature_method(data: bytes) -> str | None:
+    """ "key", "certificate" or "sigstore": how a signature file says it was made (None when
+    it says nothing readable)."""
+    try:
+        material = json.loads(data).get("verificationMaterial") or {}
+    except (ValueError, AttributeError):
+        return None
+    if not isinstance(material, dict):
+        return None
+    if "certificate" in material:
+        return "sigstore"
+    if "x509CertificateChain" in material:
+        return "certificate"
+    return "key" if "publicKey" in material else None

@@ -10,7 +10,7 @@ from typing import Any
 
 from publisher.findings import Finding, Location, has_errors
 from publisher.provenance import codes
-from publisher.provenance.identity import describe_signer
+from publisher.provenance.identity import describe_signer, signature_method
 from publisher.provenance.keys import TrustAnchor, make_verifier, parse_signature
 from publisher.provenance.manifest import (
     IGNORED,
@@ -66,8 +66,14 @@ def check_signature(
     data: bytes, anchor: TrustAnchor, where: str
 ) -> tuple[SignedFiles | None, list[Finding]]:
     """The files a signature signs, when it verifies against `anchor`; else a finding."""
-    verifier = make_verifier(anchor)
+    anchor.check()
     location = Location(file=where)
+    made_with = signature_method(data)
+    if made_with is not None and made_with != anchor.method:
+        option = _OPTION[made_with]
+        message = f"the signature was made with {_KIND[made_with]}: verify it with {option}"
+        return None, [Finding(codes.BAD_SIGNATURE, message, location)]
+    verifier = make_verifier(anchor)  # keyless: loads Sigstore's trust root (network)
     try:
         signature = parse_signature(data, anchor.method)
     except ValueError as error:
@@ -86,6 +92,14 @@ def check_signature(
         ]
     ignored = tuple(str(p) for p in parameters.get("ignore_paths", ())) or IGNORED
     return SignedFiles(signed_digests(manifest), (*ignored, SIGNATURE_FILE)), []
+
+
+_KIND = {"key": "a key", "certificate": "a certificate chain", "sigstore": "Sigstore (keyless)"}
+_OPTION = {
+    "key": "--key PUBLIC.pem",
+    "certificate": "--certificate-chain ROOT.pem",
+    "sigstore": "--identity ID --issuer URL",
+}
 
 
 def _trusted(anchor: TrustAnchor) -> str:
