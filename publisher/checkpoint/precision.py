@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from functools import lru_cache
 from typing import NamedTuple
 
-from publisher.checkpoint.formats import detect_format
+from publisher.checkpoint.formats import detect_format, param_formats
 from publisher.checkpoint.inventory import CheckpointInventory, TensorInfo
 
 # Suffixes a module's tensors can carry: the weight, its bias, and every quantization scale.
@@ -36,6 +36,7 @@ FLOAT_PRECISION = {
 }
 LABELS = {
     "nvfp4": "NVFP4",
+    "mxfp4": "MXFP4",
     "fp8": "FP8",
     "bf16": "BF16",
     "f16": "F16",
@@ -126,11 +127,35 @@ def _storage(suffixes: frozenset[str]) -> str | None:
 
 
 def written_param(name: str, inventory: CheckpointInventory) -> WrittenModule:
-    """A bare parameter (no .weight suffix), e.g. A_log."""
+    """A bare parameter (no .weight suffix), e.g. A_log; or one stored in a param format
+    (MXFP4's `gate_up_proj_blocks` + `gate_up_proj_scales` for `gate_up_proj`)."""
     tensor = inventory.tensors.get(name)
     if tensor is None:
-        return WrittenModule(name, "missing", None, ())
+        return _param_in_format(name, inventory)
     return WrittenModule(name, FLOAT_PRECISION.get(tensor.dtype, "unknown"), None, (tensor,))
+
+
+def _param_in_format(name: str, inventory: CheckpointInventory) -> WrittenModule:
+    tensors = inventory.tensors
+    for rule in param_formats():
+        found = tuple(
+            t for s in rule.tensors if (t := tensors.get(f"{name}{rule.joiner}{s.suffix}"))
+        )
+        if found:
+            return WrittenModule(name, rule.precision, rule.name, found)
+    return WrittenModule(name, "missing", None, ())
+
+
+def param_format_tensors(inventory: CheckpointInventory) -> dict[str, list[TensorInfo]]:
+    """parameter name → its tensors, for parameters stored in a param format (MXFP4)."""
+    groups: dict[str, list[TensorInfo]] = {}
+    for rule in param_formats():
+        tails = [f"{rule.joiner}{t.suffix}" for t in rule.tensors]
+        for name, tensor in inventory.tensors.items():
+            for tail in tails:
+                if name.endswith(tail):
+                    groups.setdefault(name[: -len(tail)], []).append(tensor)
+    return groups
 
 
 def logical_parameters(inventory: CheckpointInventory) -> tuple[int, int]:
@@ -144,7 +169,8 @@ def logical_parameters(inventory: CheckpointInventory) -> tuple[int, int]:
         suffix = name.rpartition(".")[2]
         if suffix in SCALE_SUFFIXES:
             continue
-        logical += (
-            numel * 2 if tensor.dtype == "U8" and suffix in ("weight", "weight_packed") else numel
-        )
+        if suffix.endswith("_scales"):  # MXFP4's E8M0 exponents
+            continue
+        packed = suffix in ("weight", "weight_packed") or suffix.endswith("_blocks")
+        logical += numel * 2 if tensor.dtype == "U8" and packed else numel
     return stored, logical

@@ -8,6 +8,7 @@ tensors that must be on disk. Anything else is a finding.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 from collections import Counter
 from collections.abc import Callable
@@ -15,12 +16,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from publisher.checkpoint import format_rules
 from publisher.checkpoint.config_check import check_config_json
 from publisher.checkpoint.formats import (
+    QUANTIZED_PRECISIONS,
     FormatError,
     TensorSpec,
+    block_format,
     expected_tensors,
     logical_weight_shape,
+    param_of,
+    precision_of,
 )
 from publisher.checkpoint.inventory import CheckpointInventory
 from publisher.checkpoint.layer_table import (
@@ -28,6 +34,12 @@ from publisher.checkpoint.layer_table import (
     TABLE_PRECISION,
     check_layer_table,
     table_precisions,
+)
+from publisher.checkpoint.mtp import (
+    check_mtp_precision,
+    mtp_tensor_names,
+    read_side_files,
+    without_side_file_strays,
 )
 from publisher.checkpoint.precision import (
     LABELS,
@@ -64,8 +76,12 @@ CODES: dict[str, str] = {
 STORAGE_BY_SPEC = {
     ("nvfp4", "modelopt"): "modelopt_nvfp4",
     ("nvfp4", "compressed-tensors"): "ct_nvfp4",
+    ("mxfp4", "modelopt"): "mxfp4",
+    ("mxfp4", "compressed-tensors"): "mxfp4",
     ("fp8", "modelopt"): "fp8",
     ("fp8", "compressed-tensors"): "ct_fp8",
+    ("fp8_channel", "modelopt"): "fp8_channel",
+    ("fp8_channel", "compressed-tensors"): "ct_fp8_channel",
     ("fp8_block", "modelopt"): "fp8_block",
     ("fp8_block", "compressed-tensors"): "fp8_block",
 }
@@ -167,9 +183,14 @@ def _validate_inventory(
 ) -> ValidationReport:
     where = inventory.root
     findings: list[Finding] = list(read_findings or [])
-    storages = _storages(spec.quantization)
+    qc, qc_findings = load_quant_config(
+        inventory.configs.get("config.json"), inventory.configs.get("hf_quant_config.json")
+    )
+    storages = _storages(spec.quantization, qc)
     expected = expectations(spec, profile, model)
     suspects, extras = _quick_compare(expected, storages, inventory)
+    mtp_names = mtp_tensor_names(inventory)
+    extras = [name for name in extras if name not in mtp_names]
     written: dict[str, WrittenModule] = {}
     for name, expectation in expected.items():
         if name not in suspects:  # every tensor exactly as the spec's format says
@@ -185,7 +206,7 @@ def _validate_inventory(
         )
         written[name] = found
         findings.extend(_check_module(expectation, found, storages, where))
-    mtp = sorted(n for n in inventory.tensors if n.startswith("mtp."))
+    mtp = sorted(mtp_names)
     for name in extras:
         tensor = inventory.tensors[name]
         findings.append(
@@ -195,13 +216,15 @@ def _validate_inventory(
                 Location(tensor.shard, pointer=name),
             )
         )
-    qc, qc_findings = load_quant_config(
-        inventory.configs.get("config.json"), inventory.configs.get("hf_quant_config.json")
-    )
     findings += qc_findings
     findings += _check_quant_config(spec, qc, expected, written, inventory)
     findings += check_config_json(spec, inventory.configs.get("config.json"), where)
     findings += _check_mtp(spec, len(mtp), where)
+    findings += format_rules.check_format_facts(spec.quantization, qc, where)
+    findings += format_rules.check_defects(
+        {n: (e.ref, e.precision) for n, e in expected.items()}, written, qc, inventory
+    )
+    findings += check_mtp_precision(mtp_names, written, qc, inventory)
     rows = _component_rows(spec, profile, model, written)
     report = ValidationReport(
         spec_name=spec.name,
@@ -225,20 +248,23 @@ def _validate_inventory(
     return report
 
 
-def _storages(quant: Quantization | None) -> dict[str, str]:
+def _storages(quant: Quantization | None, qc: QuantConfig | None = None) -> dict[str, str]:
     """precision → the storage its modules take on disk (absent: unquantized, BF16 rules).
 
     The spec's format decides for its own precision; a module of the other precision (a
     ModelOpt MIXED_PRECISION export's FP8 attention in an NVFP4 model) is stored as the same
-    exporter stores that precision.
+    exporter stores that precision. Block-FP8 scales follow the block size the checkpoint's
+    config gives (`weight_block_size`), else the spec's `block_size`, else 128 × 128.
     """
     if quant is None:
         return {}
     export = quant.export_format
-    storages = {p: STORAGE_BY_SPEC[(p, export)] for p in ("nvfp4", "fp8")}
-    storages["nvfp4" if quant.format == "nvfp4" else "fp8"] = STORAGE_BY_SPEC[
-        (quant.format, export)
-    ]
+    storages = {p: STORAGE_BY_SPEC[(p, export)] for p in ("nvfp4", "mxfp4", "fp8")}
+    storage = STORAGE_BY_SPEC[(quant.format, export)]
+    block = (qc.weight_block_size if qc else None) or quant.block_size
+    with contextlib.suppress(FormatError):  # a malformed block: QCFG003 already says so
+        storage = block_format(storage, block)
+    storages[precision_of(storage)] = storage
     return storages
 
 
@@ -294,6 +320,8 @@ def _quick_compare(
             continue  # FP8 KV-cache scales an export may add to attention projections
         elif tensor_name in expected:
             suspects.add(tensor_name)
+        elif (base := param_of(tensor_name)) in expected:
+            suspects.add(base)  # e.g. MXFP4 blocks of a parameter the spec keeps in BF16
         else:
             extras.append(tensor_name)
     return suspects, sorted(extras)
@@ -362,16 +390,7 @@ def _check_module(
             )
         elif tuple(tensor.shape) != tuple(spec_tensor.shape):
             problems.append(
-                Finding(
-                    "VAL005",
-                    f"{spec_tensor.name} has shape {list(tensor.shape)}, expected {list(spec_tensor.shape)}"
-                    + (
-                        " (NVFP4 packs two values per byte: [out, in/2])"
-                        if spec_tensor.dtype == "U8"
-                        else ""
-                    ),
-                    tensor_location,
-                )
+                format_rules.shape_problem(spec_tensor, tensor, ref, fmt, tensor_location)
             )
     return problems
 
@@ -440,7 +459,7 @@ def _check_quant_config(
             )
         ]
     findings: list[Finding] = []
-    spec_format = "nvfp4" if quant.format == "nvfp4" else "fp8"
+    spec_format = precision_of(STORAGE_BY_SPEC[(quant.format, quant.export_format)])
     if qc.layers is not None:
         findings += _check_table_formats(quant, qc, where)
     elif not str(qc.format).startswith(spec_format):
@@ -498,12 +517,13 @@ def _check_exclusions(
     not_excluded: list[str] = []
     wrongly_excluded: list[str] = []
     for name, module in written.items():
-        if expected[name].ref.kind != "linear":
+        kind = expected[name].ref.kind
+        if kind != "linear" and not (kind == "param" and module.precision in QUANTIZED_PRECISIONS):
             continue
         excluded = qc.is_excluded(name)
         if module.precision in ("bf16", "f16", "f32") and not excluded:
             not_excluded.append(name)
-        elif module.precision in ("nvfp4", "fp8") and excluded:
+        elif module.precision in QUANTIZED_PRECISIONS and excluded:
             wrongly_excluded.append(name)
     for name in not_excluded:
         findings.append(
@@ -581,7 +601,7 @@ def _component_rows(
 
 
 def _detected_format(modules: Any) -> str:
-    storages = Counter(m.storage for m in modules if m.precision in ("nvfp4", "fp8"))
+    storages = Counter(m.storage for m in modules if m.precision in QUANTIZED_PRECISIONS)
     if not storages:
         return "bf16"
     return storages.most_common(1)[0][0] or "unknown"
@@ -600,6 +620,9 @@ def validate_checkpoint(source: Any, checkpoint: Path) -> ValidationReport:
     path = getattr(source, "path", None) or getattr(getattr(source, "loaded", None), "path", None)
     spec_file = Path(path).name if path else f"{spec.name}.yaml"
     inventory, read_findings = check_checkpoint(checkpoint)
+    side_files = read_side_files(Path(inventory.root), inventory)
+    if side_files:
+        read_findings = without_side_file_strays(read_findings, side_files) + side_files
     profile, model = derive_inventory(spec)
     return validate_inventory(
         spec, profile, model, inventory, spec_file=spec_file, read_findings=read_findings
