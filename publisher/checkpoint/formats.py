@@ -290,10 +290,17 @@ def check_quantizable(weight_shape: Shape, fmt: str) -> None:
         )
 
 
-def quantizes(fmt: str, kind: str) -> bool:
-    """Whether `fmt` stores a module of `kind` quantized (else it stays in the source dtype)."""
+FUSED_NDIM = 3  # a parameter a format quantizes is a fused stack: [experts, in, out]
+
+
+def quantizes(fmt: str, kind: str, shape: Shape | None = None) -> bool:
+    """Whether `fmt` stores a module of `kind` (and logical `shape`) quantized, else it stays
+    in the source dtype. Parameters qualify only as fused stacks of 3+ dims (gpt-oss's
+    `experts.gate_up_proj`, never its `gate_up_proj_bias` or `self_attn.sinks`)."""
     rule = format_rule(fmt)
-    return rule.precision != "bf16" and kind in rule.kinds
+    if rule.precision == "bf16" or kind not in rule.kinds:
+        return False
+    return kind != "param" or (shape is not None and len(shape) >= FUSED_NDIM)
 
 
 def expected_tensors(
@@ -313,7 +320,7 @@ def expected_tensors(
     """
     if kind not in MODULE_KINDS:
         raise FormatError(f"unknown module kind {kind!r}; known: {list(MODULE_KINDS)}")
-    quantized = quantizes(fmt, kind)
+    quantized = quantizes(fmt, kind, tuple(weight_shape))
     if kind == "param" and not quantized:
         return [TensorSpec(module, source_dtype, tuple(weight_shape))]
     rule = format_rule(fmt if quantized else "bf16")
@@ -376,7 +383,7 @@ def logical_weight_shape(fmt: str, stored_weight_shape: Shape) -> Shape:
 def transposed_shape(fmt: str, kind: str, weight_shape: Shape) -> Shape | None:
     """The shape a module's main stored tensor has when it was written with out and in
     swapped (NVFP4 [in/2, out] instead of [out, in/2]); None when swapping changes nothing."""
-    if not quantizes(fmt, kind) or len(weight_shape) != 2:
+    if not quantizes(fmt, kind, weight_shape) or len(weight_shape) != 2:
         return None
     rule = format_rule(fmt)
     main = rule_shape(rule.tensors[0].shape, rule, weight_shape)
@@ -470,7 +477,7 @@ CT_LAYOUT_VERSION = "0.13.0"  # compressed-tensors version string seen in publis
 
 
 def _modelopt_algo(fmt: str) -> str:
-    algos = {"modelopt_nvfp4": "NVFP4", "fp8": "FP8"}
+    algos = {"modelopt_nvfp4": "NVFP4", "fp8": "FP8", "fp8_channel": "FP8_PER_CHANNEL_PER_TOKEN"}
     if fmt not in algos:
         raise FormatError(f"{fmt!r} is not a ModelOpt format; use one of {sorted(algos)}")
     return algos[fmt]
@@ -511,6 +518,13 @@ def modelopt_config_json_quantization(hf_quant_config: Mapping[str, Any]) -> dic
     """`config.json` `quantization_config` that ModelOpt derives from `hf_quant_config.json`."""
     details = hf_quant_config["quantization"]
     algo = details["quant_algo"]
+    if algo == "FP8_PER_CHANNEL_PER_TOKEN":  # measured: no config_groups for this algorithm
+        return {
+            "ignore": list(details.get("exclude_modules") or []),
+            "quant_algo": algo,
+            "producer": dict(hf_quant_config["producer"]),
+            "quant_method": "modelopt",
+        }
     args: dict[str, Any] = {"dynamic": False, "num_bits": 8, "type": "float"}
     if algo == "NVFP4":
         group = details.get("group_size", NVFP4_GROUP)
@@ -577,14 +591,22 @@ def ct_quantization_config(fmt: str, ignore: list[str]) -> dict[str, Any]:
     }
 
 
-def fp8_block_quantization_config(modules_to_not_convert: list[str]) -> dict[str, Any]:
-    """`quantization_config` of a block-FP8 checkpoint (transformers FineGrainedFP8Config)."""
+def fp8_block_quantization_config(
+    modules_to_not_convert: list[str], block: tuple[int, int] = FP8_BLOCK
+) -> dict[str, Any]:
+    """`quantization_config` of a block-FP8 checkpoint (transformers FineGrainedFP8Config;
+    DeepSeek-V3's config.json adds `"fmt": "e4m3"`)."""
     return {
         "quant_method": "fp8",
         "activation_scheme": "dynamic",
-        "weight_block_size": list(FP8_BLOCK),
+        "weight_block_size": list(block),
         "modules_to_not_convert": list(modules_to_not_convert),
     }
+
+
+def mxfp4_quantization_config(modules_to_not_convert: list[str]) -> dict[str, Any]:
+    """`quantization_config` of gpt-oss as released (transformers Mxfp4Config.to_dict)."""
+    return {"modules_to_not_convert": list(modules_to_not_convert), "quant_method": "mxfp4"}
 
 
 _SHARD_RE = re.compile(r"^model-(\d{5})-of-(\d{5})\.safetensors$")

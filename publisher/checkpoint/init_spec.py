@@ -10,6 +10,7 @@ import yaml
 
 from publisher.checkpoint.audit import AuditResult
 from publisher.checkpoint.inventory import CheckpointInventory
+from publisher.checkpoint.quant_config import QuantConfig
 from publisher.spec.from_config import architecture_fields
 from publisher.spec.model import format_param_count
 
@@ -80,7 +81,7 @@ def _quantization(inventory: CheckpointInventory, audit: AuditResult) -> dict[st
         components.append(entry)
     producer = qc.producer or "unknown"
     result: dict[str, Any] = {
-        "format": "nvfp4" if fmt == "nvfp4" else ("fp8_block" if qc.weight_block_size else "fp8"),
+        "format": _spec_format(fmt, qc),
         "producer": {
             "tool": PRODUCER_TOOLS.get(producer, producer),
             "version": qc.producer_version or "unknown",
@@ -88,9 +89,21 @@ def _quantization(inventory: CheckpointInventory, audit: AuditResult) -> dict[st
         "export_format": "compressed-tensors" if producer == "compressed-tensors" else "modelopt",
         "components": sorted(components, key=lambda e: (e["precision"] == "bf16", e["component"])),
     }
-    if qc.group_size:
+    if qc.group_size and result["format"] != "mxfp4":
         result["group_size"] = qc.group_size
+    if result["format"] == "fp8_block" and qc.weight_block_size:
+        result["block_size"] = list(qc.weight_block_size)
     return result
+
+
+def _spec_format(detected: str, qc: QuantConfig) -> str:
+    """The spec's quantization.format for an audited checkpoint: the written precision, with
+    the FP8 scale layout (per-tensor, per-channel, block) the quantization config names."""
+    if detected in ("nvfp4", "mxfp4"):
+        return detected
+    if qc.weight_block_size or qc.format == "fp8_block":
+        return "fp8_block"
+    return "fp8_channel" if qc.format == "fp8_channel" else "fp8"
 
 
 def _fill_counts(arch: dict[str, Any], components: list[dict[str, Any]]) -> None:

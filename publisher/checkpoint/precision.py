@@ -169,7 +169,7 @@ def logical_parameters(inventory: CheckpointInventory) -> tuple[int, int]:
         suffix = name.rpartition(".")[2]
         if suffix in SCALE_SUFFIXES:
             continue
-        if suffix.endswith("_scales"):  # MXFP4's E8M0 exponents
+        if tensor.dtype == "U8" and suffix.endswith("_scales"):  # MXFP4's E8M0 exponents
             continue
         packed = suffix in ("weight", "weight_packed") or suffix.endswith("_blocks")
         logical += numel * 2 if tensor.dtype == "U8" and packed else numel
