@@ -103,7 +103,32 @@ def audit_inventory(inventory: CheckpointInventory) -> AuditResult:
     if qc.layers is not None:
         written = table_precisions(qc, {n: p for n, (_, p) in modules.items()}, inventory)
         findings += check_layer_table(qc, written, inventory.root)
+    findings += file_defects(modules, mtp, qc, inventory)
     return result_from_modules(inventory, modules, labels, qc, profile_name, findings)
+
+
+def file_defects(
+    modules: dict[str, tuple[str, str]],
+    mtp: frozenset[str],
+    qc: QuantConfig,
+    inventory: CheckpointInventory,
+) -> list[Finding]:
+    """Loader defects the files and their configs show without a spec: MTP layers the config
+    contradicts (VAL253/254), quantized routers (VAL255), expert counts (VAL256)."""
+    from publisher.checkpoint import format_rules
+    from publisher.checkpoint.mtp import check_mtp_precision
+
+    precisions = {name: precision for name, (_, precision) in modules.items()}
+    routers = sorted(
+        name
+        for name, precision in precisions.items()
+        if precision in QUANTIZED_PRECISIONS and format_rules.router_by_name(name)
+    )
+    return (
+        check_mtp_precision(mtp, precisions, qc, inventory)
+        + format_rules.quantized_routers(routers, precisions, inventory)
+        + format_rules.check_expert_counts(inventory)
+    )
 
 
 def result_from_modules(

@@ -159,31 +159,37 @@ def check_defects(
     inventory: CheckpointInventory,
 ) -> list[Finding]:
     """VAL255 (quantized routers) and VAL256 (expert counts)."""
-    return _quantized_routers(expected, written, inventory) + check_expert_counts(inventory)
-
-
-def _quantized_routers(
-    expected: Mapping[str, tuple[ModuleRef, str]],
-    written: Mapping[str, WrittenModule],
-    inventory: CheckpointInventory,
-) -> list[Finding]:
     routers = sorted(
         name
         for name, module in written.items()
         if module.precision in QUANTIZED_PRECISIONS and is_router(expected[name][0])
     )
+    precisions = {name: written[name].precision for name in routers}
+    return quantized_routers(routers, precisions, inventory) + check_expert_counts(inventory)
+
+
+def router_by_name(name: str) -> bool:
+    """A router by its name alone (for audits without a spec)."""
+    return _router_regex(ROUTER_PATTERNS).match(name) is not None
+
+
+def quantized_routers(
+    routers: list[str], precisions: Mapping[str, str], inventory: CheckpointInventory
+) -> list[Finding]:
+    """VAL255 for routers stored quantized (`routers`: their names, sorted)."""
     if not routers:
         return []
-    module = written[routers[0]]
-    shard = module.tensors[0].shard if module.tensors else inventory.root
-    label = LABELS.get(module.precision, module.precision)
+    first = routers[0]
+    tensor = inventory.tensors.get(f"{first}.weight") or inventory.tensors.get(first)
+    shard = tensor.shard if tensor else inventory.root
+    label = LABELS.get(precisions[first], precisions[first])
     return [
         Finding(
             "VAL255",
             f"{len(routers):,} routers are stored {label} ({_named(routers)}): engines build"
             " the router unquantized and find no place for its scales (or expected-weight"
             " errors at load); keep routers in BF16 (ModelOpt's default disables them)",
-            Location(shard, pointer=routers[0]),
+            Location(shard, pointer=first),
         )
     ]
 

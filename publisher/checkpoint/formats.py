@@ -560,7 +560,13 @@ def _ct_group(fmt: str) -> tuple[str, dict[str, Any]]:
         weights = _ct_args(8, "tensor")
         inputs = _ct_args(8, "tensor", observer="static_minmax")
         return "float-quantized", {"weights": weights, "input_activations": inputs}
-    raise FormatError(f"{fmt!r} is not a compressed-tensors format (ct_nvfp4, ct_fp8)")
+    if fmt == "ct_fp8_channel":  # the FP8_DYNAMIC preset: per-channel weights, per-token inputs
+        weights = _ct_args(8, "channel")
+        inputs = _ct_args(8, "token", dynamic=True, observer=None)
+        return "float-quantized", {"weights": weights, "input_activations": inputs}
+    raise FormatError(
+        f"{fmt!r} is not a compressed-tensors format (ct_nvfp4, ct_fp8, ct_fp8_channel)"
+    )
 
 
 def ct_quantization_config(fmt: str, ignore: list[str]) -> dict[str, Any]:

@@ -22,12 +22,7 @@ from typing import Any
 
 from publisher.checkpoint.formats import QUANTIZED_PRECISIONS
 from publisher.checkpoint.inventory import CheckpointInventory, TensorInfo
-from publisher.checkpoint.precision import (
-    LABELS,
-    MODULE_SUFFIXES,
-    WrittenModule,
-    written_module,
-)
+from publisher.checkpoint.precision import LABELS, MODULE_SUFFIXES, written_module
 from publisher.checkpoint.quant_config import QuantConfig
 from publisher.findings import Finding, Location, Severity
 
@@ -113,7 +108,7 @@ def _exclude_hint(names: list[str]) -> str:
 
 def check_mtp_precision(
     mtp_names: frozenset[str],
-    written: Mapping[str, WrittenModule],
+    precisions: Mapping[str, str],
     qc: QuantConfig,
     inventory: CheckpointInventory,
 ) -> list[Finding]:
@@ -126,20 +121,23 @@ def check_mtp_precision(
     """
     if qc.format == "none" or not mtp_names:
         return []
+    extra = mtp_layer_range(inventory.configs.get("config.json"))
     quantized_locals = {
         local
-        for name, module in written.items()
-        if module.precision in QUANTIZED_PRECISIONS and (local := _layer_local(name))
+        for name, precision in precisions.items()
+        if precision in QUANTIZED_PRECISIONS
+        and not is_mtp_name(name, extra)
+        and (local := _layer_local(name))
     }
     unexcluded: list[str] = []
     excluded: list[str] = []
-    precisions: dict[str, str] = {}
+    found_as: dict[str, str] = {}
     for name, tensors in mtp_modules(mtp_names, inventory).items():
         found = written_module(name, tensors)
         weight = next((t for t in tensors if t.name.endswith((".weight", ".weight_packed"))), None)
         if weight is None or len(weight.shape) < 2:
             continue
-        precisions[name] = found.precision
+        found_as[name] = found.precision
         if found.precision in UNQUANTIZED:
             if _layer_local(name) in quantized_locals and not qc.is_excluded(name):
                 unexcluded.append(name)
@@ -148,7 +146,7 @@ def check_mtp_precision(
     source = str(Path(inventory.root) / (qc.source or "config.json"))
     findings: list[Finding] = []
     if unexcluded:
-        label = LABELS.get(precisions[unexcluded[0]], "BF16")
+        label = LABELS.get(found_as[unexcluded[0]], "BF16")
         findings.append(
             Finding(
                 "VAL253",

@@ -224,7 +224,9 @@ def _validate_inventory(
     findings += format_rules.check_defects(
         {n: (e.ref, e.precision) for n, e in expected.items()}, written, qc, inventory
     )
-    findings += check_mtp_precision(mtp_names, written, qc, inventory)
+    findings += check_mtp_precision(
+        mtp_names, {n: m.precision for n, m in written.items()}, qc, inventory
+    )
     rows = _component_rows(spec, profile, model, written)
     report = ValidationReport(
         spec_name=spec.name,

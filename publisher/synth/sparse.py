@@ -144,7 +144,7 @@ def quantization_files(fmt: str, planned: PlannedTensors) -> tuple[dict | None, 
         excluded = summarize_excluded(planned.unquantized_quantizable, planned.quantized)
         hf_quant = modelopt_hf_quant_config(fmt, excluded)
         return modelopt_config_json_quantization(hf_quant), hf_quant
-    if fmt in ("ct_nvfp4", "ct_fp8"):
+    if fmt in ("ct_nvfp4", "ct_fp8", "ct_fp8_channel"):
         return ct_quantization_config(fmt, planned.unquantized_linears), None
     rule = format_rule(fmt)
     if rule.precision == "mxfp4":
