@@ -62,6 +62,11 @@ _FP8_BLOCK_ALGOS = {"FP8_PB_WO", "FP8_PB_REAL", "FP8_BLOCK"}
 MIXED_ALGO = "MIXED_PRECISION"
 LAYER_FORMATS: frozenset[QuantFormat] = frozenset({"nvfp4", "fp8", "fp8_channel", "fp8_block"})
 MX_BLOCK = 32  # MXFP4 scales blocks of 32 values (OCP Microscaling)
+# Modules a quant_method's loaders keep unquantized without the config listing them. For
+# "fp8" (DeepSeek-V3's config has no ignore list): transformers' FineGrainedFP8 quantizer adds
+# the output embedding (lm_head) to modules_to_not_convert, and vLLM's Fp8Config quantizes
+# only LinearBase layers, which its ParallelLMHead is not.
+IMPLICIT_EXCLUDE: dict[str, tuple[str, ...]] = {"fp8": ("lm_head",)}
 
 
 class QuantLayer(NamedTuple):
@@ -95,11 +100,15 @@ class QuantConfig:
     source: str | None = None
     layers: tuple[QuantLayer, ...] | None = None
     layers_source: str | None = None
+    implicit_exclude: tuple[str, ...] = ()
 
     def is_excluded(self, module_name: str) -> bool:
         """True when the config leaves this module (e.g. `model.layers.0.mlp.gate`)
-        unquantized: an exclude pattern matches it, or a per-layer table does not list it."""
+        unquantized: an exclude pattern matches it, a per-layer table does not list it, or
+        the loaders of this method never quantize it (`implicit_exclude`)."""
         if self.layers is not None and self.layer(module_name) is None:
+            return True
+        if module_name in self.implicit_exclude:
             return True
         return self._matcher(module_name)
 
@@ -539,6 +548,7 @@ def _from_fp8(qc: dict[str, Any], ctx: _Ctx, source: str) -> QuantConfig:
     skip = _str_list(qc.get(key), ctx, f"quantization_config.{key}")
     _check_patterns(skip, "transformers", ctx, f"quantization_config.{key}")
     return QuantConfig(
+        implicit_exclude=IMPLICIT_EXCLUDE["fp8"],
         format="fp8_block" if block else "fp8",
         producer="fp8",
         algo="fp8",
