@@ -163,6 +163,19 @@ def test_fp8_per_channel_init_lint_validate_audit(fp8_channel_dir: Path, tmp_pat
 
 
 @pytest.mark.slow
+def test_fp8_per_channel_card_states_the_per_channel_layout(
+    fp8_channel_dir: Path, tmp_path: Path
+) -> None:
+    spec = _init(fp8_channel_dir, tmp_path / "Tiny-FP8-channel.yaml")
+    card = tmp_path / "README.md"
+    with contextlib.redirect_stdout(io.StringIO()):
+        assert main(["render", str(spec), "-o", str(card)]) == 0
+    text = card.read_text(encoding="utf-8")
+    assert "`X.weight_scale` — F32, shape [out]: one scale per output channel." in text
+    assert "input_scale" not in text  # no static activation scale in this format
+
+
+@pytest.mark.slow
 def test_fp8_per_channel_defects(fp8_channel_dir: Path, tmp_path: Path) -> None:
     spec = _init(fp8_channel_dir, tmp_path / "Tiny-FP8-channel.yaml")
     name = f"{TEXT}.layers.3.mlp.up_proj.weight_scale"

@@ -234,6 +234,36 @@ def _blocked_rule(fmt: str) -> FormatRule:
     return replace(rule, name=fmt, block=(int(rows), int(cols)))
 
 
+SHAPE_TEXT: dict[str, str] = {
+    "weight": "[out, in]",
+    "packed_fp4": "[out, in/2]",
+    "group_scales": "[out, in/{group}]",
+    "scalar": "[] (a scalar)",
+    "one": "[1]",
+    "block_scales": "[ceil(out/{rows}), ceil(in/{cols})]",
+    "channel_scales": "[out]",
+    "channel_column": "[out, 1]",
+    "mx_blocks": "[experts, out, in/32, 16]",
+    "mx_scales": "[experts, out, in/32]",
+}
+
+
+def tensor_facts(fmt: str, source_dtype: str = "BF16") -> list[tuple[str, str, str, str]]:
+    """(stored name, dtype, shape, role) of each tensor a module X takes in `fmt`, for cards:
+    e.g. ("X.weight_scale_inv", "F32", "[ceil(out/128), ceil(in/128)]", "one scale per block")."""
+    rule = format_rule(fmt)
+    rows, cols = rule.block or (0, 0)
+    return [
+        (
+            f"X{rule.joiner}{t.suffix}",
+            source_dtype if t.dtype == SOURCE else t.dtype,
+            SHAPE_TEXT[t.shape].format(group=rule.group_size, rows=rows, cols=cols),
+            t.role,
+        )
+        for t in rule.tensors
+    ]
+
+
 def precision_of(fmt: str) -> str:
     """The spec precision (nvfp4 | mxfp4 | fp8 | bf16) a storage format holds."""
     return format_rule(fmt).precision
