@@ -1,7 +1,7 @@
 """Full-size sparse header sets of the largest published models: DeepSeek-V3 (671B, native
 block FP8, one MTP layer) and Kimi-K2 (1T, 384 experts). Real shapes, holes for data.
 
-Facts: publisher/synth/published/*.json (from the models' public config.json files).
+Facts: publisher/testkit/published/*.json (from the models' public config.json files).
 """
 
 from __future__ import annotations
@@ -15,8 +15,8 @@ import pytest
 
 from publisher.checkpoint.audit import audit_inventory
 from publisher.checkpoint.integrity import check_checkpoint
-from publisher.synth.full_size import NATIVE_FP8_KEEP, write_published_sparse
-from publisher.synth.sparse import PrecisionPlan
+from publisher.testkit.full_size import NATIVE_FP8_KEEP, write_published_sparse
+from publisher.testkit.sparse import PrecisionPlan
 
 pytestmark = pytest.mark.slow
 

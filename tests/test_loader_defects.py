@@ -20,7 +20,7 @@ from publisher.checkpoint.reader import read_checkpoint
 from publisher.checkpoint.validate import ValidationReport, validate_checkpoint
 from publisher.cli import main
 from publisher.spec.loader import load_spec
-from publisher.synth.sparse import write_sparse_shard
+from publisher.testkit.sparse import write_sparse_shard
 from tests.checkpoint_variants import ConfigEdit, Edit, write_variant
 
 pytestmark = pytest.mark.slow

@@ -32,7 +32,7 @@ from publisher.checkpoint.reader import read_checkpoint
 from publisher.checkpoint.validate import validate_checkpoint
 from publisher.cli import main
 from publisher.spec.loader import load_spec
-from publisher.synth.sparse import read_safetensors_header
+from publisher.testkit.sparse import read_safetensors_header
 from tests.checkpoint_variants import write_variant
 
 TEXT = "model.language_model"
@@ -131,7 +131,7 @@ def test_quant_configs_of_the_new_formats() -> None:
 @pytest.fixture(scope="module")
 def fp8_channel_dir(synth_cache_dir: Path) -> Path:
     """ModelOpt 0.47 FP8_PER_CHANNEL_PER_TOKEN_CFG export of the tiny dense Qwen3.5."""
-    from publisher.synth.modelopt_export import cached_export
+    from publisher.testkit.modelopt_export import cached_export
 
     return cached_export("dense", synth_cache_dir, "fp8_channel")
 
@@ -200,8 +200,8 @@ def test_fp8_per_channel_defects(fp8_channel_dir: Path, tmp_path: Path) -> None:
 
 
 def _tiny_sparse(out: Path, fmt: str) -> Path:
-    from publisher.synth.sparse import write_sparse_checkpoint
-    from publisher.synth.tiny import tiny_config
+    from publisher.testkit.sparse import write_sparse_checkpoint
+    from publisher.testkit.tiny import tiny_config
 
     write_sparse_checkpoint(out, tiny_config("dense", num_layers=8), "modelopt-default", fmt)
     return out
@@ -248,7 +248,7 @@ def test_block_fp8_uses_the_block_size_the_config_gives(tmp_path: Path) -> None:
 
 
 def _gpt_oss_modules(config: Any) -> list[Any]:
-    from publisher.synth.tiny import ModuleInfo
+    from publisher.testkit.tiny import ModuleInfo
 
     model = meta_model_of(config)
     kinds = {
@@ -293,7 +293,7 @@ def meta_model_of(config: Any) -> Any:
 def test_mxfp4_gpt_oss_checkpoint_is_recognised_by_audit(tmp_path: Path) -> None:
     from transformers import GptOssConfig
 
-    from publisher.synth.sparse import config_json_dict, plan_by_name, write_sparse_files
+    from publisher.testkit.sparse import config_json_dict, plan_by_name, write_sparse_files
 
     config = GptOssConfig(
         num_hidden_layers=2, hidden_size=64, intermediate_size=64, num_attention_heads=4,

@@ -199,20 +199,13 @@ class ProcessStep(Strict):
 
 
 class Quantization(Strict):
-    format: Literal["nvfp4", "mxfp4", "fp8", "fp8_channel", "fp8_block"] = Field(
-        description="nvfp4; mxfp4 (gpt-oss as released); fp8 (per-tensor scales),"
-        " fp8_channel (per-channel scales) or fp8_block (block scales, e.g. DeepSeek-V3)"
-    )
+    format: Literal["nvfp4", "mxfp4", "fp8", "fp8_channel", "fp8_block"]
     producer: Producer
     export_format: Literal["modelopt", "compressed-tensors"] = "modelopt"
     calibration: Calibration | None = None
     group_size: int | None = Field(default=None, gt=0)
     block_size: list[Annotated[int, Field(gt=0)]] | None = Field(
-        default=None,
-        min_length=2,
-        max_length=2,
-        description="fp8_block: [rows, cols] of a scale block (checked against the config's"
-        " weight_block_size)",
+        default=None, min_length=2, max_length=2
     )
     quantized_total: int | None = Field(
         default=None, ge=0, description="total quantized count to state; checked against the sum"

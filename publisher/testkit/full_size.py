@@ -1,7 +1,7 @@
 """Full-size sparse header sets of published models of any transformers architecture,
 including the next-token (MTP) layers transformers itself does not build.
 
-Facts come from the published config.json, kept in `publisher/synth/published/NAME.json`
+Facts come from the published config.json, kept in `publisher/testkit/published/NAME.json`
 (its `_source` says where from). Names and shapes come from transformers' meta-device model
 (`AutoModelForCausalLM.from_config`), with the names `save_pretrained` writes; the
 `num_nextn_predict_layers` MTP layers are added as DeepSeek-V3's README_WEIGHTS.md lays them
@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from publisher.checkpoint.formats import TensorSpec, tensor_nbytes
-from publisher.synth.sparse import (
+from publisher.testkit.sparse import (
     DEFAULT_SHARD_BYTES,
     PrecisionPlan,
     SparseCheckpoint,
@@ -30,7 +30,7 @@ from publisher.synth.sparse import (
     split_shards,
     write_sparse_shard,
 )
-from publisher.synth.tiny import ModuleInfo
+from publisher.testkit.tiny import ModuleInfo
 
 # Stored dtypes that differ from the checkpoint's BF16 (fnmatch on tensor names): the
 # DeepSeek router's score-correction bias is F32.
@@ -42,7 +42,7 @@ NATIVE_FP8_KEEP: tuple[str, ...] = ("*lm_head*", "*shared_head.head*")
 
 def published_config(name: str) -> dict[str, Any]:
     """The stored config.json facts of a published model (`deepseek_v3`, `kimi_k2`)."""
-    folder = resources.files("publisher.synth") / "published"
+    folder = resources.files("publisher.testkit") / "published"
     path = folder / f"{name}.json"
     if not path.is_file():
         known = sorted(p.name[:-5] for p in folder.iterdir() if p.name.endswith(".json"))
@@ -80,7 +80,7 @@ def _saved_modules(config: Any) -> list[ModuleInfo]:
     from transformers.core_model_loading import revert_weight_conversion
     from transformers.modeling_utils import remove_tied_weights_from_state_dict
 
-    from publisher.synth.tiny import _module_kind, _natural_key
+    from publisher.testkit.tiny import _module_kind, _natural_key
 
     with torch.device("meta"):
         model = AutoModelForCausalLM.from_config(config)
