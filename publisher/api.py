@@ -140,7 +140,12 @@ def audit(
 
     target = str(checkpoint)
     if _is_local(target):
+        from publisher.checkpoint.mtp import read_side_files, without_side_file_strays
+
         inventory, findings = check_checkpoint(Path(target))
+        side_files = read_side_files(Path(inventory.root), inventory)  # e.g. mtp.safetensors
+        if side_files:
+            findings = without_side_file_strays(findings, side_files) + side_files
     else:
         from publisher.hub.remote import read_remote_checkpoint
 

@@ -209,6 +209,11 @@ def test_nextn_layer_at_num_hidden_layers_in_bf16_is_an_error(
     audit = audit_inventory(read_checkpoint(variant)[0])
     assert "VAL253" in {f.code for f in audit.findings}  # the audit sees it without a spec
     assert audit.mtp_tensors == 14
+    spec = tmp_path / "from-init.yaml"
+    with contextlib.redirect_stdout(io.StringIO()):
+        assert main(["init", str(variant), "--name", "With-MTP", "-o", str(spec)]) == 0
+    assert "mtp:\n    trained: true\n    shipped: true" in spec.read_text(encoding="utf-8")
+    assert {f.code for f in _report(spec, variant).findings} == {"VAL253"}  # shipped: no VAL031
 
 
 def test_nextn_layer_in_a_side_file_the_index_does_not_list(

@@ -53,8 +53,7 @@ ROUTER_PATTERNS: tuple[str, ...] = (
 )
 # config.json keys giving the routed-expert count (Qwen/Mixtral-style, DeepSeek/GLM/Kimi, gpt-oss).
 EXPERT_COUNT_KEYS: tuple[str, ...] = ("num_experts", "n_routed_experts", "num_local_experts")
-EXPERT_INDEX = re.compile(r"^(?P<layer>.+)\.experts\.(?P<expert>\d+)\.")
-FUSED_EXPERTS = re.compile(r"^(?P<layer>.+)\.experts\.[A-Za-z_]+$")
+EXPERTS = ".experts."  # `<block>.experts.<E>.<proj>` per expert, `<block>.experts.<param>` fused
 MAX_NAMED = 3
 
 
@@ -63,11 +62,14 @@ def _router_regex(patterns: tuple[str, ...]) -> re.Pattern[str]:
     return re.compile("|".join(f"(?:{translate(p)})" for p in patterns))
 
 
+ROUTER_LEAVES = frozenset(p.rpartition(".")[2] for p in ROUTER_PATTERNS)  # a cheap first test
+
+
 def is_router(ref: ModuleRef) -> bool:
     """A module that routes tokens to experts (by profile kind/component or by name)."""
     if ref.kind == "router" or ref.component == "router":
         return True
-    return _router_regex(ROUTER_PATTERNS).match(ref.name) is not None
+    return router_by_name(ref.name)
 
 
 def shape_problem(
@@ -157,19 +159,30 @@ def check_defects(
     written: Mapping[str, WrittenModule],
     qc: QuantConfig,
     inventory: CheckpointInventory,
+    spec_experts: int | None = None,
 ) -> list[Finding]:
-    """VAL255 (quantized routers) and VAL256 (expert counts)."""
+    """VAL255 (quantized routers) and VAL256 (expert counts).
+
+    `spec_experts`: when the files already match the spec module for module, the number of
+    experts the spec derives; the files then hold exactly that many and are not scanned again.
+    """
     routers = sorted(
         name
         for name, module in written.items()
         if module.precision in QUANTIZED_PRECISIONS and is_router(expected[name][0])
     )
     precisions = {name: written[name].precision for name in routers}
-    return quantized_routers(routers, precisions, inventory) + check_expert_counts(inventory)
+    findings = quantized_routers(routers, precisions, inventory)
+    stated = config_expert_count(inventory.configs.get("config.json"))
+    if stated is not None and stated[1] == spec_experts:
+        return findings  # the files are the spec's, and the spec's count is config.json's
+    return findings + check_expert_counts(inventory)
 
 
 def router_by_name(name: str) -> bool:
     """A router by its name alone (for audits without a spec)."""
+    if name.rpartition(".")[2] not in ROUTER_LEAVES:
+        return False
     return _router_regex(ROUTER_PATTERNS).match(name) is not None
 
 
@@ -215,16 +228,18 @@ def config_expert_count(config: Mapping[str, Any] | None) -> tuple[str, int] | N
 def experts_in_files(inventory: CheckpointInventory) -> dict[str, int]:
     """MoE block → how many experts its tensors hold: distinct `experts.{E}.` indices, or the
     first dimension of fused 3-D (or MXFP4 4-D) expert tensors."""
-    indices: dict[str, set[int]] = {}
+    indices: dict[str, set[str]] = {}
     fused: dict[str, int] = {}
-    for name, tensor in inventory.tensors.items():
-        match = EXPERT_INDEX.match(name)
-        if match:
-            indices.setdefault(match["layer"], set()).add(int(match["expert"]))
+    tensors = inventory.tensors
+    for name in tensors:
+        layer, found, rest = name.partition(EXPERTS)  # string work: 100,000+ names
+        if not found:
             continue
-        match = FUSED_EXPERTS.match(name)
-        if match and len(tensor.shape) >= 3:
-            fused[match["layer"]] = max(fused.get(match["layer"], 0), tensor.shape[0])
+        expert, dot, _ = rest.partition(".")
+        if dot and expert.isdigit():
+            indices.setdefault(layer, set()).add(expert)
+        elif not dot and len(shape := tensors[name].shape) >= 3:  # fused [experts, ...]
+            fused[layer] = max(fused.get(layer, 0), shape[0])
     counts = {layer: len(found) for layer, found in indices.items()}
     for layer, count in fused.items():
         counts.setdefault(layer, count)

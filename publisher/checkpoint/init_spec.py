@@ -28,6 +28,8 @@ def starting_spec(name: str, inventory: CheckpointInventory, audit: AuditResult)
         "parameters": {"total": format_param_count(audit.logical_parameters)},
     }
     arch.update(fields)
+    if audit.mtp_tensors:  # next-token layers found (mtp.*, layer num_hidden_layers, side file)
+        arch["mtp"] = {"trained": True, "shipped": True}
     spec: dict[str, Any] = {
         "name": name,
         "repo_id": f"your-org/{name}",

@@ -223,8 +223,14 @@ def _validate_inventory(
     findings += check_config_json(spec, inventory.configs.get("config.json"), where)
     findings += _check_mtp(spec, len(mtp), where)
     findings += format_rules.check_format_facts(spec.quantization, qc, where)
+    moe = spec.architecture.moe
+    complete = not extras and all(written[n].precision != "missing" for n in suspects)
     findings += format_rules.check_defects(
-        {n: (e.ref, e.precision) for n, e in expected.items()}, written, qc, inventory
+        {n: (e.ref, e.precision) for n, e in expected.items()},
+        written,
+        qc,
+        inventory,
+        spec_experts=moe.experts if moe is not None and complete else None,
     )
     findings += check_mtp_precision(
         mtp_names, {n: m.precision for n, m in written.items()}, qc, inventory
