@@ -20,7 +20,7 @@ Shape = tuple[int, ...]
 ModuleKind = Literal["linear", "router", "embedding", "conv", "norm", "param"]
 ShapeRule = Literal[
     "weight", "packed_fp4", "group_scales", "scalar", "one", "block_scales", "channel_scales",
-    "channel_column", "mx_blocks", "mx_scales",
+    "channel_column", "mx_blocks", "mx_scales", "fused_packed", "fused_group_scales",
 ]  # fmt: skip
 
 SOURCE = "SOURCE"  # placeholder dtype: the checkpoint's unquantized dtype (BF16 here)
@@ -67,7 +67,9 @@ class FormatRule:
     kinds the format quantizes: Linears, and for MXFP4 as gpt-oss ships it also the fused
     expert parameters (`mlp.experts.gate_up_proj`, logical [experts, in, out]), whose tensors
     are named `<param>_blocks` / `<param>_scales` (`joiner` "_"). `transposed`: the logical
-    parameter is [.., in, out] while the stored blocks are [.., out, in/32, 16].
+    parameter is [.., in, out] while the stored blocks are [.., out, in/32, 16]. `fused`
+    names the rule a fused expert parameter follows when this format quantizes one (ModelOpt
+    NVFP4 on gpt-oss); a tensor rule with suffix "" is the parameter itself.
     """
 
     name: str
@@ -80,6 +82,7 @@ class FormatRule:
     kinds: frozenset[str] = frozenset({"linear"})
     joiner: str = "."
     transposed: bool = False
+    fused: str | None = None  # the format a fused expert parameter of this precision takes
 
 
 FORMATS: dict[str, FormatRule] = {
@@ -100,6 +103,24 @@ FORMATS: dict[str, FormatRule] = {
         group_size=NVFP4_GROUP,
         precision="nvfp4",
         label="NVFP4",
+        fused="modelopt_nvfp4_fused",
+    ),
+    "modelopt_nvfp4_fused": FormatRule(
+        "modelopt_nvfp4_fused",
+        "ModelOpt 0.47 NVFP4 of a fused expert parameter [experts, in, out] (gpt-oss, measured):"
+        " the parameter itself packed U8 along in, one scale_2 and input scale for all experts",
+        (
+            TensorRule("", "U8", "fused_packed", "two FP4 (E2M1) values packed in each byte"),
+            TensorRule("weight_scale", "F8_E4M3", "fused_group_scales", "one scale per group"),
+            TensorRule("weight_scale_2", "F32", "scalar", "the global scale of all experts"),
+            TensorRule("input_scale", "F32", "scalar", "the calibrated activation scale"),
+        ),
+        group_size=NVFP4_GROUP,
+        precision="nvfp4",
+        label="NVFP4",
+        kinds=frozenset({"param"}),
+        joiner="_",
+        transposed=True,
     ),
     "ct_nvfp4": FormatRule(
         "ct_nvfp4",
@@ -245,6 +266,8 @@ SHAPE_TEXT: dict[str, str] = {
     "channel_scales": "[out]",
     "channel_column": "[out, 1]",
     "mx_blocks": "[experts, out, in/32, 16]",
+    "fused_packed": "[experts, in/2, out]",
+    "fused_group_scales": "[experts, in/{group}, out]",
     "mx_scales": "[experts, out, in/32]",
 }
 
@@ -298,6 +321,11 @@ def rule_shape(rule: ShapeRule, fmt: FormatRule, weight_shape: Shape) -> Shape:
         assert fmt.group_size is not None
         return (out, inp // fmt.group_size)
     lead = tuple(weight_shape[:-2])
+    if rule == "fused_packed":  # the [.., in, out] layout kept, two values a byte along in
+        return (*lead, inp // 2, out)
+    if rule == "fused_group_scales":
+        assert fmt.group_size is not None
+        return (*lead, inp // fmt.group_size, out)
     if rule == "mx_blocks":
         return (*lead, out, inp // MX_BLOCK, MX_BLOCK_BYTES)
     if rule == "mx_scales":
@@ -328,10 +356,18 @@ def quantizes(fmt: str, kind: str, shape: Shape | None = None) -> bool:
     """Whether `fmt` stores a module of `kind` (and logical `shape`) quantized, else it stays
     in the source dtype. Parameters qualify only as fused stacks of 3+ dims (gpt-oss's
     `experts.gate_up_proj`, never its `gate_up_proj_bias` or `self_attn.sinks`)."""
-    rule = format_rule(fmt)
+    rule = storage_rule(fmt, kind)
     if rule.precision == "bf16" or kind not in rule.kinds:
         return False
     return kind != "param" or (shape is not None and len(shape) >= FUSED_NDIM)
+
+
+def storage_rule(fmt: str, kind: str) -> FormatRule:
+    """The rule a module of `kind` follows in `fmt` (a fused parameter: the format's `fused`)."""
+    rule = format_rule(fmt)
+    if kind == "param" and rule.fused is not None:
+        return format_rule(rule.fused)
+    return rule
 
 
 def expected_tensors(
@@ -354,12 +390,12 @@ def expected_tensors(
     quantized = quantizes(fmt, kind, tuple(weight_shape))
     if kind == "param" and not quantized:
         return [TensorSpec(module, source_dtype, tuple(weight_shape))]
-    rule = format_rule(fmt if quantized else "bf16")
+    rule = storage_rule(fmt, kind) if quantized else format_rule("bf16")
     if quantized:
-        check_quantizable(weight_shape, fmt)
+        check_quantizable(weight_shape, rule.name)
     specs = [
         TensorSpec(
-            f"{module}{rule.joiner}{t.suffix}",
+            f"{module}{rule.joiner}{t.suffix}" if t.suffix else module,
             source_dtype if t.dtype == SOURCE else t.dtype,
             tuple(weight_shape) if not quantized else rule_shape(t.shape, rule, weight_shape),
         )
@@ -399,7 +435,7 @@ def param_of(tensor_name: str) -> str | None:
     for rule in param_formats():
         for t in rule.tensors:
             tail = f"{rule.joiner}{t.suffix}"
-            if tensor_name.endswith(tail):
+            if t.suffix and tensor_name.endswith(tail):
                 return tensor_name[: -len(tail)]
     return None
 

@@ -23,6 +23,12 @@ from publisher.spec.precision_names import REPORT_LABELS
 # Suffixes a module's tensors can carry: the weight, its bias, and every quantization scale.
 MODULE_SUFFIXES = SCALE_SUFFIXES | WEIGHT_SUFFIXES | {"bias"}
 LABELS = REPORT_LABELS  # how reports name a precision
+FUSED_SCALE_TAILS = tuple(
+    f"{r.joiner}{t.suffix}"
+    for r in param_formats()
+    for t in r.tensors
+    if t.suffix and r.fused is None and r.precision == "nvfp4"
+)
 FLOAT_PRECISION = {
     "BF16": "bf16",
     "F16": "f16",
@@ -116,32 +122,46 @@ def _storage(suffixes: frozenset[str]) -> str | None:
 def written_param(name: str, inventory: CheckpointInventory) -> WrittenModule:
     """A bare parameter (no .weight suffix), e.g. A_log; or one stored in a param format
     (MXFP4's `gate_up_proj_blocks` + `gate_up_proj_scales` for `gate_up_proj`)."""
+    in_format = _param_in_format(name, inventory)
+    if in_format is not None:
+        return in_format
     tensor = inventory.tensors.get(name)
     if tensor is None:
-        return _param_in_format(name, inventory)
+        return WrittenModule(name, "missing", None, ())
     return WrittenModule(name, FLOAT_PRECISION.get(tensor.dtype, "unknown"), None, (tensor,))
 
 
-def _param_in_format(name: str, inventory: CheckpointInventory) -> WrittenModule:
+def _param_in_format(name: str, inventory: CheckpointInventory) -> WrittenModule | None:
+    """A parameter stored in a param format: some `<param>_<suffix>` tensor of it exists."""
     tensors = inventory.tensors
     for rule in param_formats():
+        named = [t for t in rule.tensors if t.suffix]
+        if not any(f"{name}{rule.joiner}{t.suffix}" in tensors for t in named):
+            continue
         found = tuple(
-            t for s in rule.tensors if (t := tensors.get(f"{name}{rule.joiner}{s.suffix}"))
+            t
+            for s in rule.tensors
+            if (t := tensors.get(f"{name}{rule.joiner}{s.suffix}" if s.suffix else name))
         )
-        if found:
-            return WrittenModule(name, rule.precision, rule.name, found)
-    return WrittenModule(name, "missing", None, ())
+        return WrittenModule(name, rule.precision, rule.name, found)
+    return None
 
 
 def param_format_tensors(inventory: CheckpointInventory) -> dict[str, list[TensorInfo]]:
     """parameter name → its tensors, for parameters stored in a param format (MXFP4)."""
     groups: dict[str, list[TensorInfo]] = {}
+    tensors = inventory.tensors
     for rule in param_formats():
-        tails = [f"{rule.joiner}{t.suffix}" for t in rule.tensors]
-        for name, tensor in inventory.tensors.items():
+        tails = [f"{rule.joiner}{t.suffix}" for t in rule.tensors if t.suffix]
+        for name, tensor in tensors.items():
             for tail in tails:
                 if name.endswith(tail):
                     groups.setdefault(name[: -len(tail)], []).append(tensor)
+        if any(not t.suffix for t in rule.tensors):  # the parameter itself holds the weights
+            for param, group in groups.items():
+                base = tensors.get(param)
+                if base is not None and base not in group:
+                    group.append(base)
     return groups
 
 
@@ -158,6 +178,12 @@ def logical_parameters(inventory: CheckpointInventory) -> tuple[int, int]:
             continue
         if tensor.dtype == "U8" and suffix.endswith("_scales"):  # MXFP4's E8M0 exponents
             continue
-        packed = suffix in ("weight", "weight_packed") or suffix.endswith("_blocks")
+        if suffix.endswith(FUSED_SCALE_TAILS):  # a fused parameter's NVFP4 scales
+            continue
+        packed = (
+            suffix in ("weight", "weight_packed")
+            or suffix.endswith("_blocks")
+            or f"{name}_weight_scale" in inventory.tensors  # a fused parameter, packed
+        )
         logical += numel * 2 if tensor.dtype == "U8" and packed else numel
     return stored, logical
