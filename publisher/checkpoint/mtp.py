@@ -57,9 +57,9 @@ def mtp_layer_range(config: Mapping[str, Any] | None) -> range:
     return range(layers, layers + count)
 
 
-def is_mtp_name(name: str, extra_layers: range) -> bool:
+def is_mtp_name(name: str, extra_layers: range, prefixes: tuple[str, ...] = MTP_PREFIXES) -> bool:
     """Whether a tensor name belongs to the MTP weights (either naming)."""
-    if name.startswith(MTP_PREFIXES):
+    if name.startswith(prefixes):
         return True
     if not extra_layers:
         return False
@@ -67,10 +67,14 @@ def is_mtp_name(name: str, extra_layers: range) -> bool:
     return match is not None and int(match[1]) in extra_layers
 
 
-def mtp_tensor_names(inventory: CheckpointInventory) -> frozenset[str]:
-    """Every MTP tensor of a checkpoint, by either naming."""
+def mtp_tensor_names(
+    inventory: CheckpointInventory, profile_prefix: str | None = None
+) -> frozenset[str]:
+    """Every MTP tensor of a checkpoint, by either naming; `profile_prefix` is where the
+    spec's architecture profile says its MTP layers live (`model.layers.61.`)."""
     extra = mtp_layer_range(inventory.configs.get("config.json"))
-    return frozenset(n for n in inventory.tensors if is_mtp_name(n, extra))
+    prefixes = MTP_PREFIXES + ((profile_prefix,) if profile_prefix else ())
+    return frozenset(n for n in inventory.tensors if is_mtp_name(n, extra, prefixes))
 
 
 def _layer_local(name: str) -> str | None:

@@ -191,7 +191,7 @@ def _validate_inventory(
     storages = _storages(spec.quantization, qc)
     expected = expectations(spec, profile, model)
     suspects, extras = _quick_compare(expected, storages, inventory)
-    mtp_names = mtp_tensor_names(inventory)
+    mtp_names = mtp_tensor_names(inventory, _mtp_prefix(profile, spec))
     extras = [name for name in extras if name not in mtp_names]
     written: dict[str, WrittenModule] = {}
     for name, expectation in expected.items():
@@ -256,6 +256,17 @@ def _validate_inventory(
 
     report.make_manifest = manifest_now
     return report
+
+
+def _mtp_prefix(profile: Profile, spec: ModelSpec) -> str | None:
+    """Where the profile puts MTP layers (`mtp_prefix`, e.g. "model.layers.{layers}.")."""
+    pattern = getattr(profile, "mtp_prefix", None)
+    if not isinstance(pattern, str) or "{" not in pattern:
+        return None  # "mtp." and the like are known already
+    try:
+        return pattern.format(layers=spec.architecture.num_layers)
+    except (KeyError, IndexError, ValueError):
+        return None
 
 
 def _storages(quant: Quantization | None, qc: QuantConfig | None = None) -> dict[str, str]:
