@@ -73,6 +73,7 @@ CODES: dict[str, str] = {
     "VAL020": "config.json disagrees with the spec's architecture",
     "VAL030": "the spec says MTP weights ship, but the checkpoint has no mtp.* tensors",
     "VAL031": "the checkpoint carries mtp.* tensors the spec does not mention",
+    "VAL201": "modules whose shapes the spec cannot give (a value the profile needs is missing)",
 }
 
 STORAGE_BY_SPEC = {
@@ -190,9 +191,11 @@ def _validate_inventory(
     )
     storages = _storages(spec.quantization, qc)
     expected = expectations(spec, profile, model)
-    suspects, extras = _quick_compare(expected, storages, inventory)
-    mtp_names = mtp_tensor_names(inventory, _mtp_prefix(profile, spec))
+    mtp_prefix = profile.mtp_tensor_prefix(spec.architecture.num_layers)
+    suspects, extras = _quick_compare(expected, storages, inventory, mtp_prefix)
+    mtp_names = mtp_tensor_names(inventory, mtp_prefix)
     extras = [name for name in extras if name not in mtp_names]
+    findings += _unshaped(expected, model, where)
     written: dict[str, WrittenModule] = {}
     for name, expectation in expected.items():
         if name not in suspects:  # every tensor exactly as the spec's format says
@@ -221,7 +224,7 @@ def _validate_inventory(
     findings += qc_findings
     findings += _check_quant_config(spec, qc, expected, written, inventory)
     findings += check_config_json(spec, inventory.configs.get("config.json"), where)
-    findings += _check_mtp(spec, len(mtp), where)
+    findings += _check_mtp(spec, len(mtp), where, mtp_prefix)
     findings += format_rules.check_format_facts(spec.quantization, qc, where)
     moe = spec.architecture.moe
     complete = not extras and all(written[n].precision != "missing" for n in suspects)
@@ -247,26 +250,35 @@ def _validate_inventory(
     )
 
     def manifest_now() -> dict[str, Any]:
-        from publisher.checkpoint.audit import manifest, result_from_modules
+        from publisher.checkpoint.audit import layer_kinds, manifest, result_from_modules
 
         labels = {c.id: c.label for c in profile.components}
         modules = {name: (expected[name].ref.component, m.precision) for name, m in written.items()}
-        audit = result_from_modules(inventory, modules, labels, qc, profile.name)
+        kinds = layer_kinds(profile, model.layers)
+        audit = result_from_modules(inventory, modules, labels, qc, profile.name, None, kinds)
         return manifest(audit, spec={"file": spec_file, "name": spec.name})
 
     report.make_manifest = manifest_now
     return report
 
 
-def _mtp_prefix(profile: Profile, spec: ModelSpec) -> str | None:
-    """Where the profile puts MTP layers (`mtp_prefix`, e.g. "model.layers.{layers}.")."""
-    pattern = getattr(profile, "mtp_prefix", None)
-    if not isinstance(pattern, str) or "{" not in pattern:
-        return None  # "mtp." and the like are known already
-    try:
-        return pattern.format(layers=spec.architecture.num_layers)
-    except (KeyError, IndexError, ValueError):
-        return None
+def _unshaped(
+    expected: dict[str, _Expectation], model: ModelInventory, where: str
+) -> list[Finding]:
+    """VAL201 per component whose shapes the spec cannot give: never checked silently."""
+    counts = Counter(e.ref.component for e in expected.values() if e.ref.shape is None)
+    return [
+        Finding(
+            "VAL201",
+            f"{count} modules of {component} have no shape from the spec "
+            f"(it lacks {', '.join(model.unsupplied.get(component, ['a value']))}); their "
+            "shapes are unchecked until the spec gives it",
+            Location(where, pointer=component),
+            # a part the spec leaves open on purpose (lint's SPEC038) warns; otherwise an error
+            Severity.WARNING if component in model.underived else Severity.ERROR,
+        )
+        for component, count in sorted(counts.items())
+    ]
 
 
 def _storages(quant: Quantization | None, qc: QuantConfig | None = None) -> dict[str, str]:
@@ -290,7 +302,10 @@ def _storages(quant: Quantization | None, qc: QuantConfig | None = None) -> dict
 
 
 def _quick_compare(
-    expected: dict[str, _Expectation], storages: dict[str, str], inventory: CheckpointInventory
+    expected: dict[str, _Expectation],
+    storages: dict[str, str],
+    inventory: CheckpointInventory,
+    mtp_prefix: str = "mtp.",
 ) -> tuple[set[str], list[str]]:
     """Compare the whole expected tensor set with the headers in one pass.
 
@@ -329,7 +344,7 @@ def _quick_compare(
             suspects.add(owner[tensor_name])
     extras: list[str] = []
     for tensor_name in tensors:
-        if tensor_name in wanted or tensor_name.startswith("mtp."):
+        if tensor_name in wanted or tensor_name.startswith(mtp_prefix):
             continue
         if not tensor_name.isprintable():  # a look-alike such as 'x.weight\r' is no module's
             extras.append(tensor_name)
@@ -568,23 +583,23 @@ def _check_exclusions(
     return findings
 
 
-def _check_mtp(spec: ModelSpec, mtp_count: int, where: str) -> list[Finding]:
+def _check_mtp(spec: ModelSpec, mtp_count: int, where: str, prefix: str = "mtp.") -> list[Finding]:
     mtp = spec.architecture.mtp
     if mtp is not None and mtp.shipped and mtp_count == 0:
         return [
             Finding(
                 "VAL030",
-                "the spec says MTP weights ship (architecture.mtp.shipped) but there are no mtp.* tensors; "
+                f"the spec says MTP weights ship (architecture.mtp.shipped) but there are no {prefix}* tensors; "
                 "exports through transformers drop them: copy them from the base checkpoint or set shipped: false",
-                Location(where, pointer="mtp.*"),
+                Location(where, pointer=f"{prefix}*"),
             )
         ]
     if mtp_count and (mtp is None or not mtp.shipped):
         return [
             Finding(
                 "VAL031",
-                f"{mtp_count} mtp.* tensors are in the checkpoint; set architecture.mtp.shipped: true so the card says so",
-                Location(where, pointer="mtp.*"),
+                f"{mtp_count} {prefix}* tensors are in the checkpoint; set architecture.mtp.shipped: true so the card says so",
+                Location(where, pointer=f"{prefix}*"),
                 Severity.WARNING,
             )
         ]
