@@ -107,3 +107,25 @@ def test_kimi_k2_headers_and_audit(tmp_path: Path) -> None:
     assert experts == 60 * 384 * 3 * 2  # 60 MoE layers (first_k_dense_replace 1), weight + scale
     audit = audit_inventory(inventory)
     assert audit.findings == [] and audit.mtp_tensors == 0
+
+
+def test_deepseek_v3_1_nvfp4_validates_against_its_published_spec(
+    repo_root: Path, tmp_path: Path
+) -> None:
+    """model_specs/DeepSeek-V3.1-NVFP4.yaml (facts from the public config and card) against the
+    full-size layout ModelOpt 0.47's default NVFP4 recipe writes (MTP layer not exported)."""
+    from publisher.checkpoint.validate import validate_checkpoint
+    from publisher.spec.loader import load_spec
+    from publisher.testkit.sparse import plan_by_name
+
+    spec = repo_root / "model_specs" / "DeepSeek-V3.1-NVFP4.yaml"
+    if not spec.exists():
+        pytest.skip("no DeepSeek-V3.1 spec on this branch")
+    written = write_published_sparse(
+        tmp_path, "deepseek_v3", "modelopt_nvfp4", plan_by_name("modelopt-default"), with_mtp=False
+    )
+    assert written.tensor_count > 180_000 and len(written.shards) > 60
+    report = validate_checkpoint(load_spec(spec), tmp_path)
+    assert report.findings == []
+    assert report.tensor_count == written.tensor_count
+    assert {row.component: row.agrees for row in report.components}["experts"]

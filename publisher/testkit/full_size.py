@@ -26,6 +26,7 @@ from publisher.testkit.sparse import (
     PrecisionPlan,
     SparseCheckpoint,
     plan_tensors,
+    quantization_files,
     shard_name,
     split_shards,
     write_sparse_shard,
@@ -141,14 +142,19 @@ def write_published_sparse(
     plan: PrecisionPlan | None = None,
     shard_bytes: float = DEFAULT_SHARD_BYTES,
     config_overrides: Mapping[str, Any] | None = None,
+    with_mtp: bool = True,
 ) -> SparseCheckpoint:
     """Write a published model's full-size checkpoint as sparse shards, its index and its
-    config.json (with the published quantization_config). Default plan: the native block-FP8
-    release, every decoder Linear quantized, heads and routers kept BF16."""
+    config.json. Default: the native block-FP8 release (its published quantization_config),
+    every decoder Linear quantized, heads and routers kept BF16. Another `fmt` (e.g.
+    "modelopt_nvfp4" with plan "modelopt-default") writes that producer's configs instead.
+    `with_mtp=False`: the MTP layers config.json announces are not in the files (exports
+    through transformers drop them)."""
     data = {**published_config(name), **dict(config_overrides or {})}
     config = transformers_config(data)
     modules = saved_modules(config)
-    modules += nextn_modules(modules, data)
+    if with_mtp:
+        modules += nextn_modules(modules, data)
     plan = plan or PrecisionPlan("native-fp8", NATIVE_FP8_KEEP, "native block-FP8 release")
     planned = plan_tensors(modules, plan, fmt)
     tensors = [_stored_dtype(spec) for spec in planned.tensors]
@@ -165,6 +171,14 @@ def write_published_sparse(
         index = {"metadata": {"total_size": total}, "weight_map": weight_map}
         (out / "model.safetensors.index.json").write_text(json.dumps(index, indent=2) + "\n")
         files.append("model.safetensors.index.json")
+    if fmt != "fp8_block":  # not the native release: the producer's own configs
+        qcfg, hfq = quantization_files(fmt, planned)
+        data = {k: v for k, v in data.items() if k != "quantization_config"}
+        if qcfg is not None:
+            data["quantization_config"] = qcfg
+        if hfq is not None:
+            (out / "hf_quant_config.json").write_text(json.dumps(hfq, indent=4))
+            files.append("hf_quant_config.json")
     (out / "config.json").write_text(json.dumps(data, indent=2) + "\n")
     files.append("config.json")
     return SparseCheckpoint(out, names, len(tensors), total, len(planned.quantized), files)
