@@ -63,6 +63,7 @@ def _router_regex(patterns: tuple[str, ...]) -> re.Pattern[str]:
 
 
 ROUTER_LEAVES = frozenset(p.rpartition(".")[2] for p in ROUTER_PATTERNS)  # a cheap first test
+ROUTER_ENDINGS = tuple(p.lstrip("*") for p in ROUTER_PATTERNS)  # ".mlp.gate", …
 
 
 def is_router(ref: ModuleRef) -> bool:
@@ -155,21 +156,24 @@ def _spec_format(kind: str) -> str:
 
 
 def check_defects(
-    expected: Mapping[str, tuple[ModuleRef, str]],
+    expected: Mapping[str, Any],
     written: Mapping[str, WrittenModule],
     qc: QuantConfig,
     inventory: CheckpointInventory,
     spec_experts: int | None = None,
 ) -> list[Finding]:
-    """VAL255 (quantized routers) and VAL256 (expert counts).
+    """VAL255 (quantized routers) and VAL256 (expert counts). `expected`: module name → its
+    expectation (`.ref`, the profile's ModuleRef).
 
     `spec_experts`: when the files already match the spec module for module, the number of
     experts the spec derives; the files then hold exactly that many and are not scanned again.
     """
     routers = sorted(
         name
-        for name, module in written.items()
-        if module.precision in QUANTIZED_PRECISIONS and is_router(expected[name][0])
+        for name, e in expected.items()
+        if (name.endswith(ROUTER_ENDINGS) or e.ref.component == "router" or e.ref.kind == "router")
+        and written[name].precision in QUANTIZED_PRECISIONS
+        and is_router(e.ref)
     )
     precisions = {name: written[name].precision for name in routers}
     findings = quantized_routers(routers, precisions, inventory)

@@ -229,7 +229,7 @@ def _validate_inventory(
     moe = spec.architecture.moe
     complete = not extras and all(written[n].precision != "missing" for n in suspects)
     findings += format_rules.check_defects(
-        {n: (e.ref, e.precision) for n, e in expected.items()},
+        expected,
         written,
         qc,
         inventory,
