@@ -127,7 +127,9 @@ def file_defects(
     routers = sorted(
         name
         for name, precision in precisions.items()
-        if precision in QUANTIZED_PRECISIONS and format_rules.router_by_name(name)
+        if name.endswith(format_rules.ROUTER_ENDINGS)
+        and precision in QUANTIZED_PRECISIONS
+        and format_rules.router_by_name(name)
     )
     return (
         check_mtp_precision(mtp, precisions, qc, inventory)

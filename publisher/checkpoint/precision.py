@@ -151,12 +151,16 @@ def param_format_tensors(inventory: CheckpointInventory) -> dict[str, list[Tenso
     """parameter name → its tensors, for parameters stored in a param format (MXFP4)."""
     groups: dict[str, list[TensorInfo]] = {}
     tensors = inventory.tensors
+    every_tail = tuple(
+        f"{r.joiner}{t.suffix}" for r in param_formats() for t in r.tensors if t.suffix
+    )
+    candidates = [name for name in tensors if name.endswith(every_tail)]  # one C-level test
     for rule in param_formats():
         tails = [f"{rule.joiner}{t.suffix}" for t in rule.tensors if t.suffix]
-        for name, tensor in tensors.items():
+        for name in candidates:
             for tail in tails:
                 if name.endswith(tail):
-                    groups.setdefault(name[: -len(tail)], []).append(tensor)
+                    groups.setdefault(name[: -len(tail)], []).append(tensors[name])
         if any(not t.suffix for t in rule.tensors):  # the parameter itself holds the weights
             for param, group in groups.items():
                 base = tensors.get(param)
