@@ -10,6 +10,8 @@ FIXES: dict[str, str] = {
     "AUD001": "Pass a manifest written by publisher audit; regenerate it if it was edited or comes from another tool.",
     "AUD002": "Re-export the module in the manifest's precision, or re-run publisher audit if the new precision is intended.",
     "AUD003": "Re-run publisher audit to record the module, or remove it from the checkpoint if it should not ship.",
+    # push
+    "PUSH101": "Remove the secret from the file and revoke it, or leave the file out of the push; the finding names file and line.",
     # card
     "CARD001": "Add a YAML frontmatter block between '---' lines at the top of the card.",
     "CARD002": "Restore the frontmatter's line breaks: put '---' and each key on its own line.",
@@ -146,4 +148,11 @@ FIXES: dict[str, str] = {
     "VAL257": "Set quantization.format to the scale layout the export used (fp8, fp8_channel or fp8_block).",
     "VAL258": "Set quantization.block_size to the config's weight_block_size (or drop it: the config's is used).",
     "CKPT251": "List the MTP tensors in model.safetensors.index.json if the serving engine should load the MTP layer.",
+    # signed provenance
+    "SIGN501": "Restore the signed file, or re-sign and push the folder if the change is intended.",
+    "SIGN502": "Remove the file, or re-sign and push the folder if it belongs to the release.",
+    "SIGN503": "Restore the file from the signed release, or re-sign and push without it.",
+    "SIGN504": "Check --key, --certificate-chain or --identity/--issuer name the real signer; a signature that still fails was altered or belongs to other files.",
+    "SIGN505": "Sign the folder (publisher sign DIR, or push --sign) and publish model.sig with the files.",
+    "SIGN506": "Re-sign with publisher sign (whole-file SHA-256); a damaged model.sig cannot be checked.",
 }

@@ -9,6 +9,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from publisher.card.verify_facts import VerifyView
 from publisher.report import md_cell
 from publisher.spec.derive import ModelInventory
 from publisher.spec.model import BenchmarkTable, ModelSpec, Quantization, format_param_count
@@ -77,6 +78,7 @@ class CardFacts:
     citations: list[str] = field(default_factory=list)
     credits: list[dict[str, str | None]] = field(default_factory=list)
     sizes: list[tuple[str, str]] = field(default_factory=list)
+    verify: VerifyView | None = None
 
 
 def fill(text: str, spec: ModelSpec) -> str:

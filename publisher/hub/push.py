@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from publisher import __version__
 from publisher.errors import HubError, UsageError
 from publisher.findings import Finding
+from publisher.hub.allowlist import card_images
 from publisher.hub.client import (
     check_repo_id,
     hub_errors,
@@ -49,7 +50,7 @@ from publisher.hub.plan import (
     PlannedFile,
     RemoteState,
     Skipped,
-    collect_folder,
+    collect_publishable,
     human_bytes,
     make_plan,
     patterns_from,
@@ -68,10 +69,13 @@ from publisher.hub.remote_state import (
     fetch_pull_request,
     fetch_remote,
 )
+from publisher.hub.secret_scan import SCAN_LIMIT, findings_for, is_text, scan_files
 
 if TYPE_CHECKING:
     from huggingface_hub import CommitInfo, CommitOperationAdd, HfApi
 
+    from publisher.card.verify_facts import CardSigner
+    from publisher.provenance.keys import SigningMaterial
     from publisher.spec.loader import LoadedSpec
 
 CARD_FILE = "README.md"
@@ -107,6 +111,7 @@ class Pusher:
         endpoint: str | None = None,
         progress: Progress | None = None,
         cache: HashCache | None = None,
+        signing: SigningMaterial | None = None,
     ):
         self.spec_path = Path(spec_path)
         self.checkpoint_dir = Path(checkpoint_dir) if checkpoint_dir else None
@@ -122,6 +127,9 @@ class Pusher:
         self._meter = Meter()
         self._tag_target: str | None = None
         self._api: HfApi | None = None
+        self.signing = signing  # sign the published files into model.sig (same commit)
+        self.signer: str | None = None
+        self.signing_notes: list[str] = []
 
     # ---- gate ---------------------------------------------------------------------------
 
@@ -130,7 +138,7 @@ class Pusher:
         from publisher.card.pipeline import checkpoint_facts, render_spec
 
         facts = checkpoint_facts(self.checkpoint_dir) if self.checkpoint_dir else None
-        result = render_spec(self.spec_path, checkpoint=facts)
+        result = render_spec(self.spec_path, checkpoint=facts, signer=self._card_signer())
         gate = Gate(list(result.findings), unusable=result.unusable)
         if result.text is None or result.spec is None:
             return gate
@@ -150,9 +158,46 @@ class Pusher:
         remote = self._fetch_remote()  # first: a refused token fails before any hashing
         files, skipped = self._local_files(gate)
         plan = self._plan_against(remote, files, skipped)
+        if self.signing is not None:
+            files, skipped = self._sign(files, skipped, plan)
+            plan = self._plan_against(remote, files, skipped)
         if self.options.create_pr and remote.branch_exists and not plan.up_to_date:
             plan = self._plan_for_pull_request(plan, files, skipped)
         return plan
+
+    def _card_signer(self) -> CardSigner | None:
+        if self.signing is None:
+            return None
+        from publisher.provenance.publish import card_signer
+
+        return card_signer(self.signing, self.options.tag)
+
+    def _sign(
+        self, files: list[LocalFile], skipped: list[Skipped], plan: Plan
+    ) -> tuple[list[LocalFile], list[Skipped]]:
+        """Add model.sig, signing every file of the resulting revision (see provenance)."""
+        from publisher.provenance.publish import sign_push_files
+
+        assert self.signing is not None
+        if self.options.dry_run and self.signing.sigstore:
+            self.signing_notes.append("a real push signs the files keylessly (Sigstore) here")
+            return files, skipped
+
+        def download(path: str) -> bytes:
+            assert plan.remote.head is not None
+            with hub_errors(f"reading {path}", repo_id=self.repo_id, token=self.token):
+                return download_small(
+                    self.repo_id, path, plan.remote.head, token=self.token,
+                    endpoint=self.endpoint,
+                )  # fmt: skip
+
+        self.progress.note("signing the published files (model.sig)")
+        signed = sign_push_files(files, plan, self.signing, self.repo_id.split("/")[-1], download)
+        sig = signed.signature
+        self.signer = sig.signer
+        what = "kept the signature on the Hub" if sig.reused else "signed"
+        self.signing_notes += [f"{what}: {sig.signed_files} file(s), {sig.signer}", *signed.notes]
+        return signed.files, [*skipped, *signed.skipped]
 
     def _plan_against(
         self, remote: RemoteState, files: list[LocalFile], skipped: list[Skipped]
@@ -211,30 +256,48 @@ class Pusher:
         generated = {CARD_FILE: gate.card.encode()}
         if gate.manifest is not None:
             generated[AUDIT_FILE] = manifest_bytes(gate.manifest)
-        disk, skipped = self._disk_files(set(generated))
+        disk, skipped = self._disk_files(set(generated), card_images(gate.card))
         digests = self._hash([path for path, _ in disk.values()])
         files = [_generated_file(path, data) for path, data in generated.items()]
         for rel, (path, origin) in disk.items():
             files.append(_disk_file(rel, path, digests[path], origin))
         return files, skipped
 
-    def _disk_files(self, reserved: set[str]) -> tuple[dict[str, tuple[Path, str]], list[Skipped]]:
+    def _disk_files(
+        self, reserved: set[str], images: frozenset[str]
+    ) -> tuple[dict[str, tuple[Path, str]], list[Skipped]]:
+        """What the folders offer: only what a model repository holds (allowlist.py), the
+        pictures the card shows, and what --include names (its origin says which pattern)."""
         disk: dict[str, tuple[Path, str]] = {}
         skipped: list[Skipped] = []
         folders = (("checkpoint", self.checkpoint_dir), ("extra", self.extra_files))
         for origin, folder in folders:
             if folder is None:
                 continue
-            found, skip = collect_folder(folder)
-            skipped += skip
-            for rel, path in found:
+            found = collect_publishable(folder, include=self.options.include, images=images)
+            skipped += found.skipped
+            for rel, path in found.files:
                 if rel in reserved:
                     skipped.append(Skipped(rel, f"replaced by the generated {rel}"))
                 elif rel in disk:
                     skipped.append(Skipped(rel, "also in the checkpoint folder, which wins"))
                 else:
-                    disk[rel] = (path, origin)
+                    pattern = found.included.get(rel)
+                    disk[rel] = (path, f"--include {pattern}" if pattern else origin)
         return disk, skipped
+
+    def secret_findings(self, plan: Plan) -> list[Finding]:
+        """PUSH101 for every token-like string in a small text file the plan would publish
+        (the generated card and manifest too); read before anything is sent."""
+        sources: dict[str, str] = {}
+        contents: list[tuple[str, bytes]] = []
+        for planned in plan.files:
+            local = planned.local
+            if local.size >= SCAN_LIMIT or not is_text(local.sample):
+                continue
+            sources[local.path] = str(local.source) if local.source else local.path
+            contents.append((local.path, _content(local)))
+        return findings_for(scan_files(contents), sources)
 
     def _hash(self, paths: list[Path]) -> dict[Path, FileDigest]:
         cache = self.cache or HashCache()
@@ -481,22 +544,29 @@ def push(
     message: str | None = None,
     delete: tuple[str, ...] = (),
     dry_run: bool = False,
+    include: tuple[str, ...] = (),
     token: str | None = None,
     endpoint: str | None = None,
     progress: Progress | None = None,
+    signing: SigningMaterial | None = None,
 ) -> PushResult:
-    """Gate, plan and (unless `dry_run`) publish.
+    """Gate, plan and (unless `dry_run`) publish. With `signing`, the published files (and
+    any the revision keeps) are signed into model.sig, which goes in the same commit.
 
     `checkpoint_dir` is validated against the spec and published with the card and the
-    audit manifest; `extra_files` is a folder published as it is, without validation. The
+    audit manifest; `extra_files` is a folder published without validation. Of both, only
+    what a model repository holds is published, plus what an `include` pattern names; a
+    token-like string in any text file blocks the push (PUSH101). The
     token comes from `token`, else HF_TOKEN, else the stored login. Returns a PushResult
     (status "blocked" when a check failed: nothing was sent); raises HubError (exit 3) when
     the Hub or the network fails, InputError/UsageError (exit 2) for unusable input.
     """
-    options = PushOptions(repo_id, revision, create_pr, private, tag, message, delete, dry_run)
+    options = PushOptions(
+        repo_id, revision, create_pr, private, tag, message, delete, dry_run, include
+    )
     pusher = Pusher(
         spec_path, checkpoint_dir, extra_files=extra_files, options=options, token=token,
-        endpoint=endpoint, progress=progress,
+        endpoint=endpoint, progress=progress, signing=signing,
     )  # fmt: skip
     gate = pusher.gate()
     if gate.blocked:
@@ -504,10 +574,16 @@ def push(
     if not dry_run:
         require_token(pusher.token, pusher.repo_id)  # before hashing gigabytes
     plan = pusher.plan(gate)
+    leaks = pusher.secret_findings(plan)
+    if leaks:  # nothing was sent: a secret never reaches the Hub, not even in a dry run's plan
+        return PushResult("blocked", findings=gate.findings + leaks)
     if dry_run:
         return PushResult("dry-run", findings=gate.findings, plan=plan,
                           pull_request=plan.remote.pull_request, pr_action=pusher.pr_action(plan),
-                          hash_stats=pusher.hash_stats, uploaded_bytes=0)  # fmt: skip
+                          hash_stats=pusher.hash_stats, uploaded_bytes=0,
+                          notes=list(pusher.signing_notes), signer=pusher.signer)  # fmt: skip
     result = pusher.publish(plan)
     result.findings = gate.findings
+    result.notes += pusher.signing_notes
+    result.signer = pusher.signer
     return result
