@@ -18,12 +18,14 @@ from publisher.spec.precision_names import CARD_LABELS
 from publisher.spec.profile import Profile
 
 PLACEHOLDER = re.compile(r"\{(repo_id|served_model_name|name|base_model)\}")
-QUANTIZED = ("nvfp4", "fp8")
+QUANTIZED = ("nvfp4", "mxfp4", "fp8")
 PRECISION_LABELS = CARD_LABELS
 FORMAT_LABELS = {
     "nvfp4": "NVFP4",
     "fp8": "FP8 (per-tensor scales)",
     "fp8_block": "FP8 (block scales)",
+    "fp8_channel": "FP8 (per-channel scales)",
+    "mxfp4": "MXFP4",
 }
 
 
@@ -286,7 +288,7 @@ def _add_quantization(
     mixed = len(quantized_precisions) > 1  # a ModelOpt NVFP4 export with some layers in FP8
     facts.quantization_rows = _how_quantized(quant, mixed)
     quantized, kept, quantized_total = _component_rows(quant, profile, inventory, mixed)
-    precisions = [p for p in ("nvfp4", "fp8") if p in quantized_precisions]
+    precisions = [p for p in QUANTIZED if p in quantized_precisions]
     fmt = " and ".join(PRECISION_LABELS[p] for p in precisions) or (
         "NVFP4" if quant.format == "nvfp4" else "FP8"
     )
@@ -304,7 +306,7 @@ def _add_quantization(
         for step in quant.process
     ]
     facts.format_details = _format_details(
-        quant.format, quant.export_format, quant.group_size or 16
+        quant.format, quant.export_format, quant.group_size or 16, quant.block_size
     )
     if mixed:
         facts.format_details.append(
@@ -381,7 +383,17 @@ def _component_rows(
     return quantized, kept, quantized_total
 
 
-def _format_details(fmt: str, layout: str, group: int) -> list[str]:
+def _format_details(fmt: str, layout: str, group: int, block: list[int] | None = None) -> list[str]:
+    if fmt in ("mxfp4", "fp8_channel"):  # from the format table validation uses
+        from publisher.checkpoint.formats import tensor_facts
+
+        storage = {"mxfp4": "mxfp4", "fp8_channel": "fp8_channel"}[fmt]
+        if fmt == "fp8_channel" and layout == "compressed-tensors":
+            storage = "ct_fp8_channel"
+        return [
+            f"`{name}` — {dtype}, shape {shape}" + (f": {role}." if role else ".")
+            for name, dtype, shape, role in tensor_facts(storage)
+        ]
     if fmt == "nvfp4" and layout == "modelopt":
         return [
             "`X.weight` — U8, shape [out, in/2]: two FP4 (E2M1) values packed in each byte.",
@@ -399,7 +411,9 @@ def _format_details(fmt: str, layout: str, group: int) -> list[str]:
     if fmt == "fp8_block":
         return [
             "`X.weight` — F8_E4M3, shape [out, in].",
-            "`X.weight_scale_inv` — F32, one scale per 128 × 128 block.",
+            "`X.weight_scale_inv` — F32, one scale per {} × {} block.".format(
+                *(block or (128, 128))
+            ),
         ]
     return [
         "`X.weight` — F8_E4M3, shape [out, in].",
