@@ -36,6 +36,13 @@ FIXES: dict[str, str] = {
     "CARD023": "Add base_model to the frontmatter, naming the base model the text mentions.",
     "CARD024": "Add license_name (and ideally license_link) when license is 'other'.",
     "CARD025": "Fix the template or metadata error quoted in the message, then preview again.",
+    "CARD301": "Correct the number in the card to the value the message names (or fix the spec).",
+    "CARD302": "Write the layout the spec or config.json gives, or fix architecture.layout.",
+    "CARD303": "Describe the model as dense or mixture-of-experts as its config says.",
+    "CARD304": "Name the format the weights are stored in (see the quantization config).",
+    "CARD305": "Recompute the size or ratio from the checkpoint's files (publisher render --checkpoint).",
+    "CARD306": "Describe each stored tensor as the format table has it (publisher render writes it).",
+    "CARD307": "Count each tensor in one row only: narrow a row (e.g. 'Norms outside DeltaNet').",
     # checkpoint files
     "CKPT001": "Re-download or re-export the file: it is too short to be safetensors.",
     "CKPT002": "Re-download the file: it is truncated or not a safetensors file.",

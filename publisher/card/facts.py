@@ -9,13 +9,15 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from publisher.card.format_prose import layout_label, tensor_lines
 from publisher.report import md_cell
 from publisher.spec.derive import ModelInventory
-from publisher.spec.model import BenchmarkTable, ModelSpec, format_param_count
+from publisher.spec.model import BenchmarkTable, ModelSpec, Quantization, format_param_count
 from publisher.spec.profile import Profile
 
 PLACEHOLDER = re.compile(r"\{(repo_id|served_model_name|name|base_model)\}")
 QUANTIZED = ("nvfp4", "fp8")
+SOURCE_DTYPE = "BF16"  # the unquantized dtype of the exports publisher checks
 PRECISION_LABELS = {"nvfp4": "NVFP4", "fp8": "FP8", "bf16": "BF16", "f16": "FP16", "f32": "FP32"}
 FORMAT_LABELS = {
     "nvfp4": "NVFP4",
@@ -240,16 +242,13 @@ def _add_quantization(
         producer += f" ({quant.producer.recipe})"
     quantized_precisions = {e.precision for e in quant.components if e.precision in QUANTIZED}
     mixed = len(quantized_precisions) > 1  # a ModelOpt NVFP4 export with some layers in FP8
-    label = FORMAT_LABELS[quant.format] + (", with FP8 where the table below says" if mixed else "")
-    rows = [("Format", label), ("Produced with", producer)]
-    rows.append(
-        (
-            "Checkpoint layout",
-            "ModelOpt (quant_method: modelopt)"
-            if quant.export_format == "modelopt"
-            else "compressed-tensors (nvfp4-pack-quantized)",
-        )
+    label = FORMAT_LABELS.get(quant.format, quant.format.upper()) + (
+        ", with FP8 where the table below says" if mixed else ""
     )
+    rows = [("Format", label), ("Produced with", producer)]
+    storages = format_storages(quant)
+    main_storage = storages["nvfp4" if quant.format == "nvfp4" else "fp8"]
+    rows.append(("Checkpoint layout", layout_label(main_storage)))
     if quant.group_size:
         rows.append(("Block size", f"{quant.group_size} elements per scale"))
     if quant.calibration:
@@ -311,40 +310,26 @@ def _add_quantization(
         }
         for step in quant.process
     ]
-    facts.format_details = _format_details(
-        quant.format, quant.export_format, quant.group_size or 16
-    )
+    facts.format_details = tensor_lines(main_storage, SOURCE_DTYPE)
     if mixed:
-        facts.format_details.append(
-            "In the layers quantized to FP8 instead: `X.weight` — F8_E4M3, shape [out, in], "
-            "with F32 scalars `X.weight_scale` and `X.input_scale`."
-        )
+        other = storages["fp8" if quant.format == "nvfp4" else "nvfp4"]
+        facts.format_details.append(f"In the layers quantized to {_other_label(quant)} instead:")
+        facts.format_details += tensor_lines(other, SOURCE_DTYPE)
 
 
-def _format_details(fmt: str, layout: str, group: int) -> list[str]:
-    if fmt == "nvfp4" and layout == "modelopt":
-        return [
-            "`X.weight` — U8, shape [out, in/2]: two FP4 (E2M1) values packed in each byte.",
-            f"`X.weight_scale` — F8_E4M3, shape [out, in/{group}]: one scale for each block of {group} weights.",
-            "`X.weight_scale_2` — F32 scalar: the tensor's global scale.",
-            "`X.input_scale` — F32 scalar: the activation scale found in calibration.",
-        ]
-    if fmt == "nvfp4":
-        return [
-            "`X.weight_packed` — U8, shape [out, in/2]: two FP4 (E2M1) values packed in each byte.",
-            f"`X.weight_scale` — F8_E4M3, shape [out, in/{group}]: one scale for each block of {group} weights.",
-            "`X.weight_global_scale` — F32, shape [1]: the tensor's global scale (the reciprocal of ModelOpt's).",
-            "`X.input_global_scale` — F32, shape [1]: the activation scale found in calibration.",
-        ]
-    if fmt == "fp8_block":
-        return [
-            "`X.weight` — F8_E4M3, shape [out, in].",
-            "`X.weight_scale_inv` — F32, one scale per 128 × 128 block.",
-        ]
-    return [
-        "`X.weight` — F8_E4M3, shape [out, in].",
-        "`X.weight_scale` and `X.input_scale` — F32 scalars.",
+def format_storages(quant: Quantization) -> dict[str, str]:
+    """precision → the format-table row its Linears are stored as (validation's mapping)."""
+    from publisher.checkpoint.validate import STORAGE_BY_SPEC
+
+    storages = {p: STORAGE_BY_SPEC[(p, quant.export_format)] for p in ("nvfp4", "fp8")}
+    storages["nvfp4" if quant.format == "nvfp4" else "fp8"] = STORAGE_BY_SPEC[
+        (quant.format, quant.export_format)
     ]
+    return storages
+
+
+def _other_label(quant: Quantization) -> str:
+    return "FP8" if quant.format == "nvfp4" else "NVFP4"
 
 
 def _score(value: Any) -> str:

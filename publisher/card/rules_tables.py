@@ -75,6 +75,8 @@ def _cell_counts(card: CardSource, table: PipeTable) -> list[Finding]:
 
 
 def _empty_header_cells(card: CardSource, table: PipeTable) -> list[Finding]:
+    if not any(cell.strip() for cell in table.header.cells):
+        return []  # `| | |` over `|---|---|`: a key/value table without a header, renders fine
     findings = []
     for index, cell in enumerate(table.header.cells):
         if cell:

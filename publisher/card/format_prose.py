@@ -1,0 +1,97 @@
+"""What a card says about the stored format, read from the same table validation uses
+(`publisher.checkpoint.formats.FORMATS`): one line per stored tensor with its suffix, dtype,
+shape and what it holds. A format added to the table appears in cards with no edit here.
+"""
+
+from __future__ import annotations
+
+from publisher.checkpoint.formats import SOURCE, FormatError, FormatRule, format_rule, rule_shape
+
+# A symbolic Linear [out, in]: two sizes no rule's arithmetic can confuse with each other.
+_OUT, _IN = 3 * 2**20, 5 * 2**20
+
+
+def shape_text(rule: FormatRule, index: int) -> str:
+    """'[out, in/2]', '[out, in/16]', '[1]' or 'scalar' for the index-th tensor of the rule."""
+    try:
+        shape = rule_shape(rule.tensors[index].shape, rule, (_OUT, _IN))
+    except (AssertionError, FormatError, ValueError, ZeroDivisionError):
+        return "[…]"
+    if not shape:
+        return "scalar"
+    return "[" + ", ".join(_dim(d) for d in shape) + "]"
+
+
+def _dim(d: int) -> str:
+    if d == _OUT:
+        return "out"
+    if d == _IN:
+        return "in"
+    if d != 1 and _OUT % d == 0:
+        return f"out/{_OUT // d}"
+    if d != 1 and _IN % d == 0:
+        return f"in/{_IN // d}"
+    return str(d)
+
+
+def _meaning(rule: FormatRule, index: int, shape: str) -> str:
+    tensor = rule.tensors[index]
+    suffix = tensor.suffix
+    if tensor.shape == "packed_fp4":
+        return "two FP4 (E2M1) values packed in each byte"
+    if "scale" not in suffix:
+        return ""
+    if suffix.startswith("input"):
+        return "the activation scale found in calibration"
+    if rule.block and shape.startswith("[out/"):
+        return f"one scale per {rule.block[0]} × {rule.block[1]} block"
+    last = shape.strip("[]").split(", ")[-1]
+    if last.startswith("in/"):
+        return f"one scale for each block of {last[3:]} weights"
+    if shape.startswith("[out") and last == "1":
+        return "one scale for each output channel"
+    if "global" in suffix or suffix.endswith("_2"):
+        return "the tensor's global scale"
+    return "the weight's scale"
+
+
+def tensor_lines(storage: str, source_dtype: str = "BF16") -> list[str]:
+    """One Markdown line per tensor a quantized Linear of `storage` is stored as."""
+    rule = format_rule(storage)
+    lines = []
+    for index, tensor in enumerate(rule.tensors):
+        dtype = source_dtype if tensor.dtype == SOURCE else tensor.dtype
+        shape = shape_text(rule, index)
+        meaning = _meaning(rule, index, shape)
+        head = (
+            f"`X.{tensor.suffix}` — {dtype} scalar"
+            if shape == "scalar"
+            else f"`X.{tensor.suffix}` — {dtype}, shape {shape}"
+        )
+        lines.append(f"{head}: {meaning}." if meaning else f"{head}.")
+    return lines
+
+
+def tensor_facts(storage: str, source_dtype: str = "BF16") -> dict[str, tuple[str, str]]:
+    """suffix → (dtype, shape text) for a storage, as tensor_lines states them."""
+    rule = format_rule(storage)
+    return {
+        t.suffix: (source_dtype if t.dtype == SOURCE else t.dtype, shape_text(rule, i))
+        for i, t in enumerate(rule.tensors)
+    }
+
+
+def layout_label(storage: str) -> str:
+    """How the checkpoint is laid out: the producer and the config that names the format."""
+    from publisher.checkpoint import formats
+
+    try:
+        compression = formats.ct_quantization_config(storage, [])["format"]
+        return f"compressed-tensors ({compression})"
+    except FormatError:
+        pass
+    try:
+        formats.modelopt_hf_quant_config(storage, [])
+        return "ModelOpt (quant_method: modelopt)"
+    except FormatError:
+        return format_rule(storage).description

@@ -1,0 +1,243 @@
+"""CARD307: rows of a component table that name the same tensors.
+
+Each row's label ("Norms", "linear_attn", "Visual encoder", "lm_head", "Routed experts", …) is
+mapped through an architecture profile to the member path patterns it describes: a
+component's id or label, a mixer's aliases (the layers of that kind), a module kind word
+("norms", "projections", "conv"), vision and expert words, and path segments written as such
+(`linear_attn`, `self_attn`). Two rows whose sets meet count those tensors twice. Works for
+any profile: only profile data is read. Without a spec or checkpoint the profile is the one
+that explains the most rows.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from functools import cache
+
+from publisher.card.card_codes import card_finding
+from publisher.card.card_source import CardSource
+from publisher.card.markdown_tables import ComponentRow, ComponentTable, component_tables
+from publisher.card.rules_tables import _tables, _total
+from publisher.card.truth import ModelTruth
+from publisher.findings import Finding
+from publisher.spec.profile import Member, Profile
+
+_KIND_WORDS: tuple[tuple[re.Pattern[str], str], ...] = (
+    (re.compile(r"\b(?:\w*norms?|layernorms?|rmsnorms?|normali[sz]ation)\b"), "norm"),
+    (re.compile(r"\bconv(?:1d|olutions?|s)?\b"), "conv"),
+    (re.compile(r"\b(?:embeddings?|embed\w*)\b"), "embedding"),
+    (re.compile(r"\b(?:projections?|proj|linears?|linear layers?|matmuls?|gemms?)\b"), "linear"),
+)
+_VISION = re.compile(r"\b(?:vision|visual|vit|image encoder|patch)\b")
+_TEXT = re.compile(r"\b(?:text|language|decoder|llm)\b")
+_SHARED = re.compile(r"\bshared[\s_-]*experts?\b")
+_EXPERTS = re.compile(r"\b(?:routed\s+)?experts?\b")
+_ROUTER = re.compile(r"\b(?:router|routers|gate|gating)\b")
+_HEAD = re.compile(r"\b(?:lm[\s_-]*head|output head|output layer|unembedding)\b")
+_MTP = re.compile(r"\bmtp\b|multi[- ]token prediction")
+_ALL = re.compile(r"\((?:all|entire|whole)\)|\b(?:all|entire|whole)\b")
+_VAGUE = re.compile(r"\b(?:other|others|rest|remaining|misc\w*|everything)\b")
+
+
+@dataclass(frozen=True)
+class _Item:
+    component: str
+    member: Member
+
+
+@cache
+def _items_of(name: str) -> tuple[_Item, ...]:
+    from publisher.spec.profile import load_profile
+
+    profile = load_profile(name)
+    return tuple(_Item(c.id, m) for c in profile.components for m in c.members)
+
+
+def _items(profile: Profile) -> tuple[_Item, ...]:
+    return _items_of(profile.name)
+
+
+def _normal(text: str) -> str:
+    text = re.sub(r"[`*_]{2,}|`", "", text).lower()
+    return re.sub(r"\s+", " ", re.sub(r"\([^)]*\d[^)]*\)", " ", text)).strip()
+
+
+def _segments(path: str) -> set[str]:
+    return {p.lower() for p in path.split(".") if not p.startswith("{")}
+
+
+def resolve(label: str, profile: Profile) -> frozenset[str] | None:
+    """The member path patterns a row label describes, or None if the label says too little."""
+    text = _normal(label)
+    if not text or _VAGUE.search(text):
+        return None
+    bare = _ALL.sub(" ", text).strip(" -:")
+    for component in profile.components:
+        names = {component.id.lower(), component.label.lower(), _normal(component.label)}
+        names |= {_ALL.sub(" ", n).strip() for n in names}
+        if bare in names or bare.rstrip("s") in names or bare.replace(" ", "_") in names:
+            return frozenset(_component_paths(profile, component.id))
+    items = list(_items(profile))
+    recognised = False
+    for pattern, kind in _KIND_WORDS:
+        if pattern.search(text):
+            items = [i for i in items if i.member.kind == kind]
+            recognised = True
+            break
+    if _VISION.search(text):
+        items = [i for i in items if _is_vision(i.member)]
+        recognised = True
+    elif _TEXT.search(text):
+        items = [i for i in items if not _is_vision(i.member)]
+    if _HEAD.search(text):
+        items = [i for i in items if i.component == "lm_head" or "lm_head" in i.member.path]
+        recognised = True
+    if _MTP.search(text):
+        items = [i for i in items if i.member.path.startswith("mtp")]
+        recognised = True
+    if _SHARED.search(text):
+        items = [i for i in items if "shared_expert" in i.member.path]
+        recognised = True
+    elif _EXPERTS.search(text):
+        items = [i for i in items if i.member.scope == "expert"]
+        recognised = True
+    elif _ROUTER.search(text) and "gate_proj" not in text:
+        items = [i for i in items if i.component in ("router", "shared_expert_gate")]
+        recognised = True
+    mixer = _mixer(text, profile)
+    if mixer is not None:
+        items = [i for i in items if i.member.scope == mixer]
+        recognised = True
+    words = set(re.findall(r"[a-z][a-z0-9_]*", text))
+    segment_words = {w for w in words if "_" in w or re.search(r"\d", w)}
+    all_segments = set().union(*(_segments(i.member.path) for i in _items(profile)))
+    for word in segment_words & all_segments:
+        items = [i for i in items if word in _segments(i.member.path)]
+        recognised = True
+    if not recognised or not items:
+        return None
+    return frozenset(i.member.path for i in items)
+
+
+def _is_vision(member: Member) -> bool:
+    return member.scope.startswith("vision") or "visual" in member.path or "vision" in member.path
+
+
+def _mixer(text: str, profile: Profile) -> str | None:
+    best: tuple[int, str] | None = None
+    for kind, mixer in profile.mixers.items():
+        for alias in (kind, mixer.label, mixer.layer_type, *mixer.aliases):
+            name = alias.lower().replace("_", " ")
+            found = re.search(r"\b" + re.escape(name) + r"\b", text.replace("_", " "))
+            if found and (best is None or len(name) > best[0]):
+                best = (len(name), kind)
+    return best[1] if best else None
+
+
+def _component_paths(profile: Profile, component_id: str, seen: tuple[str, ...] = ()) -> set[str]:
+    component = profile.component(component_id)
+    if component is None or component_id in seen:
+        return set()
+    paths = {m.path for m in component.members}
+    for included in component.include:
+        paths |= _component_paths(profile, included, (*seen, component_id))
+    return paths
+
+
+# --- the check ---------------------------------------------------------------------------
+
+
+def _profiles(truth: ModelTruth | None) -> list[Profile]:
+    from publisher.spec.profile import ProfileNotFound, available_profiles, load_profile
+
+    names = [truth.profile] if truth is not None and truth.profile else available_profiles()
+    profiles = []
+    for name in names:
+        try:
+            profiles.append(load_profile(name))
+        except (ProfileNotFound, ValueError):
+            continue
+    return profiles
+
+
+def _best(
+    rows: Iterable[ComponentRow], profiles: list[Profile]
+) -> tuple[Profile, list[frozenset[str] | None]] | None:
+    best = None
+    rows = list(rows)
+    for profile in profiles:
+        sets = [resolve(r.name, profile) for r in rows]
+        score = sum(1 for s in sets if s)
+        if score and (best is None or score > best[0]):
+            best = (score, profile, sets)
+    return (best[1], best[2]) if best else None
+
+
+def check_component_sets(card: CardSource, truth: ModelTruth | None) -> list[Finding]:
+    tables = component_tables(card.prose(), _tables(card))
+    if not tables:
+        return []
+    profiles = _profiles(truth)
+    findings: list[Finding] = []
+    for table in tables:
+        findings += _table_overlaps(card, table, profiles, truth)
+    return findings
+
+
+def _table_overlaps(
+    card: CardSource, table: ComponentTable, profiles: list[Profile], truth: ModelTruth | None
+) -> list[Finding]:
+    total = _total(table)
+    rows = total.rows
+    chosen = _best(rows, profiles)
+    if chosen is None:
+        return []
+    profile, sets = chosen
+    counts = _member_counts(truth, profile)
+    findings = []
+    for i, (row_a, set_a) in enumerate(zip(rows, sets, strict=True)):
+        for row_b, set_b in zip(rows[i + 1 :], sets[i + 1 :], strict=True):
+            if not set_a or not set_b or not (shared := set_a & set_b):
+                continue
+            findings.append(_finding(card, table, total, row_a, row_b, shared, counts))
+    return findings
+
+
+def _member_counts(truth: ModelTruth | None, profile: Profile) -> dict[str, int]:
+    """path pattern → how many tensors it expands to, when a spec gives the architecture."""
+    if truth is None or truth.spec is None or truth.spec.architecture.profile != profile.name:
+        return {}
+    from publisher.spec.derive import derive
+
+    try:
+        inventory = derive(truth.spec.architecture, profile)
+    except Exception:  # a spec lint would reject: no counts, the overlap still stands
+        return {}
+    return {g.key: g.count * g.tensors_per_module for g in inventory.unique_groups()}
+
+
+def _finding(
+    card: CardSource,
+    table: ComponentTable,
+    total: object,
+    row_a: ComponentRow,
+    row_b: ComponentRow,
+    shared: frozenset[str],
+    counts: dict[str, int],
+) -> Finding:
+    names = sorted(shared)
+    shown = ", ".join(names[:4]) + (f" and {len(names) - 4} more" if len(names) > 4 else "")
+    how_many = ""
+    if counts and all(counts.get(n, 0) > 0 for n in names):
+        how_many = f" ({sum(counts[n] for n in names):,} tensors)"
+    message = (
+        f"rows '{row_a.name.strip()}' (line {row_a.line}) and '{row_b.name.strip()}' (line "
+        f"{row_b.line}) both count {shown}{how_many}"
+    )
+    stated = getattr(total, "count", None)
+    added = sum(r.count for r in getattr(total, "rows", []))
+    if stated is not None and stated == added:
+        message += f"; the total {stated} adds the rows up and so counts these tensors twice"
+    return card_finding(card, "CARD307", row_b.line, message)
