@@ -1,0 +1,369 @@
+"""check-card against the truth: a spec, a checkpoint folder, a Hub repository. Claims in
+prose, bullets, key/value and HTML tables; component rows mapped to tensors through the
+profile; format prose from the format table, checked against genuine exports."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+from publisher.card.check import check_card, facts_from_spec
+from publisher.card.format_prose import tensor_lines
+from publisher.card.truth import ModelTruth, truth_from_checkpoint, truth_from_spec
+from publisher.checkpoint.formats import (
+    FORMATS,
+    TensorSpec,
+    expected_tensors,
+    fp8_block_quantization_config,
+    logical_weight_shape,
+    modelopt_config_json_quantization,
+    modelopt_hf_quant_config,
+)
+from publisher.checkpoint.reader import read_checkpoint
+from publisher.checkpoint.validate import STORAGE_BY_SPEC
+from publisher.cli import main
+from publisher.findings import Finding
+from publisher.spec.loader import load_spec
+from tests.checkpoint_variants import nvfp4_modules, project_with_templates, write_variant
+
+if TYPE_CHECKING:
+    from huggingface_hub import HfApi
+
+REPO = Path(__file__).resolve().parent.parent
+SPEC_2B = REPO / "model_specs" / "Qwen3.5-2B.yaml"
+FRONT = (
+    "---\nlicense: apache-2.0\npipeline_tag: image-text-to-text\nlibrary_name: transformers\n---\n"
+)
+
+
+def spec_truth(path: Path = SPEC_2B) -> ModelTruth:
+    spec = load_spec(path).spec
+    assert spec is not None
+    return truth_from_spec(spec)
+
+
+def check(body: str, truth: ModelTruth | None = None) -> list[Finding]:
+    return check_card(FRONT + body, file="README.md", truth=truth)
+
+
+def codes(findings: list[Finding]) -> list[tuple[str, int | None]]:
+    return [(f.code, f.location.line) for f in findings]
+
+
+# --- claims against a spec -----------------------------------------------------------------
+
+
+def test_architecture_numbers_anywhere_in_the_card_are_checked_against_the_spec() -> None:
+    body = (
+        "# Qwen3.5-2B\n\n"  # line 6
+        "It has 28 layers and a hidden size of 4096, with 16 query heads and 4 KV heads.\n\n"
+        "| | |\n|---|---|\n"
+        "| Context length | 131,072 tokens |\n"  # line 12
+        "| Vocabulary | 248,320 |\n\n"
+        "- **Number of layers**: 28\n\n"  # line 15
+        "<table>\n<tr>\n  <td>Hidden size</td>\n  <td>4096</td>\n</tr>\n</table>\n"  # tr at 18
+    )
+    findings = check(body, spec_truth())
+    assert set(codes(findings)) == {
+        ("CARD301", 8),
+        ("CARD301", 12),
+        ("CARD301", 15),
+        ("CARD301", 18),
+    }
+    messages = " | ".join(f.message for f in findings)
+    for claimed, source in (
+        ("layers 28", "spec architecture.num_layers says 24"),
+        ("hidden size 4,096", "spec architecture.hidden_size says 2,048"),
+        ("attention (Q) heads 16", "spec architecture.attention.q_heads says 8"),
+        ("KV heads 4", "spec architecture.attention.kv_heads says 2"),
+        ("context length 131,072", "spec architecture.context.native says 262,144"),
+    ):
+        assert claimed in messages and source in messages
+    assert not any("Vocabulary" in f.message for f in findings)  # 248,320 is right
+
+
+def test_true_claims_in_every_form_raise_nothing() -> None:
+    body = (
+        "# Qwen3.5-2B\n\nA dense model with 24 layers, 8 Q / 2 KV heads and a 256K context.\n\n"
+        "| Property | Value |\n|---|---|\n| Layers | 24 |\n| Hidden size | 2,048 |\n"
+        "| Attention heads | 8 for Q, 2 for KV; head dim 256 |\n"
+        "| Layout | 6 × (3 × (Gated DeltaNet → FFN) → 1 × (Gated Attention → FFN)) |\n"
+        "| Vision encoder | 24 blocks, hidden size 1,024 |\n"
+    )
+    assert check(body, spec_truth()) == []
+
+
+def test_dense_model_called_mixture_of_experts() -> None:
+    body = "# Qwen3.5-2B\n\nA fast, sparse Mixture-of-Experts model for phones.\n"
+    (finding,) = check(body, spec_truth())
+    assert finding.code == "CARD303" and "spec architecture.ffn (dense)" in finding.message
+    compare = "# Qwen3.5-2B\n\nUnlike MoE models, every parameter is used for every token.\n"
+    assert check(compare, spec_truth()) == []
+
+
+def test_layout_string_and_the_layers_it_adds_up_to() -> None:
+    body = (
+        "# Qwen3.5-2B\n\n- Layout: 7 × (3 × (Gated DeltaNet → FFN) → 1 × (Gated Attention → FFN))\n"
+    )
+    (finding,) = check(body, spec_truth())
+    assert finding.code == "CARD302" and "spec architecture.layout" in finding.message
+
+
+def test_quantization_format_claims() -> None:
+    body = "# Qwen3.5-2B-FP8\n\nThe weights are quantized to FP8 with llm-compressor.\n"
+    findings = check(body, spec_truth())  # the 2B spec is BF16: no quantization section
+    assert {f.code for f in findings} == {"CARD304"}
+    assert all("spec (no quantization section)" in f.message for f in findings)
+
+
+# --- component tables through the profile --------------------------------------------------
+
+OVERLAP = (
+    "# Qwen3.5-2B\n\n"
+    "## Kept in BF16 (1,234 tensors)\n\n"
+    "| Component | Count | Notes |\n|---|---|---|\n"
+    "| Norms | 100 | every RMSNorm |\n"  # line 12
+    "| linear_attn | 162 | 9 tensors per DeltaNet layer |\n"  # line 13
+    "| Visual encoder | 972 | all vision tensors |\n"  # line 14
+)
+
+
+@pytest.mark.parametrize("with_spec", [False, True])
+def test_overlapping_component_rows_are_named_with_their_tensors(with_spec: bool) -> None:
+    findings = check(OVERLAP, spec_truth() if with_spec else None)
+    assert codes(findings) == [("CARD307", 13), ("CARD307", 14)]
+    deltanet, vision = (f.message for f in findings)
+    assert "'Norms'" in deltanet and "'linear_attn'" in deltanet
+    assert "model.language_model.layers.{L}.linear_attn.norm" in deltanet
+    assert "model.visual.blocks.{B}.norm1" in vision
+    assert "the total 1234 adds the rows up" in deltanet
+    if with_spec:
+        assert "(18 tensors)" in deltanet  # 18 Gated DeltaNet layers in the 2B
+
+
+def test_component_rows_that_partition_the_model_are_fine() -> None:
+    body = (
+        "# Qwen3.5-2B\n\n| Component | Count |\n|---|---|\n| Text norms | 10 |\n"
+        "| DeltaNet projections | 90 |\n| Vision encoder (all) | 300 |\n| LM head | 1 |\n"
+    )
+    assert check(body) == []
+
+
+# --- idioms that are not defects -----------------------------------------------------------
+
+
+def test_key_value_table_with_an_empty_header_row_is_not_misaligned() -> None:
+    body = "# M-2B\n\n| | |\n|---|---|\n| Layers | 24 |\n| Hidden size | 2,048 |\n"
+    assert check(body) == []
+
+
+# --- one source for format facts -----------------------------------------------------------
+
+
+def test_format_prose_comes_from_the_format_table() -> None:
+    assert tensor_lines("ct_fp8") == [
+        "`X.weight` — F8_E4M3, shape [out, in].",
+        "`X.weight_scale` — BF16, shape [1]: the weight's scale.",
+        "`X.input_scale` — BF16, shape [1]: the activation scale found in calibration.",
+    ]
+    block = tensor_lines("fp8_block")
+    assert (
+        block[1]
+        == "`X.weight_scale_inv` — F32, shape [out/128, in/128]: one scale per 128 × 128 block."
+    )
+    for storage, rule in FORMATS.items():  # every row, including rows added later
+        lines = tensor_lines(storage)
+        assert [line.split("`")[1] for line in lines] == [f"X.{t.suffix}" for t in rule.tensors]
+
+
+def _restore(storage: str):  # type: ignore[no-untyped-def]
+    """Re-store every NVFP4 Linear of the genuine export in `storage`."""
+
+    def edit(tensors: dict[str, TensorSpec]) -> None:
+        for module in nvfp4_modules(tensors):
+            packed = tensors[f"{module}.weight"].shape
+            for suffix in ("weight", "weight_scale", "weight_scale_2", "input_scale"):
+                del tensors[f"{module}.{suffix}"]
+            shape = logical_weight_shape("modelopt_nvfp4", packed)
+            for spec in expected_tensors(module, "linear", shape, False, storage):
+                tensors[spec.name] = spec
+
+    return edit
+
+
+def _configure(storage: str, ct_ignore: list[str]):  # type: ignore[no-untyped-def]
+    def edit(configs: dict[str, dict[str, Any]]) -> None:
+        excluded = configs["hf_quant_config.json"]["quantization"]["exclude_modules"]
+        configs.pop("hf_quant_config.json")
+        if storage == "fp8":
+            hf = modelopt_hf_quant_config("fp8", excluded)
+            configs["hf_quant_config.json"] = hf
+            configs["config.json"]["quantization_config"] = modelopt_config_json_quantization(hf)
+        elif storage == "ct_fp8":
+            from publisher.checkpoint.formats import ct_quantization_config
+
+            configs["config.json"]["quantization_config"] = ct_quantization_config(
+                "ct_fp8", ct_ignore
+            )
+        else:
+            qc = fp8_block_quantization_config(excluded)
+            configs["config.json"]["quantization_config"] = qc
+
+    return edit
+
+
+@pytest.fixture
+def exports(
+    modelopt_dense_dir: Path, compressed_tensors_dense_dir: Path, tmp_path: Path
+) -> dict[str, Path]:
+    """A checkpoint in every storage of the format table the spec can name."""
+    found = {"modelopt_nvfp4": modelopt_dense_dir, "ct_nvfp4": compressed_tensors_dense_dir}
+    ct_config = json.loads((compressed_tensors_dense_dir / "config.json").read_text("utf-8"))
+    ignore = ct_config["quantization_config"]["ignore"]  # compressed-tensors' own list
+    for storage in sorted(set(STORAGE_BY_SPEC.values()) - set(found)):
+        found[storage] = write_variant(
+            modelopt_dense_dir, tmp_path / storage, _restore(storage), _configure(storage, ignore)
+        )
+    return found
+
+
+def _spec_for(base: Path, target: Path, fmt: str, layout: str) -> Path:
+    text = base.read_text(encoding="utf-8")
+    text = text.replace("format: nvfp4", f"format: {fmt}").replace(
+        "export_format: modelopt", f"export_format: {layout}"
+    )
+    if fmt != "nvfp4":
+        text = text.replace("precision: nvfp4", "precision: fp8").replace("NVFP4", "FP8")
+    target.write_text(text, encoding="utf-8")
+    return target
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("fmt", "layout"), sorted(STORAGE_BY_SPEC))
+def test_rendered_card_for_every_format_agrees_with_a_real_export(
+    fmt: str,
+    layout: str,
+    exports: dict[str, Path],
+    modelopt_dense_spec: Path,
+    tmp_path: Path,
+) -> None:
+    from publisher.card.pipeline import render_spec
+
+    storage = STORAGE_BY_SPEC[(fmt, layout)]
+    spec_path = _spec_for(modelopt_dense_spec, project_with_templates(tmp_path), fmt, layout)
+    result = render_spec(spec_path)
+    assert result.text is not None, result.findings
+    for line in tensor_lines(storage):
+        assert line in result.text
+    assert "nvfp4-pack-quantized" not in result.text or storage == "ct_nvfp4"
+    inventory, _ = read_checkpoint(exports[storage])
+    truth = truth_from_checkpoint(inventory, str(exports[storage]))
+    assert result.spec is not None
+    truth.merge(truth_from_spec(result.spec))
+    findings = check_card(
+        result.text, file="README.md", facts=facts_from_spec(result.spec), truth=truth
+    )
+    assert [f for f in findings if f.code >= "CARD300"] == []
+    from publisher.checkpoint.validate import validate_checkpoint
+
+    report = validate_checkpoint(result.spec, exports[storage])
+    assert [f for f in report.findings if f.severity == "error"] == []
+
+
+def test_fp8_compressed_tensors_card_no_longer_contradicts_validate(
+    modelopt_dense_spec: Path, tmp_path: Path
+) -> None:
+    from publisher.card.pipeline import render_spec
+
+    spec = _spec_for(
+        modelopt_dense_spec, project_with_templates(tmp_path), "fp8", "compressed-tensors"
+    )
+    text = render_spec(spec).text
+    assert text is not None
+    assert "nvfp4-pack-quantized" not in text and "F32 scalar" not in text
+    assert "compressed-tensors (float-quantized)" in text
+    assert "`X.weight_scale` — BF16, shape [1]" in text
+
+
+def test_a_card_that_misstates_the_stored_format_is_caught(modelopt_dense_dir: Path) -> None:
+    inventory, _ = read_checkpoint(modelopt_dense_dir)
+    truth = truth_from_checkpoint(inventory, str(modelopt_dense_dir))
+    body = (
+        "# Tiny-NVFP4\n\n- `X.weight_scale_2` — BF16, shape [1]: the global scale.\n"
+        "- `X.weight_global_scale` — F32 scalar: the global scale.\n"
+    )
+    findings = check(body, truth)
+    assert codes(findings) == [("CARD306", 8), ("CARD306", 9)]
+    assert "store it as F32 scalar" in findings[0].message
+
+
+# --- against a checkpoint folder and a Hub repository --------------------------------------
+
+WRONG_TINY = (
+    "# Tiny-NVFP4\n\nAn NVFP4 checkpoint of a mixture-of-experts model.\n\n"  # line 8: MoE
+    "| | |\n|---|---|\n| Layers | 48 |\n| Hidden size | 64 |\n"  # line 12: 48 layers
+    "| Attention heads | 4 for Q, 1 for KV |\n"  # line 14: 1 KV head
+)
+
+
+def test_card_against_a_checkpoint_folder(
+    modelopt_dense_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    card = tmp_path / "README.md"
+    card.write_text(FRONT + WRONG_TINY, encoding="utf-8")
+    code = main(
+        ["check-card", str(card), "--checkpoint", str(modelopt_dense_dir), "--format", "json"]
+    )
+    findings = json.loads(capsys.readouterr().out)["findings"]
+    assert code == 1
+    by_line = {(f["code"], f["location"]["line"]): f["message"] for f in findings}
+    assert set(by_line) == {("CARD303", 8), ("CARD301", 12), ("CARD301", 14)}
+    assert "config.json text_config.num_hidden_layers says 64" in by_line[("CARD301", 12)]
+    assert "config.json text_config.num_key_value_heads says 2" in by_line[("CARD301", 14)]
+
+
+@pytest.mark.slow
+def test_card_against_a_hub_repository(
+    hub_api: HfApi,
+    hub_repo_id: str,
+    modelopt_dense_dir: Path,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    hub: Any,
+) -> None:
+    hub_api.create_repo(hub_repo_id)
+    hub_api.upload_folder(
+        repo_id=hub_repo_id,
+        folder_path=str(modelopt_dense_dir),
+        allow_patterns=["*.json", "*.safetensors"],
+    )
+    hub_api.upload_file(
+        path_or_fileobj=(FRONT + WRONG_TINY).encode(), path_in_repo="README.md", repo_id=hub_repo_id
+    )
+    hub.requests.clear()
+    code = main(["check-card", "--repo", hub_repo_id, "--format", "json"])
+    findings = json.loads(capsys.readouterr().out)["findings"]
+    assert code == 1
+    assert {(f["code"], f["location"]["line"]) for f in findings} == {
+        ("CARD303", 8),
+        ("CARD301", 12),
+        ("CARD301", 14),
+    }
+    assert all(f["location"]["file"] == f"hf://{hub_repo_id}/README.md" for f in findings)
+    weights = [
+        r
+        for r in hub.requests
+        if r.path.endswith(".safetensors") and r.method == "GET" and r.range is None
+    ]
+    assert weights == []  # headers by range requests only
+    commit = hub_api.list_repo_commits(hub_repo_id)[-1].commit_id  # the first commit: no README
+    code = main(["check-card", str(tmp_path / "none.md"), "--repo", f"{hub_repo_id}@{commit}"])
+    assert code == 2
+
+
+def test_check_card_needs_a_card_or_a_repo(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["check-card"]) == 2
+    assert "--repo" in capsys.readouterr().err
