@@ -42,6 +42,10 @@ _LABELLED = re.compile(
     r"^\s*(?:[-*+•]\s+|\d{1,2}[.)]\s+)?(?:\*\*|__)?(?P<label>[A-Za-z][^:*|]{1,60}?)(?:\*\*|__)?"
     r"\s*[:：]\s*(?:\*\*|__)?\s*(?P<value>\S.{0,300})$"
 )
+_PARENT = re.compile(
+    r"^\s*(?:[-*+•]\s+(?:\*\*|__)?(?P<label>[A-Za-z][^:*|.]{1,60}?)(?:\*\*|__)?:?"
+    r"|(?:\*\*|__)?(?P<heading>[A-Za-z][^:*|.]{1,60}?)(?:\*\*|__)?:)\s*$"
+)
 _HTML_ROW = re.compile(r"<tr\b[^>]{0,200}>(.*?)</tr\s*>", re.IGNORECASE | re.DOTALL)
 _HTML_CELL = re.compile(r"<t[dh]\b[^>]{0,200}>(.*?)</t[dh]\s*>", re.IGNORECASE | re.DOTALL)
 _VALUE_HEADERS = re.compile(r"^(value|values|details?|setting|spec(ification)?|)$", re.IGNORECASE)
@@ -65,9 +69,18 @@ def statements(card: CardSource) -> Iterator[Statement]:
             if len(row.cells) >= 2 and row.cells[0].strip():
                 yield Statement(row.line, clean(row.cells[0]), clean(row.cells[1]))
     yield from _html_statements(prose)
+    parents: list[tuple[int, str]] = []  # (indent, label) of the list items above
     for number, text in prose:
-        if "|" not in text and (match := _LABELLED.match(_TAGS.sub(" ", text))):
-            yield Statement(number, clean(match["label"]), clean(match["value"]))
+        indent = len(text) - len(text.lstrip())
+        if text.strip():
+            parents = [(i, label) for i, label in parents if i < indent]
+        if "|" not in text and (parent := _PARENT.match(_TAGS.sub(" ", text))):
+            parents.append((indent, clean(parent["label"] or parent["heading"])))
+        elif "|" not in text and (match := _LABELLED.match(_TAGS.sub(" ", text))):
+            label = ": ".join([*(p for _, p in parents), clean(match["label"])])
+            yield Statement(number, label, clean(match["value"]))
+            yield Statement(number, "", f"{label}: {clean(match['value'])}")  # with its context
+            continue
         yield Statement(number, "", clean(text))
 
 
@@ -84,9 +97,10 @@ def _html_statements(prose: list[tuple[int, str]]) -> Iterator[Statement]:
             break
     numbers = [n for n, _ in prose]
     for row in _HTML_ROW.finditer(text):
-        cells = [clean(c) for c in _HTML_CELL.findall(row.group(1))]
+        matches = list(_HTML_CELL.finditer(row.group(1)))
+        cells = [clean(m.group(1)) for m in matches]
         if len(cells) >= 2 and cells[0]:
-            index = _line_index(starts, row.start())
+            index = _line_index(starts, row.start(1) + matches[1].start())  # the value's line
             yield Statement(numbers[index], cells[0], cells[1])
 
 
@@ -104,7 +118,7 @@ def _line_index(starts: list[int], offset: int) -> int:
 # --- numbers ----------------------------------------------------------------------------
 
 _INT = r"(\d{1,3}(?:,\d{3})+|\d{1,9})"
-_SIZED = r"(\d{1,3}(?:,\d{3})+|\d{1,9}(?:\.\d+)?\s?[KkM]?)(?![\w.])"
+_SIZED = r"(\d{1,3}(?:,\d{3})+|\d{1,9}(?:\.\d+)?\s?[KkM]?)(?!\w|[.,]\d)"
 
 
 def to_int(text: str) -> int:
@@ -133,8 +147,8 @@ _LABEL_RULES: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("layout", re.compile(r"layout|layer (?:pattern|arrangement)", re.I)),
     ("deltanet", re.compile(r"deltanet|linear[ _-]?attention", re.I)),
     ("kv_heads", re.compile(r"\b(?:kv|key[- /]?value)[\s_-]*(?:attention[\s_-]*)?heads?\b", re.I)),
-    ("heads", re.compile(r"\bheads?\b|num_attention_heads", re.I)),
-    ("head_dim", re.compile(r"head[\s_-]*dim", re.I)),
+    ("head_dim", re.compile(r"head[\s_-]*dim|head[\s_-]*size", re.I)),
+    ("heads", re.compile(r"\bheads\b|\bq(?:uery)?[\s_-]*head\b|num_attention_heads", re.I)),
     ("experts_active", re.compile(r"(?:activ\w*|routed|selected)[\s_-]*experts|experts[\s_-]*(?:per[\s_-]*token|activ\w*)|num_experts_per_tok|top[- ]?k", re.I)),
     ("experts", re.compile(r"^(?:number of |num[ _]|total |routed )?experts?(?: count| total)?$|num_experts|n_routed_experts", re.I)),
     ("layers", re.compile(r"^(?:number of |num(?:ber)?[ _]of[ _]|total |hidden |transformer |decoder |text )*layers?(?: count| total| \(total\))?$|num_hidden_layers|^depth$", re.I)),
@@ -150,13 +164,21 @@ _HEAD_PARTS = re.compile(
     r"(\d{1,4})\s*(?:for\s+|\(\s*)?(QK|KV|Q|K|V|query|key[- /]value|value|key)\b", re.I
 )
 _HEAD_DIM = re.compile(r"head[\s_-]*dim\w*\s*(?:of|:|=)?\s*(\d{1,5})", re.I)
-_FIRST_INT = re.compile(r"(?<![\w.])" + _INT + r"(?![\w.])")
+_END = r"(?!\w|[.,]\d)"
+_FIRST_INT = re.compile(r"(?<![\w.])" + _INT + _END)
 _FIRST_SIZED = re.compile(r"(?<![\w.])" + _SIZED)
 _LAYOUT = re.compile(r"\d+\s*[×xX*]\s*\(")
+_HEAD_DIM_LABEL = re.compile(r"head[\s_-]*(?:dim\w*|size)", re.I)
 
 
 def _labelled(statement: Statement) -> Iterator[Claim]:
-    label, _value = statement.label, statement.value
+    label = statement.label
+    own = label.rsplit(": ", 1)[-1]
+    if _HEAD_DIM_LABEL.search(own) and not _NOT_TEXT_STACK.search(label):
+        key = "deltanet_head_dim" if _LINEAR_MIXER.search(label) else "head_dim"
+        if match := _FIRST_INT.search(statement.value):
+            yield Claim(key, to_int(match[1]), statement.line, statement.value)
+        return
     for key, pattern in _LABEL_RULES:
         if not pattern.search(label):
             continue
@@ -171,8 +193,9 @@ def _labelled(statement: Statement) -> Iterator[Claim]:
 def _parse_value(key: str, s: Statement) -> Iterator[Claim]:
     value = s.value
     if key == "layout":
-        if _LAYOUT.search(value):
-            yield Claim("layout", value, s.line, value)
+        if found := _LAYOUT.search(value):
+            layout = balanced(value[found.start() :])
+            yield Claim("layout", layout, s.line, layout)
         return
     if key in ("deltanet", "heads", "kv_heads"):
         yield from _heads(key, s)
@@ -204,6 +227,19 @@ def _parse_value(key: str, s: Statement) -> Iterator[Claim]:
         yield Claim("experts_active", int(active[1]), s.line, value)
 
 
+def balanced(text: str) -> str:
+    """`text` up to where its first parenthesised group closes: the layout string alone."""
+    depth = 0
+    for index, char in enumerate(text):
+        if char == "(":
+            depth += 1
+        elif char == ")":
+            depth -= 1
+            if depth == 0:
+                return text[: index + 1]
+    return text
+
+
 def _heads(key: str, s: Statement) -> Iterator[Claim]:
     prefix = (
         "deltanet_" if key == "deltanet" or re.search(r"deltanet|linear", s.label, re.I) else ""
@@ -224,25 +260,27 @@ def _heads(key: str, s: Statement) -> Iterator[Claim]:
     if not parts and (match := _FIRST_INT.search(s.value)) and not prefix:
         yield Claim(key, to_int(match[1]), s.line, s.value)
     if dim := _HEAD_DIM.search(s.value):
-        yield Claim("head_dim", int(dim[1]), s.line, s.value)
+        yield Claim(prefix + "head_dim", int(dim[1]), s.line, s.value)
 
 
 # --- prose ------------------------------------------------------------------------------
 
 _PROSE: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("layers", re.compile(r"(?:\b(?:has|with|of|contains|comprises|total of|stack of|all)\s+)" + _INT + r"\s+(?:hidden\s+|transformer\s+|decoder\s+)?layers\b|(?<![\w.,])" + _INT + r"[- ]layers?\s+(?:in (?:total|all)|deep|stack|decoder|transformer|hybrid|model|network|architecture|backbone)\b|(?<![\w.,])" + _INT + r"-layer\b", re.I)),
-    ("hidden_size", re.compile(r"hidden\s+(?:size|dimension|dim)\s*(?:of|is|:|=)?\s*" + _INT + r"(?![\w.])", re.I)),
+    ("hidden_size", re.compile(r"hidden\s+(?:size|dimension|dim)\s*(?:of|is|:|=)?\s*" + _INT + r"(?!\w|[.,]\d)", re.I)),
     ("heads", re.compile(r"(?<![\w.])(\d{1,4})\s+(?:query|Q|attention)\s+heads\b|(?<![\w.])(\d{1,4})\s*Q\s*/\s*\d{1,4}\s*KV\b", re.I)),
     ("kv_heads", re.compile(r"(?<![\w.])(\d{1,4})\s+(?:KV|key[- ]value)\s+heads\b|\bQ\s*/\s*(\d{1,4})\s*KV\b", re.I)),
     ("head_dim", re.compile(r"head\s+dim(?:ension)?\s*(?:of|is|:|=)?\s*(\d{1,5})(?![\w.])", re.I)),
     ("context", re.compile(r"(?<![\w.])" + _SIZED + r"[- ]?(?:tokens?[- ])?(?:token\s+)?context\b|context\s+(?:length|window)?\s*(?:of|is|:|=|up to)\s*(?:up to\s+)?" + _SIZED + r"(?:\s*tokens)?", re.I)),
-    ("vocab", re.compile(r"vocabulary\s+(?:size\s+)?(?:of\s+)?" + _INT + r"(?![\w.])|(?<![\w.])" + _INT + r"[- ]token\s+vocabulary", re.I)),
+    ("vocab", re.compile(r"vocabulary\s+(?:size\s+)?(?:of\s+)?" + _INT + r"(?!\w|[.,]\d)|(?<![\w.])" + _INT + r"[- ]token\s+vocabulary", re.I)),
     ("experts_active", re.compile(r"(?<![\w.])(\d{1,4})\s+(?:routed\s+|activ\w*\s+)?experts?\s+(?:per\s+token|are\s+activ\w*|activ\w*)|activates?\s+(\d{1,4})\s+(?:routed\s+)?experts|(?<![\w.])(\d{1,4})\s+(?:activ\w*|selected)\s+experts", re.I)),
     ("experts", re.compile(r"(?<![\w.,+])(\d{1,4})\s+(?:total\s+|routed\s+)?experts\b(?!\s+(?:per|are\s+activ|activ))", re.I)),
     ("params_active", re.compile(r"(\d+(?:\.\d+)?)\s*(B|billion)\s+(?:active|activated)\b", re.I)),
 )  # fmt: skip
 _TEXT_STACK_KEYS = frozenset({"layers", "hidden_size", "heads", "kv_heads", "head_dim"})
 _PART_WINDOW = 60
+_AFTER_WINDOW = 30
+_LINEAR_MIXER = re.compile(r"deltanet|linear[ _-]?attention|mamba|ssm", re.I)
 _MOE = re.compile(
     r"\bmixture[- ]of[- ]experts\b|\bMoE\b|\bsparse(?:ly)?[- ](?:activated|gated)\b", re.I
 )
@@ -283,10 +321,16 @@ def _prose(s: Statement, title: str) -> Iterator[Claim]:
             number = next(g for g in match.groups() if g)
             if text_claims._about_other_models(text, match.start(), match.end()):
                 continue
-            if key in _TEXT_STACK_KEYS and _NOT_TEXT_STACK.search(
-                text[max(0, match.start() - _PART_WINDOW) : match.start()]
+            if key in _TEXT_STACK_KEYS and (
+                _NOT_TEXT_STACK.search(text[max(0, match.start() - _PART_WINDOW) : match.start()])
+                or _NOT_TEXT_STACK.search(text[match.end() : match.end() + _AFTER_WINDOW])
             ):
                 continue  # "Vision encoder: 27 blocks, hidden size 1,152"
+            if key in _TEXT_STACK_KEYS and _LINEAR_MIXER.search(
+                text[max(0, match.start() - _PART_WINDOW) : match.start()]
+            ):
+                continue  # "Gated DeltaNet heads | 16 for V; head dim 128": labelled claims
+
             if key == "context":
                 yield Claim(key, sized_values(number), s.line, match[0])
             elif key == "params_active":
@@ -305,7 +349,8 @@ def _prose(s: Statement, title: str) -> Iterator[Claim]:
     if _LAYOUT.search(text) and re.search(r"\)\s*$|→|->", text) and not s.label:
         start = _LAYOUT.search(text)
         assert start is not None
-        yield Claim("layout", text[start.start() :], s.line, text[start.start() :])
+        layout = balanced(text[start.start() :])
+        yield Claim("layout", layout, s.line, layout)
     if not re.search(r"kv[- ]?cache", text, re.I):
         for match in _QUANT_PROSE.finditer(text):
             from publisher.card.truth import format_words

@@ -18,7 +18,7 @@ _NUMBER = r"(\d+(?:\.\d+)?)\s*(billion|million|trillion|[BMT])(?![A-Za-z0-9])"
 _STATED = (
     re.compile(
         r"(?<!active )(?<!activated )(?:number of parameters|total parameters|parameter count"
-        r"|parameters|params)\s*[:|]?\s*\|?\s*~?" + _NUMBER,
+        r"|parameters|params)[*_]*\s*[:|]?\s*\|?\s*[*_]*~?" + _NUMBER,
         re.IGNORECASE,
     ),
     # (?<![\d.]): start at a number's first digit only; from every digit of a long run the

@@ -201,12 +201,30 @@ def _table_overlaps(
         for row_b, set_b in zip(rows[i + 1 :], sets[i + 1 :], strict=True):
             if not set_a or not set_b or not (shared := set_a & set_b):
                 continue
+            if _excludes(row_a, set_a, shared, counts) or _excludes(row_b, set_b, shared, counts):
+                continue
             findings.append(_finding(card, table, total, row_a, row_b, shared, counts))
     return findings
 
 
-def _member_counts(truth: ModelTruth | None, profile: Profile) -> dict[str, int]:
-    """path pattern → how many tensors it expands to, when a spec gives the architecture."""
+def _excludes(
+    row: ComponentRow,
+    paths: frozenset[str],
+    shared: frozenset[str],
+    counts: dict[str, tuple[int, int]],
+) -> bool:
+    """The row's count is that of its tensors without the shared ones: it leaves them out."""
+    if not counts or not all(p in counts for p in paths):
+        return False
+    for unit in (0, 1):
+        rest = sum(counts[p][unit] for p in paths - shared)
+        if row.count == rest != sum(counts[p][unit] for p in paths):
+            return True
+    return False
+
+
+def _member_counts(truth: ModelTruth | None, profile: Profile) -> dict[str, tuple[int, int]]:
+    """path pattern → (modules, tensors) it expands to, when a spec gives the architecture."""
     if truth is None or truth.spec is None or truth.spec.architecture.profile != profile.name:
         return {}
     from publisher.spec.derive import derive
@@ -215,7 +233,7 @@ def _member_counts(truth: ModelTruth | None, profile: Profile) -> dict[str, int]
         inventory = derive(truth.spec.architecture, profile)
     except Exception:  # a spec lint would reject: no counts, the overlap still stands
         return {}
-    return {g.key: g.count * g.tensors_per_module for g in inventory.unique_groups()}
+    return {g.key: (g.count, g.count * g.tensors_per_module) for g in inventory.unique_groups()}
 
 
 def _finding(
@@ -225,13 +243,13 @@ def _finding(
     row_a: ComponentRow,
     row_b: ComponentRow,
     shared: frozenset[str],
-    counts: dict[str, int],
+    counts: dict[str, tuple[int, int]],
 ) -> Finding:
     names = sorted(shared)
     shown = ", ".join(names[:4]) + (f" and {len(names) - 4} more" if len(names) > 4 else "")
     how_many = ""
-    if counts and all(counts.get(n, 0) > 0 for n in names):
-        how_many = f" ({sum(counts[n] for n in names):,} tensors)"
+    if counts and all(counts.get(n, (0, 0))[1] > 0 for n in names):
+        how_many = f" ({sum(counts[n][1] for n in names):,} tensors)"
     message = (
         f"rows '{row_a.name.strip()}' (line {row_a.line}) and '{row_b.name.strip()}' (line "
         f"{row_b.line}) both count {shown}{how_many}"

@@ -23,6 +23,7 @@ NAMES = {
     "head_dim": "head dim",
     "deltanet_v_heads": "DeltaNet V heads",
     "deltanet_qk_heads": "DeltaNet QK heads",
+    "deltanet_head_dim": "DeltaNet head dim",
     "experts": "experts",
     "experts_active": "active experts per token",
     "context": "context length",
@@ -53,10 +54,8 @@ def _check(card: CardSource, claim: Claim, truth: ModelTruth) -> list[Finding]:
         return _formats(card, claim, truth)
     if claim.key in ("size_ratio", "checkpoint_bytes"):
         return _sizes(card, claim, truth)
-    key = "head_dim" if claim.key == "head_dim" else claim.key
+    key = claim.key
     facts = truth.facts.get(key, [])
-    if key == "head_dim":
-        facts = facts + truth.facts.get("head_dim_other", [])
     if not facts or any(_matches(key, claim.value, f.value) for f in facts):
         return []
     fact = facts[0]

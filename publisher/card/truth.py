@@ -92,7 +92,7 @@ def truth_from_spec(spec: ModelSpec) -> ModelTruth:
     if arch.deltanet:
         truth.add("deltanet_v_heads", arch.deltanet.v_heads, a + "deltanet.v_heads")
         truth.add("deltanet_qk_heads", arch.deltanet.qk_heads, a + "deltanet.qk_heads")
-        truth.add("head_dim_other", arch.deltanet.head_dim, a + "deltanet.head_dim")
+        truth.add("deltanet_head_dim", arch.deltanet.head_dim, a + "deltanet.head_dim")
     truth.add("context", arch.context.native, a + "context.native")
     if arch.context.extended:
         truth.add("context", arch.context.extended, a + "context.extended")
@@ -143,7 +143,7 @@ _CONFIG_KEYS = (
     ("experts_active", "num_experts_per_tok"),
     ("deltanet_v_heads", "linear_num_value_heads"),
     ("deltanet_qk_heads", "linear_num_key_heads"),
-    ("head_dim_other", "linear_key_head_dim"),
+    ("deltanet_head_dim", "linear_key_head_dim"),
 )
 _LAYER = re.compile(r"(?:^|\.)layers\.(\d+)\.")
 _EXPERT = re.compile(r"\.experts\.(\d+)\.")
