@@ -15,6 +15,7 @@ BENCHES = [
     ["bench_remote_audit.py", "--readme"],
     ["bench_push.py", "--readme"],
     ["fuzz_headers.py", "--readme"],
+    ["bench_card_corpus.py", "--readme"],
 ]
 
 

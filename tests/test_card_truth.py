@@ -367,3 +367,54 @@ def test_card_against_a_hub_repository(
 def test_check_card_needs_a_card_or_a_repo(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["check-card"]) == 2
     assert "--repo" in capsys.readouterr().err
+
+
+def test_sizes_and_compression_against_the_checkpoint(
+    modelopt_dense_dir: Path, modelopt_dense_spec: Path, tmp_path: Path
+) -> None:
+    from publisher.card.pipeline import checkpoint_facts, render_spec
+
+    inventory, _ = read_checkpoint(modelopt_dense_dir)
+    truth = truth_from_checkpoint(inventory, str(modelopt_dense_dir))
+    spec = project_with_templates(tmp_path)
+    spec.write_text(modelopt_dense_spec.read_text(encoding="utf-8"), encoding="utf-8")
+    rendered = render_spec(spec, checkpoint_facts(modelopt_dense_dir)).text
+    assert rendered is not None and "smaller" in rendered  # the card states the measured ratio
+    assert [f for f in check_card(rendered, truth=truth) if f.code == "CARD305"] == []
+    stored = truth.first("checkpoint_bytes")
+    assert stored is not None
+    body = (
+        "# Tiny-NVFP4\n\nThe weights are ~4x smaller than BF16.\n\n"
+        f"| | |\n|---|---|\n| Checkpoint size | {stored.value * 3 / 1e9:.3f} GB |\n"
+    )
+    findings = check(body, truth)
+    assert codes(findings) == [("CARD305", 8), ("CARD305", 12)]
+    assert "the safetensors headers of" in findings[1].message
+
+
+def test_reference_cards_against_their_specs(shared_dir: Path) -> None:
+    """The published cards, checked against the specs made from the same public facts: the
+    0.8B card praises a sparse Mixture-of-Experts it does not have; nothing else is wrong
+    with the architecture the cards state."""
+    from publisher.card.check import check_card_file
+
+    pairs = {
+        "qwen3.5-27b-nvfp4.md": "Qwen3.5-27B-NVFP4",
+        "qwen3.5-35b-a3b-nvfp4.md": "Qwen3.5-35B-A3B-NVFP4",
+        "qwen3.5-0.8b.md": "Qwen3.5-0.8B",
+        "qwen3.5-2b-overview.md": "Qwen3.5-2B",
+    }
+    found = {}
+    for card, spec in pairs.items():
+        loaded = load_spec(REPO / "model_specs" / f"{spec}.yaml").spec
+        assert loaded is not None
+        findings = check_card_file(
+            shared_dir / "reference-cards" / card, truth=truth_from_spec(loaded)
+        )
+        found[card] = [(f.code, f.location.line) for f in findings if f.code >= "CARD300"]
+    assert found == {
+        "qwen3.5-27b-nvfp4.md": [],
+        "qwen3.5-35b-a3b-nvfp4.md": [],
+        "qwen3.5-0.8b.md": [("CARD303", 19)],
+        "qwen3.5-2b-overview.md": [],
+    }

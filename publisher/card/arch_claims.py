@@ -240,7 +240,15 @@ def balanced(text: str) -> str:
     return text
 
 
+_PAIR_LABEL = re.compile(r"\bq(?:uery)?\s*/\s*(?:kv|key[- ]value)\b", re.I)
+_PAIR_VALUE = re.compile(r"^\s*(\d{1,4})\s*/\s*(\d{1,4})\b")
+
+
 def _heads(key: str, s: Statement) -> Iterator[Claim]:
+    if _PAIR_LABEL.search(s.label) and (pair := _PAIR_VALUE.match(s.value)):
+        yield Claim("heads", int(pair[1]), s.line, s.value)  # "Q / KV heads | 8 / 2"
+        yield Claim("kv_heads", int(pair[2]), s.line, s.value)
+        return
     prefix = (
         "deltanet_" if key == "deltanet" or re.search(r"deltanet|linear", s.label, re.I) else ""
     )

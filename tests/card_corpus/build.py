@@ -819,6 +819,16 @@ def main() -> None:
             path = HERE / "clean" / f"{name}-{style}.md"
             path.write_text(render(f), encoding="utf-8")
             manifest["clean"].append({"card": f"clean/{path.name}", "spec": f.spec})
+    handwritten = {
+        "35b-family.md": "Qwen3.5-35B-A3B-NVFP4",
+        "2b-overview.md": "Qwen3.5-2B",
+        "27b-quant-notes.md": "Qwen3.5-27B-NVFP4",
+        "08b-chat.md": "Qwen3.5-0.8B",
+    }
+    for card, name in handwritten.items():  # written by hand, in the styles people use
+        manifest["clean"].append(
+            {"card": f"handwritten/{card}", "spec": f"model_specs/{name}.yaml"}
+        )
     for name in SPECS:  # publisher's own cards, as rendered from the specs
         manifest["clean"].append(
             {"card": f"../golden/{name}.md", "spec": f"model_specs/{name}.yaml"}
