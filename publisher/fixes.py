@@ -43,6 +43,7 @@ FIXES: dict[str, str] = {
     "CARD305": "Recompute the size or ratio from the checkpoint's files (publisher render --checkpoint).",
     "CARD306": "Describe each stored tensor as the format table has it (publisher render writes it).",
     "CARD307": "Count each tensor in one row only: narrow a row (e.g. 'Norms outside DeltaNet').",
+    "CARD308": "Move the row to the table that matches how the weights are stored (or fix the spec).",
     # checkpoint files
     "CKPT001": "Re-download or re-export the file: it is too short to be safetensors.",
     "CKPT002": "Re-download the file: it is truncated or not a safetensors file.",

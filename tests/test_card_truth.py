@@ -9,6 +9,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from publisher.card.check import check_card, facts_from_spec
 from publisher.card.format_prose import tensor_lines
@@ -394,8 +396,9 @@ def test_sizes_and_compression_against_the_checkpoint(
 
 def test_reference_cards_against_their_specs(shared_dir: Path) -> None:
     """The published cards, checked against the specs made from the same public facts: the
-    0.8B card praises a sparse Mixture-of-Experts it does not have; nothing else is wrong
-    with the architecture the cards state."""
+    0.8B card praises a sparse Mixture-of-Experts it does not have, the 27B card lists the
+    vision linears it says stayed BF16 as quantized; nothing else is wrong with the
+    architecture the cards state."""
     from publisher.card.check import check_card_file
 
     pairs = {
@@ -413,8 +416,48 @@ def test_reference_cards_against_their_specs(shared_dir: Path) -> None:
         )
         found[card] = [(f.code, f.location.line) for f in findings if f.code >= "CARD300"]
     assert found == {
-        "qwen3.5-27b-nvfp4.md": [],
+        "qwen3.5-27b-nvfp4.md": [("CARD308", 37)],  # vision linears: quantized, or BF16?
         "qwen3.5-35b-a3b-nvfp4.md": [],
         "qwen3.5-0.8b.md": [("CARD303", 19)],
         "qwen3.5-2b-overview.md": [],
     }
+
+
+def test_component_rows_against_how_the_checkpoint_stores_them(modelopt_dense_dir: Path) -> None:
+    inventory, _ = read_checkpoint(modelopt_dense_dir)
+    truth = truth_from_checkpoint(inventory, str(modelopt_dense_dir))
+    body = (
+        "# Tiny-NVFP4\n\n### Quantized to NVFP4\n\n| Component | Count |\n|---|---|\n"
+        "| MLP projections | 192 |\n| LM head | 1 |\n\n### Kept in BF16\n\n"
+        "| Component | Count |\n|---|---|\n| Full-attention projections | 64 |\n"
+        "| DeltaNet conv1d | 48 |\n"
+    )
+    findings = check(body, truth)
+    assert codes(findings) == [("CARD308", 13), ("CARD308", 19)]
+    assert "the headers: 1 lm_head weights in BF16" in findings[0].message
+    assert "weights quantized" in findings[1].message
+
+
+_PIECES = st.sampled_from(
+    [
+        "\n", "| ", " |", "|---|---|\n", "| | |\n", "<table>", "<tr>", "<td>", "</td>", "</tr>",
+        "- **Layers**: ", "Hidden size: ", "24", "4,096", "128K", "1M", "8 for Q, 2 for KV",
+        "Q / KV heads", "8 / 2", "6 × (3 × (Gated DeltaNet → FFN) → 1 × (Gated Attention → FFN))",
+        "((((", "))", "sparse Mixture-of-Experts", "dense model", "quantized to FP8", "~4x smaller",
+        "12 GB checkpoint", "`X.weight_scale` — F32 scalar", "| Component | Count |\n",
+        "| Norms | 3 |\n", "| linear_attn | 9 |\n", "### Quantized to NVFP4\n", "Kept in BF16\n",
+        "  - Gated DeltaNet:\n", "    - Head dimension: ", "Qwen3.5-35B-A3B", "9" * 30,
+    ]
+)  # fmt: skip
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.one_of(_PIECES, st.text(max_size=4)), max_size=40).map("".join))
+def test_claim_checks_never_raise(text: str) -> None:
+    from publisher.card.check import CODES
+
+    for finding in check_card(text, truth=_TRUTH):
+        assert finding.code in CODES
+
+
+_TRUTH = spec_truth(REPO / "model_specs" / "Qwen3.5-35B-A3B-NVFP4.yaml")

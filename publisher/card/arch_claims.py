@@ -46,7 +46,7 @@ _PARENT = re.compile(
     r"^\s*(?:[-*+•]\s+(?:\*\*|__)?(?P<label>[A-Za-z][^:*|.]{1,60}?)(?:\*\*|__)?:?"
     r"|(?:\*\*|__)?(?P<heading>[A-Za-z][^:*|.]{1,60}?)(?:\*\*|__)?:)\s*$"
 )
-_HTML_ROW = re.compile(r"<tr\b[^>]{0,200}>(.*?)</tr\s*>", re.IGNORECASE | re.DOTALL)
+_HTML_ROW = re.compile(r"<tr\b[^>]{0,200}>(.{0,1000}?)</tr\s*>", re.IGNORECASE | re.DOTALL)
 _HTML_CELL = re.compile(r"<t[dh]\b[^>]{0,200}>(.*?)</t[dh]\s*>", re.IGNORECASE | re.DOTALL)
 _VALUE_HEADERS = re.compile(r"^(value|values|details?|setting|spec(ification)?|)$", re.IGNORECASE)
 MAX_HTML_CHARS = 200_000
@@ -167,7 +167,7 @@ _HEAD_DIM = re.compile(r"head[\s_-]*dim\w*\s*(?:of|:|=)?\s*(\d{1,5})", re.I)
 _END = r"(?!\w|[.,]\d)"
 _FIRST_INT = re.compile(r"(?<![\w.])" + _INT + _END)
 _FIRST_SIZED = re.compile(r"(?<![\w.])" + _SIZED)
-_LAYOUT = re.compile(r"\d+\s*[×xX*]\s*\(")
+_LAYOUT = re.compile(r"(?<![\d.])\d{1,6}\s*[×xX*]\s*\(")
 _HEAD_DIM_LABEL = re.compile(r"head[\s_-]*(?:dim\w*|size)", re.I)
 
 
@@ -208,7 +208,9 @@ def _parse_value(key: str, s: Statement) -> Iterator[Claim]:
             yield Claim("formats", frozenset(words), s.line, value)
         return
     if key == "params_active":
-        match = re.search(r"(\d+(?:\.\d+)?)\s*(billion|million|[BM])\b", value, re.I)
+        match = re.search(
+            r"(?<![\d.])(\d{1,6}(?:\.\d{1,3})?)\s*(billion|million|[BM])\b", value, re.I
+        )
         if match:
             yield Claim(key, text_claims.to_count(match[1], match[2]), s.line, value)
         return
@@ -223,7 +225,9 @@ def _parse_value(key: str, s: Statement) -> Iterator[Claim]:
     match = _FIRST_INT.search(value)
     if match:
         yield Claim(key, to_int(match[1]), s.line, value)
-    if key == "experts" and (active := re.search(r"(\d+)\s*(?:routed|activ\w*|per token)", value)):
+    if key == "experts" and (
+        active := re.search(r"(?<!\d)(\d{1,4})\s*(?:routed|activ\w*|per token)", value)
+    ):
         yield Claim("experts_active", int(active[1]), s.line, value)
 
 
@@ -283,7 +287,7 @@ _PROSE: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("vocab", re.compile(r"vocabulary\s+(?:size\s+)?(?:of\s+)?" + _INT + r"(?!\w|[.,]\d)|(?<![\w.])" + _INT + r"[- ]token\s+vocabulary", re.I)),
     ("experts_active", re.compile(r"(?<![\w.])(\d{1,4})\s+(?:routed\s+|activ\w*\s+)?experts?\s+(?:per\s+token|are\s+activ\w*|activ\w*)|activates?\s+(\d{1,4})\s+(?:routed\s+)?experts|(?<![\w.])(\d{1,4})\s+(?:activ\w*|selected)\s+experts", re.I)),
     ("experts", re.compile(r"(?<![\w.,+])(\d{1,4})\s+(?:total\s+|routed\s+)?experts\b(?!\s+(?:per|are\s+activ|activ))", re.I)),
-    ("params_active", re.compile(r"(\d+(?:\.\d+)?)\s*(B|billion)\s+(?:active|activated)\b", re.I)),
+    ("params_active", re.compile(r"(?<![\d.])(\d{1,6}(?:\.\d{1,3})?)\s*(B|billion)\s+(?:active|activated)\b", re.I)),
 )  # fmt: skip
 _TEXT_STACK_KEYS = frozenset({"layers", "hidden_size", "heads", "kv_heads", "head_dim"})
 _PART_WINDOW = 60
@@ -306,12 +310,12 @@ _QUANT_PROSE = re.compile(
     re.I,
 )
 _SIZE_RATIO = re.compile(
-    r"(?:~|about\s+|around\s+|roughly\s+)?(\d+(?:\.\d+)?)\s*[x×]\s*(?:smaller|less\s+memory|"
+    r"(?:~|about\s+|around\s+|roughly\s+)?(?<![\d.])(\d{1,4}(?:\.\d{1,3})?)\s*[x×]\s*(?:smaller|less\s+memory|"
     r"(?:memory\s+|size\s+)?(?:reduction|compression))"
-    r"|compression(?:\s+ratio)?\s*(?:of|:|\|)?\s*[~≈]?\s*(\d+(?:\.\d+)?)\s*[x×]",
+    r"|compression(?:\s+ratio)?\s*(?:of|:|\|)?\s*[~≈]?\s*(\d{1,4}(?:\.\d{1,3})?)\s*[x×]",
     re.I,
 )
-_GB = re.compile(r"(?<![\w.])(\d+(?:\.\d+)?)\s*(GB|GiB)\b")
+_GB = re.compile(r"(?<![\w.])(\d{1,7}(?:\.\d{1,3})?)\s*(GB|GiB)\b")
 _GB_CONTEXT = re.compile(
     r"checkpoint|on disk|download|this (?:model|repo)|weighs|footprint|files? total", re.I
 )

@@ -71,6 +71,11 @@ CODES: dict[str, tuple[Severity, str]] = {
         "two rows of a component table name the same tensors: they, and a total that adds "
         "the rows up, count those tensors twice",
     ),
+    "CARD308": (
+        E,
+        "a component-table row says quantized (or kept in full precision) but the spec or the "
+        "checkpoint stores those tensors the other way",
+    ),
 }
 
 

@@ -19,7 +19,7 @@ from publisher.card.rules_claims import (
     check_param_counts,
     check_repo_owners,
 )
-from publisher.card.rules_components import check_component_sets
+from publisher.card.rules_components import check_component_precision, check_component_sets
 from publisher.card.rules_format import check_format_details
 from publisher.card.rules_meta import check_frontmatter, check_metadata_values
 from publisher.card.rules_tables import check_component_tables, check_tables
@@ -90,4 +90,5 @@ def check_card(
     if truth is not None:
         findings += check_truth(card, truth)
         findings += check_format_details(card, truth)
+        findings += check_component_precision(card, truth)
     return sorted_findings(findings)

@@ -259,3 +259,87 @@ def _finding(
     if stated is not None and stated == added:
         message += f"; the total {stated} adds the rows up and so counts these tensors twice"
     return card_finding(card, "CARD307", row_b.line, message)
+
+
+# --- CARD308: a row in the quantized (or kept) table that the truth stores otherwise ---------
+
+_QUANTIZED_DTYPES = frozenset({"U8", "F8_E4M3", "F8_E5M2", "F4", "I8"})
+
+
+def _spec_precisions(truth: ModelTruth, profile: Profile) -> dict[str, tuple[str, str]]:
+    """member path → (quantized | kept, source) from the spec's component entries."""
+    spec = truth.spec
+    if spec is None or spec.quantization is None or spec.architecture.profile != profile.name:
+        return {}
+    found: dict[str, tuple[str, str]] = {}
+    for index, entry in enumerate(spec.quantization.components):
+        state = "quantized" if entry.precision in ("nvfp4", "fp8") else "kept"
+        source = f"spec quantization.components[{index}] ({entry.component}: {entry.precision})"
+        for path in _component_paths(profile, entry.component):
+            if entry.modules is None or path.rsplit(".", 1)[-1] in entry.modules:
+                found.setdefault(path, (state, source))
+    return found
+
+
+def _pattern(path: str) -> re.Pattern[str]:
+    parts = re.split(r"\{[A-Z]\}", path)
+    return re.compile(r"\d+".join(re.escape(p) for p in parts) + r"(?:\.weight(?:_packed)?)?$")
+
+
+def _header_precisions(truth: ModelTruth, paths: frozenset[str]) -> dict[str, tuple[str, str]]:
+    """member path → (quantized | kept, source) from the dtypes of its tensors."""
+    if not truth.tensors:
+        return {}
+    found: dict[str, tuple[str, str]] = {}
+    for path in paths:
+        pattern = _pattern(path)
+        dtypes = [d for name, (d, _) in truth.tensors.items() if pattern.match(name)]
+        if not dtypes:
+            continue
+        quantized = sum(1 for d in dtypes if d in _QUANTIZED_DTYPES)
+        if quantized == len(dtypes):
+            found[path] = ("quantized", f"the headers: {len(dtypes)} {path} weights quantized")
+        elif quantized == 0:
+            kept = ", ".join(sorted(set(dtypes)))
+            found[path] = ("kept", f"the headers: {len(dtypes)} {path} weights in {kept}")
+    return found
+
+
+def check_component_precision(card: CardSource, truth: ModelTruth | None) -> list[Finding]:
+    """A quantized-table row whose tensors all stayed in full precision, or a kept-table row
+    whose tensors are all quantized (CARD308)."""
+    from publisher.card.rules_tables import _kind
+
+    if truth is None:
+        return []
+    tables = component_tables(card.prose(), _tables(card))
+    profiles = _profiles(truth)
+    findings: list[Finding] = []
+    for table in tables:
+        kind = _kind(table)
+        if kind is None:
+            continue
+        chosen = _best(_total(table).rows, profiles)
+        if chosen is None:
+            continue
+        profile, sets = chosen
+        known = _spec_precisions(truth, profile)
+        for row, paths in zip(_total(table).rows, sets, strict=True):
+            if not paths:
+                continue
+            states = {**_header_precisions(truth, paths), **known}
+            told = [states[p] for p in sorted(paths) if p in states]
+            if told and all(state != kind for state, _ in told):
+                state, source = told[0]
+                said = "quantized" if kind == "quantized" else "kept in full precision"
+                is_now = "quantized" if state == "quantized" else "kept in full precision"
+                findings.append(
+                    card_finding(
+                        card,
+                        "CARD308",
+                        row.line,
+                        f"'{row.name.strip()}' is listed as {said} ('{table.context}') but "
+                        f"{source} says {is_now}",
+                    )
+                )
+    return findings

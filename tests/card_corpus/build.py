@@ -274,6 +274,20 @@ COMPONENT_DOUBLE = """### Quantized to NVFP4 (187 modules)
 | LM head | 1 | output quality |
 | Vision encoder (all) | 300 | image quality |
 """
+COVERAGE_QUANTIZED = """### Quantized to NVFP4
+
+| Component | Count |
+|---|---|
+| MLP projections | 192 |
+| Vision encoder linears | 110 |
+"""
+COVERAGE_KEPT = """Kept in BF16:
+
+| Component | Count |
+|---|---|
+| LM head | 1 |
+| DeltaNet projections | 90 |
+"""
 MIXED_HEADER_TABLE = """## Benchmarks
 
 | MMLU-Pro | Base | This model |
@@ -547,6 +561,24 @@ def defects() -> list[Defect]:
                 "## Kept in BF16\n\n| Component | Count |\n|---|---|\n| Router | 40 |\n| Shared expert | 120 |\n| Gates (router and shared-expert gate) | 80 |\n"
             ),
             [("CARD307", "| Gates (router")],
+        )
+    )
+    add(
+        Defect(
+            "coverage",
+            "Qwen3.5-27B-NVFP4",
+            "plain",
+            append(COVERAGE_QUANTIZED),
+            [("CARD308", "| Vision encoder linears |")],
+        )
+    )
+    add(
+        Defect(
+            "coverage-kept",
+            "Qwen3.5-2B-NVFP4",
+            "setext",
+            append(COVERAGE_KEPT),
+            [("CARD308", "| DeltaNet projections |")],
         )
     )
     add(
