@@ -461,3 +461,51 @@ def test_claim_checks_never_raise(text: str) -> None:
 
 
 _TRUTH = spec_truth(REPO / "model_specs" / "Qwen3.5-35B-A3B-NVFP4.yaml")
+
+
+LLAMA_LIKE = {
+    "name": "llama_like",
+    "title": "a plain decoder (test profile)",
+    "model_type": "llama",
+    "architectures": ["LlamaForCausalLM"],
+    "ffn": "dense",
+    "mixers": {
+        "attention": {"layer_type": "full_attention", "aliases": ["Attention"], "label": "Attention"}
+    },
+    "ffn_aliases": {"dense": ["MLP"]},
+    "components": [
+        {"id": "attention_proj", "label": "Attention projections", "members": [
+            {"scope": "layer", "path": f"model.layers.{{L}}.self_attn.{p}", "kind": "linear"}
+            for p in ("q_proj", "k_proj", "v_proj", "o_proj")
+        ]},
+        {"id": "mlp", "label": "MLP projections", "members": [
+            {"scope": "layer", "path": f"model.layers.{{L}}.mlp.{p}", "kind": "linear"}
+            for p in ("gate_proj", "up_proj", "down_proj")
+        ]},
+        {"id": "norms", "label": "Norms", "members": [
+            {"scope": "layer", "path": "model.layers.{L}.input_layernorm", "kind": "norm"},
+            {"scope": "layer", "path": "model.layers.{L}.post_attention_layernorm", "kind": "norm"},
+            {"scope": "global", "path": "model.norm", "kind": "norm"},
+        ]},
+        {"id": "lm_head", "label": "LM head", "members": [
+            {"scope": "global", "path": "lm_head", "kind": "linear"}
+        ]},
+    ],
+}  # fmt: skip
+
+
+def test_component_rows_resolve_through_any_profile() -> None:
+    """Only profile data is read: a plain decoder's rows map to its own module paths."""
+    from publisher.card.rules_components import resolve
+    from publisher.spec.profile import Profile
+
+    profile = Profile.model_validate(LLAMA_LIKE)
+    assert resolve("Attention projections", profile) == {
+        f"model.layers.{{L}}.self_attn.{p}" for p in ("q_proj", "k_proj", "v_proj", "o_proj")
+    }
+    layer_norms = resolve("input_layernorm", profile)
+    assert layer_norms == {"model.layers.{L}.input_layernorm"}
+    assert layer_norms is not None and layer_norms < (resolve("RMSNorm weights", profile) or set())
+    assert resolve("self_attn", profile) == resolve("Attention projections", profile)
+    assert resolve("lm_head", profile) == {"lm_head"}
+    assert resolve("Other", profile) is None

@@ -14,7 +14,6 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-from functools import cache
 
 from publisher.card.card_codes import card_finding
 from publisher.card.card_source import CardSource
@@ -47,16 +46,8 @@ class _Item:
     member: Member
 
 
-@cache
-def _items_of(name: str) -> tuple[_Item, ...]:
-    from publisher.spec.profile import load_profile
-
-    profile = load_profile(name)
-    return tuple(_Item(c.id, m) for c in profile.components for m in c.members)
-
-
 def _items(profile: Profile) -> tuple[_Item, ...]:
-    return _items_of(profile.name)
+    return tuple(_Item(c.id, m) for c in profile.components for m in c.members)
 
 
 def _normal(text: str) -> str:
@@ -104,7 +95,13 @@ def resolve(label: str, profile: Profile) -> frozenset[str] | None:
         items = [i for i in items if i.member.scope == "expert"]
         recognised = True
     elif _ROUTER.search(text) and "gate_proj" not in text:
-        items = [i for i in items if i.component in ("router", "shared_expert_gate")]
+        items = [
+            i
+            for i in items
+            if "router" in i.component
+            or i.component.endswith("_gate")
+            or re.search(r"\.(?:gate|router)$", i.member.path)
+        ]
         recognised = True
     mixer = _mixer(text, profile)
     if mixer is not None:

@@ -141,6 +141,7 @@ _CONFIG_KEYS = (
     ("experts", "n_routed_experts"),
     ("experts", "num_local_experts"),
     ("experts_active", "num_experts_per_tok"),
+    ("experts_active", "experts_per_token"),
     ("deltanet_v_heads", "linear_num_value_heads"),
     ("deltanet_qk_heads", "linear_num_key_heads"),
     ("deltanet_head_dim", "linear_key_head_dim"),
@@ -224,10 +225,10 @@ def _formats_from_configs(truth: ModelTruth, configs: Mapping[str, Any]) -> None
             source = f"config.json quantization_config.quant_algo {algo}"
         elif method == "compressed-tensors":
             fmt = str(qc.get("format") or "")
-            formats.add(
-                "nvfp4" if "nvfp4" in fmt else "fp8" if "float" in fmt else fmt or "unknown"
-            )
-            source = f"config.json quantization_config.format {fmt}"
+            family = _ct_family(fmt)
+            if family:
+                formats.add(family)
+                source = f"config.json quantization_config.format {fmt}"
         elif method:
             formats.add({"fp8": "fp8", "mxfp4": "mxfp4"}.get(method, method))
             source = f"config.json quantization_config.quant_method {method}"
@@ -235,6 +236,18 @@ def _formats_from_configs(truth: ModelTruth, configs: Mapping[str, Any]) -> None
         truth.add("formats", frozenset(formats), source)
     elif config:
         truth.add("formats", frozenset({"bf16"}), "config.json (no quantization_config)")
+
+
+def _ct_family(fmt: str) -> str | None:
+    """compressed-tensors' format name → the family a card names: nvfp4-pack-quantized →
+    nvfp4, float-quantized → fp8, pack-quantized → int4; None when it does not say."""
+    lowered = fmt.lower()
+    for word in ("nvfp4", "mxfp4", "fp8", "int8", "int4"):
+        if word in lowered:
+            return word
+    return {"float-quantized": "fp8", "pack-quantized": "int4", "int-quantized": "int8"}.get(
+        lowered
+    )
 
 
 def _algo_formats(algo: str, details: Mapping[str, Any]) -> set[str]:
