@@ -180,7 +180,7 @@ def _labelled(statement: Statement) -> Iterator[Claim]:
             yield Claim(key, to_int(match[1]), statement.line, statement.value)
         return
     for key, pattern in _LABEL_RULES:
-        if not pattern.search(label):
+        if not pattern.search(own):
             continue
         if key in ("layers", "hidden_size", "heads", "kv_heads", "head_dim", "context") and (
             _NOT_TEXT_STACK.search(label)

@@ -865,6 +865,30 @@ def main() -> None:
         manifest["clean"].append(
             {"card": f"../golden/{name}.md", "spec": f"model_specs/{name}.yaml"}
         )
+    handwritten_defects = {
+        "bad-35b-overview.md": (
+            "Qwen3.5-35B-A3B-NVFP4",
+            [
+                ("CARD301", "Number of Layers: 48"),
+                ("CARD301", "16 for Q and 4 for KV"),
+                ("CARD301", "10 Routed + 1 Shared"),
+                ("CARD308", "| Shared expert | 120 |"),
+                ("CARD307", "| LayerNorms | 401 |"),
+            ],
+        ),
+        "bad-27b-html.md": (
+            "Qwen3.5-27B-NVFP4",
+            [("CARD301", "<td>152,064</td>"), ("CARD306", "shape [out, in/32]")],
+        ),
+    }
+    for card, (name, expect) in handwritten_defects.items():
+        manifest["defects"].append(
+            {
+                "card": f"handwritten/{card}",
+                "spec": f"model_specs/{name}.yaml",
+                "expect": [{"code": c, "at": at} for c, at in expect],
+            }
+        )
     for defect in defects():
         f = facts[defect.spec]
         text = defect.edit(STYLES[defect.style](f))
