@@ -509,3 +509,48 @@ def test_component_rows_resolve_through_any_profile() -> None:
     assert resolve("self_attn", profile) == resolve("Attention projections", profile)
     assert resolve("lm_head", profile) == {"lm_head"}
     assert resolve("Other", profile) is None
+
+
+IDIOMS = """---
+license: apache-2.0
+pipeline_tag: image-text-to-text
+library_name: transformers
+---
+
+<div align="center"><img src="https://example.org/logo.png" width="200"></div>
+
+# 🌟 Qwen3.5-2B
+
+[![License](https://img.shields.io/badge/license-apache--2.0-blue)](LICENSE) [![Params](https://img.shields.io/badge/params-2B-green)](#)
+
+## 📐 Specs
+
+| | |
+|---|---|
+| Layers | 24 |
+| Hidden size | 2,048 |
+
+<details>
+<summary><b>More</b></summary>
+
+<table>
+<tr>
+<th>
+Property
+</th>
+<th>
+Value
+</th>
+</tr>
+<tr><td>Context</td><td>262,144 tokens</td></tr>
+</table>
+
+</details>
+"""
+
+
+@pytest.mark.parametrize("with_spec", [False, True])
+def test_common_card_idioms_raise_nothing(with_spec: bool) -> None:
+    """Badges, emoji headings, <details>, HTML tables with headers split over lines, and a
+    key/value table whose header row is empty: all render fine on the Hub."""
+    assert check_card(IDIOMS, file="README.md", truth=spec_truth() if with_spec else None) == []
