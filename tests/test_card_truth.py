@@ -19,16 +19,19 @@ from publisher.checkpoint.formats import (
     FORMATS,
     TensorSpec,
     expected_tensors,
-    fp8_block_quantization_config,
     logical_weight_shape,
-    modelopt_config_json_quantization,
-    modelopt_hf_quant_config,
 )
 from publisher.checkpoint.reader import read_checkpoint
 from publisher.checkpoint.validate import STORAGE_BY_SPEC
 from publisher.cli import main
 from publisher.findings import Finding
 from publisher.spec.loader import load_spec
+from publisher.testkit.producer_configs import (
+    ct_quantization_config,
+    fp8_block_quantization_config,
+    modelopt_config_json_quantization,
+    modelopt_hf_quant_config,
+)
 from tests.checkpoint_variants import nvfp4_modules, project_with_templates, write_variant
 
 if TYPE_CHECKING:
@@ -205,8 +208,6 @@ def _configure(storage: str, ct_ignore: list[str]):  # type: ignore[no-untyped-d
             configs["hf_quant_config.json"] = hf
             configs["config.json"]["quantization_config"] = modelopt_config_json_quantization(hf)
         elif storage == "ct_fp8":
-            from publisher.checkpoint.formats import ct_quantization_config
-
             configs["config.json"]["quantization_config"] = ct_quantization_config(
                 "ct_fp8", ct_ignore
             )
@@ -271,7 +272,7 @@ def test_rendered_card_for_every_format_agrees_with_a_real_export(
     assert [f for f in findings if f.code >= "CARD300"] == []
     from publisher.checkpoint.validate import validate_checkpoint
 
-    report = validate_checkpoint(result.spec, exports[storage])
+    report = validate_checkpoint(result.loaded, exports[storage])
     assert [f for f in report.findings if f.severity == "error"] == []
 
 

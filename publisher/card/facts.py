@@ -13,12 +13,13 @@ from publisher.card.format_prose import layout_label, tensor_lines
 from publisher.report import md_cell
 from publisher.spec.derive import ModelInventory
 from publisher.spec.model import BenchmarkTable, ModelSpec, Quantization, format_param_count
+from publisher.spec.precision_names import CARD_LABELS
 from publisher.spec.profile import Profile
 
 PLACEHOLDER = re.compile(r"\{(repo_id|served_model_name|name|base_model)\}")
 QUANTIZED = ("nvfp4", "fp8")
 SOURCE_DTYPE = "BF16"  # the unquantized dtype of the exports publisher checks
-PRECISION_LABELS = {"nvfp4": "NVFP4", "fp8": "FP8", "bf16": "BF16", "f16": "FP16", "f32": "FP32"}
+PRECISION_LABELS = CARD_LABELS
 FORMAT_LABELS = {
     "nvfp4": "NVFP4",
     "fp8": "FP8 (per-tensor scales)",
@@ -235,20 +236,68 @@ def _sizes(spec: ModelSpec, checkpoint: CheckpointFacts | None) -> list[tuple[st
 def _add_quantization(
     facts: CardFacts, spec: ModelSpec, profile: Profile, inventory: ModelInventory
 ) -> None:
+    """The quantization section: how it was made, what was quantized, what stayed, the format."""
     quant = spec.quantization
     assert quant is not None
+    quantized_precisions = {e.precision for e in quant.components if e.precision in QUANTIZED}
+    mixed = len(quantized_precisions) > 1  # a ModelOpt NVFP4 export with some layers in FP8
+    facts.quantization_rows = _how_quantized(quant, mixed)
+    quantized, kept, quantized_total = _component_rows(quant, profile, inventory, mixed)
+    precisions = [p for p in ("nvfp4", "fp8") if p in quantized_precisions]
+    fmt = " and ".join(PRECISION_LABELS[p] for p in precisions) or (
+        "NVFP4" if quant.format == "nvfp4" else "FP8"
+    )
+    facts.quantized_title = f"Quantized to {fmt} ({quantized_total:,} modules)"
+    facts.quantized_rows = quantized
+    facts.kept_title = "Kept in higher precision"
+    facts.kept_rows = kept
+    facts.process = [
+        {
+            "title": step.title,
+            "text": fill(step.text, spec),
+            "code": fill(step.code, spec) if step.code else None,
+            "language": step.language,
+        }
+        for step in quant.process
+    ]
+    storages = format_storages(quant)
+    facts.format_details = tensor_lines(_main_storage(quant, storages), SOURCE_DTYPE)
+    if mixed:
+        other = storages["fp8" if quant.format == "nvfp4" else "nvfp4"]
+        facts.format_details.append(f"In the layers quantized to {_other_label(quant)} instead:")
+        facts.format_details += tensor_lines(other, SOURCE_DTYPE)
+
+
+def format_storages(quant: Quantization) -> dict[str, str]:
+    """precision → the format-table row its Linears are stored as (validation's mapping)."""
+    from publisher.checkpoint.validate import STORAGE_BY_SPEC
+
+    storages = {p: STORAGE_BY_SPEC[(p, quant.export_format)] for p in ("nvfp4", "fp8")}
+    storages["nvfp4" if quant.format == "nvfp4" else "fp8"] = STORAGE_BY_SPEC[
+        (quant.format, quant.export_format)
+    ]
+    return storages
+
+
+def _main_storage(quant: Quantization, storages: dict[str, str]) -> str:
+    return storages["nvfp4" if quant.format == "nvfp4" else "fp8"]
+
+
+def _other_label(quant: Quantization) -> str:
+    return "FP8" if quant.format == "nvfp4" else "NVFP4"
+
+
+def _how_quantized(quant: Quantization, mixed: bool) -> list[tuple[str, str]]:
+    """Format, producer, layout, block size, calibration, hardware."""
     producer = f"{quant.producer.tool} {quant.producer.version}"
     if quant.producer.recipe:
         producer += f" ({quant.producer.recipe})"
-    quantized_precisions = {e.precision for e in quant.components if e.precision in QUANTIZED}
-    mixed = len(quantized_precisions) > 1  # a ModelOpt NVFP4 export with some layers in FP8
     label = FORMAT_LABELS.get(quant.format, quant.format.upper()) + (
         ", with FP8 where the table below says" if mixed else ""
     )
     rows = [("Format", label), ("Produced with", producer)]
-    storages = format_storages(quant)
-    main_storage = storages["nvfp4" if quant.format == "nvfp4" else "fp8"]
-    rows.append(("Checkpoint layout", layout_label(main_storage)))
+    storage = _main_storage(quant, format_storages(quant))
+    rows.append(("Checkpoint layout", layout_label(storage)))
     if quant.group_size:
         rows.append(("Block size", f"{quant.group_size} elements per scale"))
     if quant.calibration:
@@ -263,7 +312,13 @@ def _add_quantization(
         )
     if quant.hardware:
         rows.append(("Runs on", quant.hardware))
-    facts.quantization_rows = rows
+    return rows
+
+
+def _component_rows(
+    quant: Quantization, profile: Profile, inventory: ModelInventory, mixed: bool
+) -> tuple[list[ComponentRow], list[ComponentRow], int]:
+    """The quantized and the kept components' rows, and how many modules were quantized."""
     quantized: list[ComponentRow] = []
     kept: list[ComponentRow] = []
     quantized_total = 0
@@ -293,43 +348,7 @@ def _add_quantization(
                 details = f"{PRECISION_LABELS[entry.precision]}: {details}"
         row = ComponentRow(md_cell(label), count, md_cell(derivation), md_cell(details))
         (quantized if is_quantized else kept).append(row)
-    precisions = [p for p in ("nvfp4", "fp8") if p in quantized_precisions]
-    fmt = " and ".join(PRECISION_LABELS[p] for p in precisions) or (
-        "NVFP4" if quant.format == "nvfp4" else "FP8"
-    )
-    facts.quantized_title = f"Quantized to {fmt} ({quantized_total:,} modules)"
-    facts.quantized_rows = quantized
-    facts.kept_title = "Kept in higher precision"
-    facts.kept_rows = kept
-    facts.process = [
-        {
-            "title": step.title,
-            "text": fill(step.text, spec),
-            "code": fill(step.code, spec) if step.code else None,
-            "language": step.language,
-        }
-        for step in quant.process
-    ]
-    facts.format_details = tensor_lines(main_storage, SOURCE_DTYPE)
-    if mixed:
-        other = storages["fp8" if quant.format == "nvfp4" else "nvfp4"]
-        facts.format_details.append(f"In the layers quantized to {_other_label(quant)} instead:")
-        facts.format_details += tensor_lines(other, SOURCE_DTYPE)
-
-
-def format_storages(quant: Quantization) -> dict[str, str]:
-    """precision → the format-table row its Linears are stored as (validation's mapping)."""
-    from publisher.checkpoint.validate import STORAGE_BY_SPEC
-
-    storages = {p: STORAGE_BY_SPEC[(p, quant.export_format)] for p in ("nvfp4", "fp8")}
-    storages["nvfp4" if quant.format == "nvfp4" else "fp8"] = STORAGE_BY_SPEC[
-        (quant.format, quant.export_format)
-    ]
-    return storages
-
-
-def _other_label(quant: Quantization) -> str:
-    return "FP8" if quant.format == "nvfp4" else "NVFP4"
+    return quantized, kept, quantized_total
 
 
 def _score(value: Any) -> str:

@@ -82,16 +82,12 @@ def tensor_facts(storage: str, source_dtype: str = "BF16") -> dict[str, tuple[st
 
 
 def layout_label(storage: str) -> str:
-    """How the checkpoint is laid out: the producer and the config that names the format."""
-    from publisher.checkpoint import formats
-
-    try:
-        compression = formats.ct_quantization_config(storage, [])["format"]
-        return f"compressed-tensors ({compression})"
-    except FormatError:
-        pass
-    try:
-        formats.modelopt_hf_quant_config(storage, [])
+    """How the checkpoint is laid out, from the format table's description of the storage:
+    'ModelOpt (quant_method: modelopt)', 'compressed-tensors (float-quantized)', …"""
+    description = format_rule(storage).description
+    if description.startswith("ModelOpt"):
         return "ModelOpt (quant_method: modelopt)"
-    except FormatError:
-        return format_rule(storage).description
+    if description.startswith("compressed-tensors "):
+        compression = description.split()[1].rstrip(";,:")
+        return f"compressed-tensors ({compression})"
+    return description.split(":")[0]

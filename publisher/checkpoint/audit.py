@@ -24,6 +24,7 @@ from publisher.checkpoint.precision import (
 )
 from publisher.checkpoint.quant_config import QuantConfig, load_quant_config
 from publisher.findings import Finding
+from publisher.report import printable
 
 MANIFEST_NAME = "quantization_audit.json"
 MANIFEST_VERSION = 1
@@ -52,6 +53,8 @@ class AuditResult:
     logical_parameters: int
     mtp_tensors: int
     findings: list[Finding] = field(default_factory=list)
+    # Why config.json gave no architecture (modules are then grouped by name); None if it did.
+    unrecognised: str | None = None
 
     @property
     def detected_format(self) -> str:
@@ -67,7 +70,7 @@ def audit_inventory(inventory: CheckpointInventory) -> AuditResult:
         inventory.configs.get("config.json"), inventory.configs.get("hf_quant_config.json")
     )
     config = inventory.configs.get("config.json") or {}
-    profile_name, refs, labels = _architecture_modules(config)
+    profile_name, refs, labels, unrecognised = _architecture_modules(config)
     groups = group_tensors(inventory)
     modules: dict[str, tuple[str, str]] = {}
     if refs:
@@ -90,7 +93,9 @@ def audit_inventory(inventory: CheckpointInventory) -> AuditResult:
     if qc.layers is not None:
         written = table_precisions(qc, {n: p for n, (_, p) in modules.items()}, inventory)
         findings += check_layer_table(qc, written, inventory.root)
-    return result_from_modules(inventory, modules, labels, qc, profile_name, findings)
+    result = result_from_modules(inventory, modules, labels, qc, profile_name, findings)
+    result.unrecognised = unrecognised
+    return result
 
 
 def result_from_modules(
@@ -124,8 +129,9 @@ def result_from_modules(
 
 def _architecture_modules(
     config: dict[str, Any],
-) -> tuple[str | None, dict[str, tuple[str, str]], dict[str, str]]:
-    """(profile name, module → (component, kind), component → label) from config.json."""
+) -> tuple[str | None, dict[str, tuple[str, str]], dict[str, str], str | None]:
+    """(profile name, module → (component, kind), component → label, None) from config.json;
+    when it gives no architecture: (None, {}, {}, why)."""
     from pydantic import ValidationError
 
     from publisher.spec.derive import derive
@@ -135,24 +141,26 @@ def _architecture_modules(
     from publisher.spec.profile import ProfileNotFound, load_profile
 
     if not config:
-        return None, {}, {}
+        return None, {}, {}, "there is no config.json"
+    fields = architecture_fields(config)
+    fields["parameters"] = {"total": "1"}
+    fields = {k: v for k, v in fields.items() if v is not None}
+    model_type = printable(str(config.get("model_type", "")))[:60]
     try:
-        fields = architecture_fields(config)
-        fields["parameters"] = {"total": "1"}
-        fields = {k: v for k, v in fields.items() if v is not None}
+        profile = load_profile(str(fields.get("profile", "")))
         arch = Architecture.model_validate(fields)
-        profile = load_profile(arch.profile)
         model = derive(arch, profile)
-    except (
-        ValidationError,
-        ProfileNotFound,
-        LayoutError,
-        ValueError,
-        KeyError,
-        TypeError,
-        StopIteration,
-    ):
-        return None, {}, {}
+    except ProfileNotFound as error:
+        return None, {}, {}, f"config.json model_type '{model_type}': {error}"
+    except ValidationError as error:
+        return (
+            None,
+            {},
+            {},
+            f"config.json does not describe a spec architecture: {first_validation_problem(error)}",
+        )
+    except (LayoutError, ValueError) as error:  # the layout or a derived count does not hold
+        return None, {}, {}, f"config.json's architecture does not derive: {error}"
     refs: dict[str, tuple[str, str]] = {
         ref.name: (ref.component, ref.kind) for ref in model.all_modules()
     }
@@ -160,7 +168,14 @@ def _architecture_modules(
         c.id: (f"{c.label.removesuffix(' (all)')}, other modules" if c.include else c.label)
         for c in profile.components
     }
-    return profile.name, refs, labels
+    return profile.name, refs, labels, None
+
+
+def first_validation_problem(error: Any) -> str:
+    """The first problem of a pydantic ValidationError, as `field: message`."""
+    problem = error.errors()[0]
+    where = ".".join(str(part) for part in problem["loc"])
+    return f"architecture.{where}: {problem['msg']}" if where else str(problem["msg"])
 
 
 def _fallback_component(name: str) -> str:
