@@ -555,3 +555,16 @@ def test_common_card_idioms_raise_nothing(with_spec: bool) -> None:
     """Badges, emoji headings, <details>, HTML tables with headers split over lines, and a
     key/value table whose header row is empty: all render fine on the Hub."""
     assert check_card(IDIOMS, file="README.md", truth=spec_truth() if with_spec else None) == []
+
+
+def test_sentences_about_what_was_quantized() -> None:
+    truth = spec_truth(REPO / "model_specs" / "Qwen3.5-27B-NVFP4.yaml")
+    body = (
+        "# Qwen3.5-27B-NVFP4\n\nThe vision encoder is quantized to NVFP4 as well.\n"
+        "The MLP projections are kept in BF16. lm_head stays in BF16.\n"
+        "All linear layers are quantized; the rest stays in BF16.\n"
+    )
+    findings = check(body, truth)
+    assert codes(findings) == [("CARD308", 8), ("CARD308", 9)]
+    assert "spec quantization.components[9] (vision: bf16)" in findings[0].message
+    assert "(mlp: nvfp4) says quantized" in findings[1].message

@@ -302,41 +302,83 @@ def _header_precisions(truth: ModelTruth, paths: frozenset[str]) -> dict[str, tu
     return found
 
 
+def _contradiction(
+    paths: frozenset[str], kind: str, truth: ModelTruth, profile: Profile
+) -> tuple[str, str] | None:
+    """(true state, its source) when every known tensor of `paths` is stored against `kind`."""
+    states = {**_header_precisions(truth, paths), **_spec_precisions(truth, profile)}
+    told = [states[p] for p in sorted(paths) if p in states]
+    if told and all(state != kind for state, _ in told):
+        return told[0]
+    return None
+
+
+def _said(kind: str) -> str:
+    return "quantized" if kind == "quantized" else "kept in full precision"
+
+
 def check_component_precision(card: CardSource, truth: ModelTruth | None) -> list[Finding]:
     """A quantized-table row whose tensors all stayed in full precision, or a kept-table row
-    whose tensors are all quantized (CARD308)."""
+    whose tensors are all quantized; the same said in a sentence (CARD308)."""
     from publisher.card.rules_tables import _kind
 
     if truth is None:
         return []
-    tables = component_tables(card.prose(), _tables(card))
     profiles = _profiles(truth)
     findings: list[Finding] = []
-    for table in tables:
+    for table in component_tables(card.prose(), _tables(card)):
         kind = _kind(table)
-        if kind is None:
-            continue
-        chosen = _best(_total(table).rows, profiles)
-        if chosen is None:
+        chosen = _best(_total(table).rows, profiles) if kind else None
+        if kind is None or chosen is None:
             continue
         profile, sets = chosen
-        known = _spec_precisions(truth, profile)
         for row, paths in zip(_total(table).rows, sets, strict=True):
-            if not paths:
-                continue
-            states = {**_header_precisions(truth, paths), **known}
-            told = [states[p] for p in sorted(paths) if p in states]
-            if told and all(state != kind for state, _ in told):
-                state, source = told[0]
-                said = "quantized" if kind == "quantized" else "kept in full precision"
-                is_now = "quantized" if state == "quantized" else "kept in full precision"
+            found = _contradiction(paths, kind, truth, profile) if paths else None
+            if found:
                 findings.append(
                     card_finding(
                         card,
                         "CARD308",
                         row.line,
-                        f"'{row.name.strip()}' is listed as {said} ('{table.context}') but "
-                        f"{source} says {is_now}",
+                        f"'{row.name.strip()}' is listed as {_said(kind)} ('{table.context}') "
+                        f"but {found[1]} says {_said(found[0])}",
+                    )
+                )
+    findings += _sentences(card, truth, profiles)
+    return findings
+
+
+_SENTENCE = re.compile(
+    r"(?P<subject>(?:the\s+)?[`\w][\w`.\-/ ]{1,50}?)\s+(?:is|are|was|were|stays?|remains?)\s+"
+    r"(?:(?P<kept>(?:kept|left|stored)?\s*(?:in|at)\s+(?:bf16|fp16|full[- ]precision|higher "
+    r"precision|the original precision))|(?P<quantized>(?:also\s+)?quantized\b))",
+    re.IGNORECASE,
+)
+_NOT_A_PART = re.compile(r"\b(?:weights?|model|checkpoint|it|this|everything|rest)$", re.I)
+
+
+def _sentences(card: CardSource, truth: ModelTruth, profiles: list[Profile]) -> list[Finding]:
+    """'The vision encoder is kept in BF16.' / 'lm_head is quantized too.'"""
+    findings: list[Finding] = []
+    for number, text in card.prose():
+        if "|" in text:
+            continue
+        for match in _SENTENCE.finditer(text):
+            subject = re.sub(r"^(?:the|all|its|our)\s+", "", match["subject"].strip(), flags=re.I)
+            if _NOT_A_PART.search(subject) or re.search(r"\b(?:not|no|except)\b", subject, re.I):
+                continue
+            kind = "kept" if match["kept"] else "quantized"
+            chosen = _best([ComponentRow(number, subject, 0, "")], profiles)
+            if chosen is None or not chosen[1][0]:
+                continue
+            found = _contradiction(chosen[1][0], kind, truth, chosen[0])
+            if found:
+                findings.append(
+                    card_finding(
+                        card,
+                        "CARD308",
+                        number,
+                        f"the card says '{match[0].strip()}' but {found[1]} says {_said(found[0])}",
                     )
                 )
     return findings
