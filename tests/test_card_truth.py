@@ -362,9 +362,12 @@ def test_card_against_a_hub_repository(
         if r.path.endswith(".safetensors") and r.method == "GET" and r.range is None
     ]
     assert weights == []  # headers by range requests only
-    commit = hub_api.list_repo_commits(hub_repo_id)[-1].commit_id  # the first commit: no README
+    commit = hub_api.list_repo_commits(hub_repo_id)[1].commit_id  # the weights, no README yet
     code = main(["check-card", str(tmp_path / "none.md"), "--repo", f"{hub_repo_id}@{commit}"])
-    assert code == 2
+    assert code == 2  # no such card file
+    assert main(["check-card", "--repo", f"{hub_repo_id}@{commit}"]) == 2  # that commit: no README
+    assert "has no README.md" in capsys.readouterr().err
+    assert main(["check-card", "--repo", "tester/no-such-repo"]) == 3  # the Hub says 404
 
 
 def test_check_card_needs_a_card_or_a_repo(capsys: pytest.CaptureFixture[str]) -> None:
