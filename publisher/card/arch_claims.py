@@ -331,7 +331,7 @@ def _prose(s: Statement, title: str) -> Iterator[Claim]:
     for key, pattern in _PROSE:
         for match in pattern.finditer(text):
             number = next(g for g in match.groups() if g)
-            if text_claims._about_other_models(text, match.start(), match.end()):
+            if text_claims.about_other_models(text, match.start(), match.end()):
                 continue
             if key in _TEXT_STACK_KEYS and (
                 _NOT_TEXT_STACK.search(text[max(0, match.start() - _PART_WINDOW) : match.start()])
@@ -352,7 +352,7 @@ def _prose(s: Statement, title: str) -> Iterator[Claim]:
     for pattern, is_moe in ((_MOE, True), (_DENSE, False)):
         for match in pattern.finditer(text):
             before = text[: match.start()]
-            if _NEGATION.search(before) or text_claims._about_other_models(
+            if _NEGATION.search(before) or text_claims.about_other_models(
                 text, match.start(), match.end()
             ):
                 continue

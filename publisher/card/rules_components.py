@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from publisher.card.card_codes import card_finding
 from publisher.card.card_source import CardSource
 from publisher.card.markdown_tables import ComponentRow, ComponentTable, component_tables
-from publisher.card.rules_tables import _tables, _total
+from publisher.card.rules_tables import kind_of_table, pipe_tables, stated_total
 from publisher.card.truth import ModelTruth
 from publisher.findings import Finding
 from publisher.spec.profile import Member, Profile
@@ -92,7 +92,12 @@ def resolve(label: str, profile: Profile) -> frozenset[str] | None:
         items = [i for i in items if "shared_expert" in i.member.path]
         recognised = True
     elif _EXPERTS.search(text):
-        items = [i for i in items if i.member.scope == "expert"]
+        items = [
+            i
+            for i in items
+            if (i.member.scope == "expert" or ".experts." in i.member.path)
+            and "shared_expert" not in i.member.path
+        ]
         recognised = True
     elif _ROUTER.search(text) and "gate_proj" not in text:
         items = [
@@ -125,7 +130,8 @@ def _is_vision(member: Member) -> bool:
 def _mixer(text: str, profile: Profile) -> str | None:
     best: tuple[int, str] | None = None
     for kind, mixer in profile.mixers.items():
-        for alias in (kind, mixer.label, mixer.layer_type, *mixer.aliases):
+        layer_types = mixer.layer_type if isinstance(mixer.layer_type, list) else [mixer.layer_type]
+        for alias in (kind, mixer.label, *layer_types, *mixer.aliases):
             name = alias.lower().replace("_", " ")
             found = re.search(r"\b" + re.escape(name) + r"\b", text.replace("_", " "))
             if found and (best is None or len(name) > best[0]):
@@ -173,7 +179,7 @@ def _best(
 
 
 def check_component_sets(card: CardSource, truth: ModelTruth | None) -> list[Finding]:
-    tables = component_tables(card.prose(), _tables(card))
+    tables = component_tables(card.prose(), pipe_tables(card))
     if not tables:
         return []
     profiles = _profiles(truth)
@@ -186,7 +192,7 @@ def check_component_sets(card: CardSource, truth: ModelTruth | None) -> list[Fin
 def _table_overlaps(
     card: CardSource, table: ComponentTable, profiles: list[Profile], truth: ModelTruth | None
 ) -> list[Finding]:
-    total = _total(table)
+    total = stated_total(table)
     rows = total.rows
     chosen = _best(rows, profiles)
     if chosen is None:
@@ -320,19 +326,17 @@ def _said(kind: str) -> str:
 def check_component_precision(card: CardSource, truth: ModelTruth | None) -> list[Finding]:
     """A quantized-table row whose tensors all stayed in full precision, or a kept-table row
     whose tensors are all quantized; the same said in a sentence (CARD308)."""
-    from publisher.card.rules_tables import _kind
-
     if truth is None:
         return []
     profiles = _profiles(truth)
     findings: list[Finding] = []
-    for table in component_tables(card.prose(), _tables(card)):
-        kind = _kind(table)
-        chosen = _best(_total(table).rows, profiles) if kind else None
+    for table in component_tables(card.prose(), pipe_tables(card)):
+        kind = kind_of_table(table)
+        chosen = _best(stated_total(table).rows, profiles) if kind else None
         if kind is None or chosen is None:
             continue
         profile, sets = chosen
-        for row, paths in zip(_total(table).rows, sets, strict=True):
+        for row, paths in zip(stated_total(table).rows, sets, strict=True):
             found = _contradiction(paths, kind, truth, profile) if paths else None
             if found:
                 findings.append(

@@ -32,13 +32,13 @@ _ALL_MARK = re.compile(r"\((?:all|entire|whole)\)|\b(?:all|entire|whole)\b", re.
 _NUMERIC = re.compile(r"\d")
 
 
-def _tables(card: CardSource) -> list[PipeTable]:
+def pipe_tables(card: CardSource) -> list[PipeTable]:
     return find_pipe_tables(card.prose())
 
 
 def check_tables(card: CardSource) -> list[Finding]:
     findings: list[Finding] = []
-    for table in _tables(card):
+    for table in pipe_tables(card):
         findings += _cell_counts(card, table)
         findings += _empty_header_cells(card, table)
         findings += _identical_columns(card, table)
@@ -144,7 +144,7 @@ def _norm(cell: str) -> str:
 
 
 def check_component_tables(card: CardSource) -> list[Finding]:
-    tables = component_tables(card.prose(), _tables(card))
+    tables = component_tables(card.prose(), pipe_tables(card))
     findings: list[Finding] = []
     for table in tables:
         findings += _sum_vs_total(card, table)
@@ -163,7 +163,7 @@ class _Total:
     rows: list[ComponentRow]
 
 
-def _total(table: ComponentTable) -> _Total:
+def stated_total(table: ComponentTable) -> _Total:
     rows = [r for r in table.rows if not r.name.strip("* ").lower().startswith("total")]
     total_rows = [r for r in table.rows if r not in rows]
     if total_rows:
@@ -175,7 +175,7 @@ def _total(table: ComponentTable) -> _Total:
 
 
 def _sum_vs_total(card: CardSource, table: ComponentTable) -> list[Finding]:
-    total = _total(table)
+    total = stated_total(table)
     added = sum(row.count for row in total.rows)
     if total.count is None or not total.rows or added == total.count:
         return []
@@ -207,15 +207,15 @@ def _products(card: CardSource, table: ComponentTable) -> list[Finding]:
     return findings
 
 
-def _kind(table: ComponentTable) -> str | None:
+def kind_of_table(table: ComponentTable) -> str | None:
     if _KEPT.search(table.context):
         return "kept"
     return "quantized" if _QUANTIZED.search(table.context) else None
 
 
 def _double_counts(card: CardSource, tables: list[ComponentTable]) -> list[Finding]:
-    quantized = [t for t in tables if _kind(t) == "quantized"]
-    kept = [t for t in tables if _kind(t) == "kept"]
+    quantized = [t for t in tables if kind_of_table(t) == "quantized"]
+    kept = [t for t in tables if kind_of_table(t) == "kept"]
     findings = []
     for q_table in quantized:
         for k_table in kept:
@@ -250,7 +250,7 @@ def _double_count(
     k_table: ComponentTable,
     k_row: ComponentRow,
 ) -> Finding:
-    total = _total(q_table)
+    total = stated_total(q_table)
     rest = sum(row.count for row in total.rows) - q_row.count
     stated = f", not the {total.count} {total.said_by} states" if total.count is not None else ""
     return card_finding(
