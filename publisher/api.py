@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     from publisher.checkpoint.audit import AuditResult
     from publisher.checkpoint.validate import ValidationReport
     from publisher.hub.push_types import Progress, PushResult
+    from publisher.review.diff import ReviewResult
     from publisher.spec.loader import LoadedSpec
 
 ReportFormat = Literal["text", "json", "markdown"]
@@ -41,7 +42,9 @@ __all__ = [
     "ReportFormat",
     "audit",
     "check_card",
+    "diff_cards",
     "format_audit_manifest",
+    "format_card_diff",
     "format_findings",
     "format_validation",
     "has_errors",
@@ -154,6 +157,17 @@ def _repo_truth(target: str, token: str | None) -> tuple[ModelTruth, tuple[str, 
     text = read_remote_text(repo_id, "README.md", revision or None, token=token)
     truth = truth_from_checkpoint(inventory, where)
     return truth, ((text, f"{where}/README.md") if text is not None else None)
+
+
+def diff_cards(
+    specs: list[Path], against: str = "hub", *, changed_since: str | None = None
+) -> ReviewResult:
+    """What each spec's card would change against the README the Hub serves (`hub`), the card
+    a git revision renders to, or a card file; with `changed_since`, only the specs a change
+    since that revision affects (own file, family files, template folder, overrides)."""
+    from publisher.review.diff import review
+
+    return review([Path(p) for p in specs], against, changed_since=changed_since)
 
 
 # ---- checkpoints --------------------------------------------------------------------------
@@ -273,6 +287,17 @@ def format_audit_manifest(result: AuditResult) -> dict[str, object]:
     from publisher.checkpoint.audit import manifest
 
     return manifest(result)
+
+
+def format_card_diff(result: ReviewResult, fmt: ReportFormat = "text") -> str:
+    """`diff_cards`' result as text (changes and unified diffs), Markdown or JSON."""
+    from publisher.review import report
+
+    if fmt == "json":
+        return report.render_json_report(result)
+    if fmt == "markdown":
+        return report.render_markdown_report(result)
+    return report.render_text_report(result)
 
 
 # ---- helpers ------------------------------------------------------------------------------
