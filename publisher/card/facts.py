@@ -260,31 +260,27 @@ def _add_quantization(
         }
         for step in quant.process
     ]
-    storages = format_storages(quant)
-    facts.format_details = tensor_lines(_main_storage(quant, storages), SOURCE_DTYPE)
-    if mixed:
-        other = storages["fp8" if quant.format == "nvfp4" else "nvfp4"]
-        facts.format_details.append(f"In the layers quantized to {_other_label(quant)} instead:")
-        facts.format_details += tensor_lines(other, SOURCE_DTYPE)
+    main = format_storages(quant)[quant.format]
+    facts.format_details = tensor_lines(main, SOURCE_DTYPE)
+    own = "fp8" if quant.format.startswith("fp8") else quant.format  # fp8_block: FP8 too
+    for precision, storage in format_storages(quant).items():
+        if precision not in (own, quant.format) and precision in quantized_precisions:
+            label = PRECISION_LABELS.get(precision, precision.upper())
+            facts.format_details.append(f"In the layers quantized to {label} instead:")
+            facts.format_details += tensor_lines(storage, SOURCE_DTYPE)
 
 
 def format_storages(quant: Quantization) -> dict[str, str]:
-    """precision → the format-table row its Linears are stored as (validation's mapping)."""
+    """The format-table row each precision's modules are stored as, validation's mapping: the
+    spec's own format under its name, each other quantized precision as the same exporter
+    stores it."""
     from publisher.checkpoint.validate import STORAGE_BY_SPEC
 
-    storages = {p: STORAGE_BY_SPEC[(p, quant.export_format)] for p in ("nvfp4", "fp8")}
-    storages["nvfp4" if quant.format == "nvfp4" else "fp8"] = STORAGE_BY_SPEC[
-        (quant.format, quant.export_format)
-    ]
+    storages: dict[str, str] = {quant.format: STORAGE_BY_SPEC[(quant.format, quant.export_format)]}
+    for (precision, layout), storage in STORAGE_BY_SPEC.items():
+        if layout == quant.export_format and precision in QUANTIZED:
+            storages.setdefault(precision, storage)
     return storages
-
-
-def _main_storage(quant: Quantization, storages: dict[str, str]) -> str:
-    return storages["nvfp4" if quant.format == "nvfp4" else "fp8"]
-
-
-def _other_label(quant: Quantization) -> str:
-    return "FP8" if quant.format == "nvfp4" else "NVFP4"
 
 
 def _how_quantized(quant: Quantization, mixed: bool) -> list[tuple[str, str]]:
@@ -296,8 +292,7 @@ def _how_quantized(quant: Quantization, mixed: bool) -> list[tuple[str, str]]:
         ", with FP8 where the table below says" if mixed else ""
     )
     rows = [("Format", label), ("Produced with", producer)]
-    storage = _main_storage(quant, format_storages(quant))
-    rows.append(("Checkpoint layout", layout_label(storage)))
+    rows.append(("Checkpoint layout", layout_label(format_storages(quant)[quant.format])))
     if quant.group_size:
         rows.append(("Block size", f"{quant.group_size} elements per scale"))
     if quant.calibration:

@@ -12,14 +12,29 @@ _OUT, _IN = 3 * 2**20, 5 * 2**20
 
 
 def shape_text(rule: FormatRule, index: int) -> str:
-    """'[out, in/2]', '[out, in/16]', '[1]' or 'scalar' for the index-th tensor of the rule."""
+    """'[out, in/2]', '[out, in/16]', '[1]' or 'scalar' for the index-th tensor of the rule:
+    the table's own shape arithmetic applied to a symbolic [out, in] Linear."""
     try:
+        if getattr(rule, "transposed", False):  # fused [.., in, out] parameters: the table's text
+            raise FormatError("transposed")
         shape = rule_shape(rule.tensors[index].shape, rule, (_OUT, _IN))
-    except (AssertionError, FormatError, ValueError, ZeroDivisionError):
-        return "[…]"
+    except (AssertionError, FormatError, ValueError, ZeroDivisionError, KeyError):
+        return _table_text(rule, index)
     if not shape:
         return "scalar"
     return "[" + ", ".join(_dim(d) for d in shape) + "]"
+
+
+def _table_text(rule: FormatRule, index: int) -> str:
+    """The format table's own shape text for a tensor, where the table has one."""
+    from publisher.checkpoint import formats
+
+    texts = getattr(formats, "SHAPE_TEXT", {})
+    template = texts.get(rule.tensors[index].shape)
+    if template is None:
+        return "[…]"
+    rows, cols = rule.block or (0, 0)
+    return str(template).format(group=rule.group_size, rows=rows, cols=cols)
 
 
 def _dim(d: int) -> str:
@@ -40,7 +55,7 @@ def _meaning(rule: FormatRule, index: int, shape: str) -> str:
     if tensor.shape == "packed_fp4":
         return "two FP4 (E2M1) values packed in each byte"
     if "scale" not in suffix:
-        return ""
+        return str(getattr(tensor, "role", ""))
     if suffix.startswith("input"):
         return "the activation scale found in calibration"
     if rule.block and shape.startswith("[out/"):
@@ -52,7 +67,7 @@ def _meaning(rule: FormatRule, index: int, shape: str) -> str:
         return "one scale for each output channel"
     if "global" in suffix or suffix.endswith("_2"):
         return "the tensor's global scale"
-    return "the weight's scale"
+    return getattr(tensor, "role", "") or "the weight's scale"
 
 
 def tensor_lines(storage: str, source_dtype: str = "BF16") -> list[str]:
@@ -63,10 +78,11 @@ def tensor_lines(storage: str, source_dtype: str = "BF16") -> list[str]:
         dtype = source_dtype if tensor.dtype == SOURCE else tensor.dtype
         shape = shape_text(rule, index)
         meaning = _meaning(rule, index, shape)
+        name = f"X{getattr(rule, 'joiner', '.')}{tensor.suffix}"
         head = (
-            f"`X.{tensor.suffix}` — {dtype} scalar"
+            f"`{name}` — {dtype} scalar"
             if shape == "scalar"
-            else f"`X.{tensor.suffix}` — {dtype}, shape {shape}"
+            else f"`{name}` — {dtype}, shape {shape}"
         )
         lines.append(f"{head}: {meaning}." if meaning else f"{head}.")
     return lines
