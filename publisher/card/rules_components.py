@@ -276,7 +276,7 @@ def _spec_precisions(truth: ModelTruth, profile: Profile) -> dict[str, tuple[str
         return {}
     found: dict[str, tuple[str, str]] = {}
     for index, entry in enumerate(spec.quantization.components):
-        state = "quantized" if entry.precision in ("nvfp4", "fp8") else "kept"
+        state = "quantized" if entry.precision in ("nvfp4", "mxfp4", "fp8") else "kept"
         source = f"spec quantization.components[{index}] ({entry.component}: {entry.precision})"
         for path in _component_paths(profile, entry.component):
             if entry.modules is None or path.rsplit(".", 1)[-1] in entry.modules:

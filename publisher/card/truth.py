@@ -112,7 +112,9 @@ def truth_from_spec(spec: ModelSpec) -> ModelTruth:
         truth.add("formats", frozenset({"bf16"}), "spec (no quantization section)")
     else:
         formats = {_family(quant.format)} | {
-            _family(e.precision) for e in quant.components if e.precision in ("nvfp4", "fp8")
+            _family(e.precision)
+            for e in quant.components
+            if e.precision in ("nvfp4", "mxfp4", "fp8")
         }
         truth.add("formats", frozenset(formats), "spec quantization.format")
         storages = {STORAGE_BY_SPEC[(quant.format, quant.export_format)]}
