@@ -231,8 +231,13 @@ def _parse_value(key: str, s: Statement) -> Iterator[Claim]:
         yield Claim("experts_active", int(active[1]), s.line, value)
 
 
-def balanced(text: str) -> str:
-    """`text` up to where its first parenthesised group closes: the layout string alone."""
+_ARROW = re.compile(r"\s*(?:→|->)\s*")
+_REPEAT = re.compile(r"\d{1,6}\s*[×xX*]\s*\(")
+_BARE_TERM = re.compile(r"[A-Za-z][\w.\-]*(?:\s[A-Za-z][\w.\-]*){0,3}")
+
+
+def _group_end(text: str) -> int:
+    """Where the parenthesised group that `text` opens closes (len(text) if it never does)."""
     depth = 0
     for index, char in enumerate(text):
         if char == "(":
@@ -240,8 +245,23 @@ def balanced(text: str) -> str:
         elif char == ")":
             depth -= 1
             if depth == 0:
-                return text[: index + 1]
-    return text
+                return index + 1
+    return len(text)
+
+
+def balanced(text: str) -> str:
+    """The layout string alone: its `N × (…)` groups and bare terms joined by arrows, up to
+    whatever follows it ('3 × (MLA → FFN) → 58 × (MLA → MoE) - Gated DeltaNet: …')."""
+    end = _group_end(text)
+    while arrow := _ARROW.match(text, end):
+        rest = arrow.end()
+        if _REPEAT.match(text, rest):
+            end = rest + _group_end(text[rest:])
+        elif term := _BARE_TERM.match(text, rest):
+            end = term.end()
+        else:
+            break
+    return text[:end]
 
 
 _PAIR_LABEL = re.compile(r"\bq(?:uery)?\s*/\s*(?:kv|key[- ]value)\b", re.I)

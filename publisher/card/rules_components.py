@@ -112,15 +112,70 @@ def resolve(label: str, profile: Profile) -> frozenset[str] | None:
     if mixer is not None:
         items = [i for i in items if i.member.scope == mixer]
         recognised = True
-    words = set(re.findall(r"[a-z][a-z0-9_]*", text))
-    segment_words = {w for w in words if "_" in w or re.search(r"\d", w)}
+    words = set(re.findall(r"[a-z0-9][a-z0-9_]*", text))
     all_segments = set().union(*(_segments(i.member.path) for i in _items(profile)))
-    for word in segment_words & all_segments:
+    segment_words = {
+        w
+        for w in words
+        if w in all_segments
+        and ("_" in w or any(c.isdigit() for c in w) or not _CLASS_WORD.match(w))
+    }
+    for word in segment_words:
         items = [i for i in items if word in _segments(i.member.path)]
         recognised = True
-    if not recognised or not items:
-        return None
+    explained = segment_words | (_mixer_words(profile) if mixer is not None else set())
+    unexplained = {
+        w for w in words - explained if not _CLASS_WORD.match(w) and w not in _STOP_WORDS
+    }
+    if not recognised or not items or unexplained:
+        return None  # a word this profile cannot place ("DeltaNet" in a Llama card): unsure
     return frozenset(i.member.path for i in items)
+
+
+_CLASS_WORD = re.compile(
+    r"^(?:\w*norms?|layernorms?|rmsnorms?|normali[sz]ation|conv\w*|embed\w*|projections?|proj"
+    r"|linears?|matmuls?|gemms?|vision|visual|vit|image|patch|text|language|decoder|llm|lm"
+    r"|heads?|output|unembedding|mtp|multi|token|prediction|shared|experts?|routed|routers?"
+    r"|gates?|gating)$"
+)
+_STOP_WORDS = frozenset(
+    [
+        "all",
+        "the",
+        "and",
+        "of",
+        "weights",
+        "weight",
+        "parameters",
+        "params",
+        "tensors",
+        "tensor",
+        "modules",
+        "module",
+        "layers",
+        "layer",
+        "in",
+        "every",
+        "each",
+        "per",
+        "encoder",
+        "model",
+        "a",
+        "an",
+        "other",
+        "its",
+    ]
+)
+
+
+def _mixer_words(profile: Profile) -> set[str]:
+    words: set[str] = set()
+    for kind, mixer in profile.mixers.items():
+        layer_types = mixer.layer_type if isinstance(mixer.layer_type, list) else [mixer.layer_type]
+        for alias in (kind, mixer.label, *layer_types, *mixer.aliases):
+            words |= set(re.findall(r"[a-z0-9]+", alias.lower()))
+            words |= set(re.findall(r"[a-z0-9][a-z0-9_]*", alias.lower()))
+    return words
 
 
 def _is_vision(member: Member) -> bool:
@@ -166,16 +221,51 @@ def _profiles(truth: ModelTruth | None) -> list[Profile]:
 
 
 def _best(
-    rows: Iterable[ComponentRow], profiles: list[Profile]
+    rows: Iterable[ComponentRow], profiles: list[Profile], hint: str = ""
 ) -> tuple[Profile, list[frozenset[str] | None]] | None:
-    best = None
+    """The profile that explains the rows best: rows named exactly as one of its components
+    weigh most, then rows its words can place; on a tie, the profile the card names."""
+    best: tuple[tuple[int, int], Profile, list[frozenset[str] | None]] | None = None
     rows = list(rows)
     for profile in profiles:
         sets = [resolve(r.name, profile) for r in rows]
-        score = sum(1 for s in sets if s)
-        if score and (best is None or score > best[0]):
+        exact = sum(1 for r in rows if _exact(r.name, profile))
+        score = (exact + sum(1 for s in sets if s), _hinted(profile, hint))
+        if score[0] and (best is None or score > best[0]):
             best = (score, profile, sets)
     return (best[1], best[2]) if best else None
+
+
+def _squash(text: str) -> str:
+    return re.sub(r"[^a-z0-9]", "", text.lower())
+
+
+def _hinted(profile: Profile, hint: str) -> int:
+    """How long a name of the profile the card's title, tags or base model contain."""
+    names = {profile.name, profile.model_type, *getattr(profile, "model_types", [])}
+    return max((len(n) for n in map(_squash, names) if n and n in hint), default=0)
+
+
+def _exact(label: str, profile: Profile) -> bool:
+    bare = _ALL.sub(" ", _normal(label)).strip(" -:")
+    for component in profile.components:
+        names = {component.id.lower(), component.label.lower(), _normal(component.label)}
+        names |= {_ALL.sub(" ", n).strip() for n in names}
+        if bare in names or bare.rstrip("s") in names or bare.replace(" ", "_") in names:
+            return True
+    return False
+
+
+def card_hint(card: CardSource) -> str:
+    """The card's title, tags and base models squashed together: 'qwen35' names qwen3_5."""
+    from publisher.card.claims import title
+
+    meta = card.frontmatter
+    parts = [str(meta.get(k, "")) for k in ("tags", "base_model", "model_type", "model_name")]
+    heading = title(card)
+    if heading:
+        parts.append(heading[1])
+    return _squash(" ".join(parts))
 
 
 def check_component_sets(card: CardSource, truth: ModelTruth | None) -> list[Finding]:
@@ -194,7 +284,7 @@ def _table_overlaps(
 ) -> list[Finding]:
     total = stated_total(table)
     rows = total.rows
-    chosen = _best(rows, profiles)
+    chosen = _best(rows, profiles, card_hint(card))
     if chosen is None:
         return []
     profile, sets = chosen
@@ -332,7 +422,7 @@ def check_component_precision(card: CardSource, truth: ModelTruth | None) -> lis
     findings: list[Finding] = []
     for table in component_tables(card.prose(), pipe_tables(card)):
         kind = kind_of_table(table)
-        chosen = _best(stated_total(table).rows, profiles) if kind else None
+        chosen = _best(stated_total(table).rows, profiles, card_hint(card)) if kind else None
         if kind is None or chosen is None:
             continue
         profile, sets = chosen
@@ -372,7 +462,7 @@ def _sentences(card: CardSource, truth: ModelTruth, profiles: list[Profile]) -> 
             if _NOT_A_PART.search(subject) or re.search(r"\b(?:not|no|except)\b", subject, re.I):
                 continue
             kind = "kept" if match["kept"] else "quantized"
-            chosen = _best([ComponentRow(number, subject, 0, "")], profiles)
+            chosen = _best([ComponentRow(number, subject, 0, "")], profiles, card_hint(card))
             if chosen is None or not chosen[1][0]:
                 continue
             found = _contradiction(chosen[1][0], kind, truth, chosen[0])
