@@ -25,6 +25,10 @@ def run(args: argparse.Namespace) -> int:
     from publisher.checkpoint.init_spec import starting_spec
     from publisher.checkpoint.reader import read_checkpoint
 
+    if args.output is not None and args.output.exists():
+        raise InputError(
+            "already exists; choose another name or remove it first", where=str(args.output)
+        )
     inventory, _ = read_checkpoint(args.checkpoint)
     name = args.name or args.checkpoint.resolve().name
     text = starting_spec(name, inventory, audit_inventory(inventory))

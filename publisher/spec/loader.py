@@ -80,7 +80,59 @@ def load_spec(path: Path) -> LoadedSpec:
         result.spec = ModelSpec.model_validate(data)
     except ValidationError as error:
         result.findings.extend(_validation_findings(error, result))
+    if result.spec is not None:
+        _resolve_profile_file(result)
     return result
+
+
+def _resolve_profile_file(loaded: LoadedSpec) -> None:
+    """A profile named as a .yaml file is read relative to the spec and must stay inside the
+    spec's repository; the spec then carries its absolute path."""
+    from publisher.spec.profile import is_profile_file
+
+    spec = loaded.spec
+    assert spec is not None
+    value = spec.architecture.profile
+    if not is_profile_file(value):
+        return
+    where = loaded.locate_value("architecture", "profile")
+    candidate = Path(value)
+    if candidate.is_absolute():
+        loaded.findings.append(
+            Finding(
+                "SPEC203",
+                f"architecture.profile '{shown_path(value)}' is an absolute path; name the "
+                "profile file relative to the spec, inside its repository",
+                where,
+            )
+        )
+        return
+    base = loaded.path.resolve().parent
+    try:
+        resolved = (base / candidate).resolve()
+    except (OSError, RuntimeError):
+        resolved = base / candidate
+    root = repository_root(base)
+    if not resolved.is_relative_to(root):
+        loaded.findings.append(
+            Finding(
+                "SPEC203",
+                f"architecture.profile '{shown_path(value)}' leads outside the repository "
+                f"({shown_path(root)}); keep the profile file in the spec's repository",
+                where,
+            )
+        )
+        return
+    architecture = spec.architecture.model_copy(update={"profile": str(resolved)})
+    loaded.spec = spec.model_copy(update={"architecture": architecture})
+
+
+def repository_root(folder: Path) -> Path:
+    """The nearest folder above `folder` holding .git (a checkout), else `folder` itself."""
+    for parent in (folder, *folder.parents):
+        if (parent / ".git").exists():
+            return parent
+    return folder
 
 
 def _load_with_extends(path: Path, chain: tuple[Path, ...]) -> tuple[dict[str, Any], SourceMap]:

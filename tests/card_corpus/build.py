@@ -845,6 +845,75 @@ def defects() -> list[Defect]:
             [("CARD022", "| Parameters | 2B |"), ("CARD010", "| Parameters | 2B |")],
         )
     )
+    # -- other families: publisher's own cards with one planted defect each ----------------
+    families = [
+        (
+            "llama-layers",
+            "Llama-3.1-8B-Instruct-NVFP4",
+            sub("| Layers | 32 |", "| Layers | 40 |"),
+            [("CARD301", "| Layers | 40 |")],
+            True,
+        ),
+        (
+            "deepseek-dense",
+            "DeepSeek-V3.1-NVFP4",
+            append("A dense transformer with multi-head latent attention."),
+            [("CARD303", "A dense transformer")],
+            True,
+        ),
+        (
+            "deepseek-layout",
+            "DeepSeek-V3.1-NVFP4",
+            sub(
+                "| Hidden layout | 3 × (MLA → FFN) → 58 ×",
+                "| Hidden layout | 3 × (MLA → FFN) → 48 ×",
+            ),
+            [("CARD302", "| Hidden layout | 3 ×")],
+            True,
+        ),
+        (
+            "qwen3-moe-experts",
+            "Qwen3-30B-A3B-NVFP4",
+            sub("| Mixture of experts | 128 experts;", "| Mixture of experts | 64 experts;"),
+            [("CARD301", "| Mixture of experts | 64")],
+            True,
+        ),
+        (
+            "gemma-context",
+            "Gemma-3-27B-IT-NVFP4",
+            sub("| Context | 131,072 tokens native |", "| Context | 32,768 tokens native |"),
+            [("CARD301", "| Context | 32,768")],
+            True,
+        ),
+        (
+            "mistral-heads",
+            "Mistral-7B-Instruct-v0.3-NVFP4",
+            sub(
+                "| Attention heads | 32 for Q, 8 for KV;",
+                "| Attention heads | 32 for Q, 32 for KV;",
+            ),
+            [("CARD301", "| Attention heads | 32 for Q, 32")],
+            True,
+        ),
+        (
+            "llama-overlap",
+            "Llama-3.1-8B-Instruct-NVFP4",
+            append(
+                "### Kept in BF16 (99 tensors)\n\n| Component | Count |\n|---|---|\n| Norms | 65 |\n| input_layernorm | 32 |\n| LM head | 1 |\n"
+            ),
+            [("CARD307", "| input_layernorm | 32 |")],
+            False,
+        ),
+        (
+            "nemotron-format",
+            "Nemotron-H-8B-Base-8K-NVFP4",
+            append("The weights are quantized to FP8 for Hopper GPUs."),
+            [("CARD304", "quantized to FP8")],
+            True,
+        ),
+    ]
+    for name, spec, edit, expect, with_spec in families:
+        add(Defect(name, spec, "golden", edit, expect, with_spec=with_spec))
     return d
 
 
@@ -870,10 +939,12 @@ def main() -> None:
         manifest["clean"].append(
             {"card": f"handwritten/{card}", "spec": f"model_specs/{name}.yaml"}
         )
-    for name in SPECS:  # publisher's own cards, as rendered from the specs
-        manifest["clean"].append(
-            {"card": f"../golden/{name}.md", "spec": f"model_specs/{name}.yaml"}
-        )
+    for golden in sorted((HERE.parent / "golden").glob("*.md")):  # publisher's own cards
+        spec = REPO / "model_specs" / f"{golden.stem}.yaml"
+        if spec.exists():
+            manifest["clean"].append(
+                {"card": f"../golden/{golden.name}", "spec": f"model_specs/{spec.name}"}
+            )
     handwritten_defects = {
         "bad-35b-overview.md": (
             "Qwen3.5-35B-A3B-NVFP4",
@@ -899,6 +970,19 @@ def main() -> None:
             }
         )
     for defect in defects():
+        if defect.style == "golden":  # another family: publisher's own card, edited
+            spec_file = f"model_specs/{defect.spec}.yaml"
+            base = (HERE.parent / "golden" / f"{defect.spec}.md").read_text(encoding="utf-8")
+            text = defect.edit(base)
+            manifest["defects"].append(
+                {
+                    "card": f"defects/{defect.name}.md",
+                    "spec": spec_file if defect.with_spec else None,
+                    "expect": [{"code": c, "at": at} for c, at in defect.expect],
+                }
+            )
+            (HERE / "defects" / f"{defect.name}.md").write_text(text, encoding="utf-8")
+            continue
         f = facts[defect.spec]
         text = defect.edit(STYLES[defect.style](f))
         path = HERE / "defects" / f"{defect.name}.md"
