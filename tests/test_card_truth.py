@@ -5,6 +5,7 @@ profile; format prose from the format table, checked against genuine exports."""
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -571,3 +572,32 @@ def test_sentences_about_what_was_quantized() -> None:
     assert codes(findings) == [("CARD308", 8), ("CARD308", 9)]
     assert "spec quantization.components[9] (vision: bf16)" in findings[0].message
     assert "(mlp: nvfp4) says quantized" in findings[1].message
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("family", ["llama", "deepseek_v3"])
+def test_a_rendered_card_of_another_family_against_its_genuine_export(
+    family: str, synth_cache_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """init → render → check-card --spec --checkpoint is clean on a genuine export of the
+    family; a wrong layer count is named with config.json's key."""
+    pytest.importorskip("modelopt")
+    from publisher.testkit.families import cached_family_export
+
+    export = cached_family_export(family, synth_cache_dir)  # type: ignore[arg-type]
+    spec = project_with_templates(tmp_path)
+    assert main(["init", str(export), "-o", str(spec), "--name", f"Tiny-{family}-NVFP4"]) == 0
+    card = tmp_path / "README.md"
+    assert main(["render", str(spec), "-o", str(card), "--checkpoint", str(export)]) == 0
+    capsys.readouterr()
+    args = ["check-card", str(card), "--spec", str(spec), "--checkpoint", str(export)]
+    assert main([*args, "--format", "json"]) == 0, capsys.readouterr().out
+    capsys.readouterr()
+    text = card.read_text(encoding="utf-8")
+    layers = re.search(r"^\| Layers \| (\d+) \|$", text, re.M)
+    assert layers is not None
+    card.write_text(text.replace(layers[0], f"| Layers | {int(layers[1]) + 8} |"), encoding="utf-8")
+    assert main(["check-card", str(card), "--checkpoint", str(export), "--format", "json"]) == 1
+    findings = json.loads(capsys.readouterr().out)["findings"]
+    assert [f["code"] for f in findings] == ["CARD301"]
+    assert "config.json" in findings[0]["message"] and "num_hidden_layers" in findings[0]["message"]

@@ -173,7 +173,13 @@ def truth_from_checkpoint(inventory: CheckpointInventory, where: str) -> ModelTr
         from publisher.spec.profile import available_profiles, load_profile
 
         truth.profile = next(
-            (n for n in available_profiles() if load_profile(n).model_type == model_type), None
+            (
+                n
+                for n in available_profiles()
+                if model_type
+                in (load_profile(n).model_type, *getattr(load_profile(n), "model_types", []))
+            ),
+            None,
         )
     _formats_from_configs(truth, inventory.configs)
     names = list(inventory.tensors)
