@@ -10,6 +10,8 @@ FIXES: dict[str, str] = {
     "AUD001": "Pass a manifest written by publisher audit; regenerate it if it was edited or comes from another tool.",
     "AUD002": "Re-export the module in the manifest's precision, or re-run publisher audit if the new precision is intended.",
     "AUD003": "Re-run publisher audit to record the module, or remove it from the checkpoint if it should not ship.",
+    # push
+    "PUSH101": "Remove the secret from the file and revoke it, or leave the file out of the push; the finding names file and line.",
     # card
     "CARD001": "Add a YAML frontmatter block between '---' lines at the top of the card.",
     "CARD002": "Restore the frontmatter's line breaks: put '---' and each key on its own line.",

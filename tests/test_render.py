@@ -112,11 +112,9 @@ def _spec_with(tmp_path: Path, repo_root: Path, extra: str) -> Path:
     base = (repo_root / "model_specs" / "Qwen3.5-2B.yaml").read_text(encoding="utf-8")
     family = repo_root / "model_specs" / "families" / "qwen3_5.yaml"
     spec = tmp_path / "model_specs" / "spec.yaml"
-    spec.parent.mkdir(parents=True, exist_ok=True)
-    spec.write_text(
-        base.replace("extends: families/qwen3_5.yaml", f"extends: {family}") + extra,
-        encoding="utf-8",
-    )
+    (spec.parent / "families").mkdir(parents=True, exist_ok=True)  # `extends` stays inside
+    (spec.parent / "families" / family.name).write_text(family.read_text(encoding="utf-8"))
+    spec.write_text(base + extra, encoding="utf-8")
     return spec
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import functools
 import re
 from collections.abc import Callable, Iterator
@@ -224,10 +225,13 @@ def check_components(
         where = ("quantization", "components", index)
         component = profile.component(entry.component)
         if component is None:
-            known = ", ".join(c.id for c in profile.components)
+            ids = [c.id for c in profile.components]
+            close = difflib.get_close_matches(entry.component, ids, n=1, cutoff=0.6)
+            hint = f"did you mean '{close[0]}'? " if close else ""
             yield Finding(
                 "SPEC033",
-                f"unknown component '{entry.component}' for profile '{profile.name}' (known: {known})",
+                f"unknown component '{entry.component}' for profile '{profile.name}' "
+                f"({hint}known: {', '.join(ids)})",
                 loaded.locate(*where, "component"),
             )
             continue
