@@ -14,25 +14,29 @@ _OUT, _IN = 3 * 2**20, 5 * 2**20
 def shape_text(rule: FormatRule, index: int) -> str:
     """'[out, in/2]', '[out, in/16]', '[1]' or 'scalar' for the index-th tensor of the rule:
     the table's own shape arithmetic applied to a symbolic [out, in] Linear."""
+    if rule.tensors[index].shape == "scalar":
+        return "scalar"
+    table = _table_text(rule, index)
+    if table is not None:
+        return table
     try:
-        if getattr(rule, "transposed", False):  # fused [.., in, out] parameters: the table's text
-            raise FormatError("transposed")
         shape = rule_shape(rule.tensors[index].shape, rule, (_OUT, _IN))
     except (AssertionError, FormatError, ValueError, ZeroDivisionError, KeyError):
-        return _table_text(rule, index)
+        return "[…]"
     if not shape:
         return "scalar"
     return "[" + ", ".join(_dim(d) for d in shape) + "]"
 
 
-def _table_text(rule: FormatRule, index: int) -> str:
-    """The format table's own shape text for a tensor, where the table has one."""
+def _table_text(rule: FormatRule, index: int) -> str | None:
+    """The format table's own shape text for a tensor, where the table has one (SHAPE_TEXT);
+    None where it has none (then the table's shape arithmetic is applied symbolically)."""
     from publisher.checkpoint import formats
 
-    texts = getattr(formats, "SHAPE_TEXT", {})
+    texts: dict[str, str] = getattr(formats, "SHAPE_TEXT", {})
     template = texts.get(rule.tensors[index].shape)
     if template is None:
-        return "[…]"
+        return None
     rows, cols = rule.block or (0, 0)
     return str(template).format(group=rule.group_size, rows=rows, cols=cols)
 
@@ -58,7 +62,7 @@ def _meaning(rule: FormatRule, index: int, shape: str) -> str:
         return str(getattr(tensor, "role", ""))
     if suffix.startswith("input"):
         return "the activation scale found in calibration"
-    if rule.block and shape.startswith("[out/"):
+    if rule.block and "out/" in shape:
         return f"one scale per {rule.block[0]} × {rule.block[1]} block"
     last = shape.strip("[]").split(", ")[-1]
     if last.startswith("in/"):
