@@ -172,16 +172,16 @@ def test_key_value_table_with_an_empty_header_row_is_not_misaligned() -> None:
 
 
 def test_format_prose_comes_from_the_format_table() -> None:
-    assert tensor_lines("ct_fp8") == [
-        "`X.weight` — F8_E4M3, shape [out, in].",
-        "`X.weight_scale` — BF16, shape [1]: the weight's scale.",
-        "`X.input_scale` — BF16, shape [1]: the activation scale found in calibration.",
+    heads = [line.split(":")[0].rstrip(".") for line in tensor_lines("ct_fp8")]
+    assert heads == [
+        "`X.weight` — F8_E4M3, shape [out, in]",
+        "`X.weight_scale` — BF16, shape [1]",
+        "`X.input_scale` — BF16, shape [1]",
     ]
     block = tensor_lines("fp8_block")
-    assert (
-        block[1]
-        == "`X.weight_scale_inv` — F32, shape [out/128, in/128]: one scale per 128 × 128 block."
-    )
+    assert block[1].startswith("`X.weight_scale_inv` — F32, shape [")
+    assert "out/128" in block[1] and "in/128" in block[1]
+    assert block[1].endswith("one scale per 128 × 128 block.")
     for storage, rule in FORMATS.items():  # every row, including rows added later
         lines = tensor_lines(storage)
         assert [line.split("`")[1] for line in lines] == [f"X.{t.suffix}" for t in rule.tensors]

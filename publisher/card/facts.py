@@ -301,9 +301,15 @@ def format_storages(quant: Quantization) -> dict[str, str]:
     """The format-table row each precision's modules are stored as, validation's mapping: the
     spec's own format under its name, each other quantized precision as the same exporter
     stores it."""
+    from publisher.checkpoint import formats
     from publisher.checkpoint.validate import STORAGE_BY_SPEC
 
-    storages: dict[str, str] = {quant.format: STORAGE_BY_SPEC[(quant.format, quant.export_format)]}
+    own = STORAGE_BY_SPEC[(quant.format, quant.export_format)]
+    block_format = getattr(formats, "block_format", None)  # the spec's own scale block
+    block = getattr(quant, "block_size", None)
+    if block_format is not None and block:
+        own = block_format(own, block)
+    storages: dict[str, str] = {quant.format: own}
     for (precision, layout), storage in STORAGE_BY_SPEC.items():
         if layout == quant.export_format and precision in QUANTIZED:
             storages.setdefault(precision, storage)
