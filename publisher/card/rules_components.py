@@ -23,6 +23,9 @@ from publisher.card.truth import ModelTruth
 from publisher.findings import Finding
 from publisher.spec.profile import Member, Profile
 
+MAX_ROWS = 200  # a component table longer than this is not one a person wrote
+MAX_OVERLAPS = 50
+MAX_SENTENCES = 500
 _KIND_WORDS: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"\b(?:\w*norms?|layernorms?|rmsnorms?|normali[sz]ation)\b"), "norm"),
     (re.compile(r"\bconv(?:1d|olutions?|s)?\b"), "conv"),
@@ -283,7 +286,7 @@ def _table_overlaps(
     card: CardSource, table: ComponentTable, profiles: list[Profile], truth: ModelTruth | None
 ) -> list[Finding]:
     total = stated_total(table)
-    rows = total.rows
+    rows = total.rows[:MAX_ROWS]
     chosen = _best(rows, profiles, card_hint(card))
     if chosen is None:
         return []
@@ -297,6 +300,8 @@ def _table_overlaps(
             if _excludes(row_a, set_a, shared, counts) or _excludes(row_b, set_b, shared, counts):
                 continue
             findings.append(_finding(card, table, total, row_a, row_b, shared, counts))
+            if len(findings) >= MAX_OVERLAPS:
+                return findings
     return findings
 
 
@@ -422,11 +427,12 @@ def check_component_precision(card: CardSource, truth: ModelTruth | None) -> lis
     findings: list[Finding] = []
     for table in component_tables(card.prose(), pipe_tables(card)):
         kind = kind_of_table(table)
-        chosen = _best(stated_total(table).rows, profiles, card_hint(card)) if kind else None
+        rows = stated_total(table).rows[:MAX_ROWS]
+        chosen = _best(rows, profiles, card_hint(card)) if kind else None
         if kind is None or chosen is None:
             continue
         profile, sets = chosen
-        for row, paths in zip(stated_total(table).rows, sets, strict=True):
+        for row, paths in zip(rows, sets, strict=True):
             found = _contradiction(paths, kind, truth, profile) if paths else None
             if found:
                 findings.append(
@@ -454,10 +460,14 @@ _NOT_A_PART = re.compile(r"\b(?:weights?|model|checkpoint|it|this|everything|res
 def _sentences(card: CardSource, truth: ModelTruth, profiles: list[Profile]) -> list[Finding]:
     """'The vision encoder is kept in BF16.' / 'lm_head is quantized too.'"""
     findings: list[Finding] = []
+    checked = 0
     for number, text in card.prose():
         if "|" in text:
             continue
         for match in _SENTENCE.finditer(text):
+            checked += 1
+            if checked > MAX_SENTENCES:
+                return findings
             subject = re.sub(r"^(?:the|all|its|our)\s+", "", match["subject"].strip(), flags=re.I)
             if _NOT_A_PART.search(subject) or re.search(r"\b(?:not|no|except)\b", subject, re.I):
                 continue

@@ -164,8 +164,13 @@ class _Total:
 
 
 def stated_total(table: ComponentTable) -> _Total:
-    rows = [r for r in table.rows if not r.name.strip("* ").lower().startswith("total")]
-    total_rows = [r for r in table.rows if r not in rows]
+    """The total a component table states (a 'Total' row, or a count in the text above it)
+    and the rows that should add up to it. One pass: a table can have thousands of rows."""
+    rows: list[ComponentRow] = []
+    total_rows: list[ComponentRow] = []
+    for r in table.rows:
+        is_total = r.name.strip("* ").lower().startswith("total")
+        (total_rows if is_total else rows).append(r)
     if total_rows:
         row = total_rows[0]
         return _Total(row.count, row.line, f"its '{row.name.strip('* ')}' row", rows)
