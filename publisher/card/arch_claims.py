@@ -251,7 +251,7 @@ def _group_end(text: str) -> int:
 
 def balanced(text: str) -> str:
     """The layout string alone: its `N × (…)` groups and bare terms joined by arrows, up to
-    whatever follows it ('3 × (MLA → FFN) → 58 × (MLA → MoE) - Gated DeltaNet: …')."""
+    whatever follows it ('3 × (MLA → FFN) → 58 × (MLA → MoE) - Next item: …')."""
     end = _group_end(text)
     while arrow := _ARROW.match(text, end):
         rest = arrow.end()
@@ -361,7 +361,7 @@ def _prose(s: Statement, title: str) -> Iterator[Claim]:
             if key in _TEXT_STACK_KEYS and _LINEAR_MIXER.search(
                 text[max(0, match.start() - _PART_WINDOW) : match.start()]
             ):
-                continue  # "Gated DeltaNet heads | 16 for V; head dim 128": labelled claims
+                continue  # "Linear-attention heads | 16 for V; head dim 128": labelled claims
 
             if key == "context":
                 yield Claim(key, sized_values(number), s.line, match[0])
