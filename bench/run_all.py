@@ -14,6 +14,7 @@ BENCHES = [
     ["bench_validate.py", "--readme"],
     ["bench_remote_audit.py", "--readme"],
     ["bench_push.py", "--readme"],
+    ["bench_verify.py", "--readme"],
     ["fuzz_headers.py", "--readme"],
     ["bench_card_corpus.py", "--readme"],
 ]

@@ -76,7 +76,11 @@ def statements(card: CardSource) -> Iterator[Statement]:
             parents = [(i, label) for i, label in parents if i < indent]
         if "|" not in text and (parent := _PARENT.match(_TAGS.sub(" ", text))):
             parents.append((indent, clean(parent["label"] or parent["heading"])))
-        elif "|" not in text and (match := _LABELLED.match(_TAGS.sub(" ", text))):
+        elif (
+            "|" not in text
+            and (match := _LABELLED.match(_TAGS.sub(" ", text)))
+            and not re.search(r"(?<![\w.])\d+(?![\w.])", match["label"])
+        ):
             label = ": ".join([*(p for _, p in parents), clean(match["label"])])
             yield Statement(number, label, clean(match["value"]))
             yield Statement(number, "", f"{label}: {clean(match['value'])}")  # with its context
@@ -171,12 +175,21 @@ _LAYOUT = re.compile(r"(?<![\d.])\d{1,6}\s*[×xX*]\s*\(")
 _HEAD_DIM_LABEL = re.compile(r"head[\s_-]*(?:dim\w*|size)", re.I)
 
 
+_LEADING = re.compile(r"^\s*(?:~|≈|about\s+|around\s+|approximately\s+)?")
+
+
+def _leading_int(value: str) -> re.Match[str] | None:
+    """The number a value starts with ('24 (18 + 6)', '~2,048'); None when the value is a
+    sentence with a number somewhere in it ('queries pass a rank-1536 bottleneck')."""
+    return _FIRST_INT.match(value, _LEADING.match(value).end())  # type: ignore[union-attr]
+
+
 def _labelled(statement: Statement) -> Iterator[Claim]:
     label = statement.label
     own = label.rsplit(": ", 1)[-1]
     if _HEAD_DIM_LABEL.search(own) and not _NOT_TEXT_STACK.search(label):
         key = "deltanet_head_dim" if _LINEAR_MIXER.search(label) else "head_dim"
-        if match := _FIRST_INT.search(statement.value):
+        if match := _leading_int(statement.value):
             yield Claim(key, to_int(match[1]), statement.line, statement.value)
         return
     for key, pattern in _LABEL_RULES:
@@ -222,7 +235,7 @@ def _parse_value(key: str, s: Statement) -> Iterator[Claim]:
         if match:
             yield Claim(key, sized_values(match[1]), s.line, value)
         return
-    match = _FIRST_INT.search(value)
+    match = _leading_int(value)
     if match:
         yield Claim(key, to_int(match[1]), s.line, value)
     if key == "experts" and (
@@ -289,7 +302,7 @@ def _heads(key: str, s: Statement) -> Iterator[Claim]:
         else:
             name = "kv_heads" if role in ("kv", "key-value", "key/value", "key value") else "heads"
             yield Claim(name, int(number), s.line, s.value)
-    if not parts and (match := _FIRST_INT.search(s.value)) and not prefix:
+    if not parts and (match := _leading_int(s.value)) and not prefix:
         yield Claim(key, to_int(match[1]), s.line, s.value)
     if dim := _HEAD_DIM.search(s.value):
         yield Claim(prefix + "head_dim", int(dim[1]), s.line, s.value)
