@@ -615,3 +615,22 @@ def test_a_rendered_card_of_another_family_against_its_genuine_export(
     findings = json.loads(capsys.readouterr().out)["findings"]
     assert [f["code"] for f in findings] == ["CARD301"]
     assert "config.json" in findings[0]["message"] and "num_hidden_layers" in findings[0]["message"]
+
+
+GOLDEN = sorted((REPO / "tests" / "golden").glob("*.md"))
+
+
+@pytest.mark.parametrize("golden", GOLDEN, ids=[g.stem for g in GOLDEN])
+def test_every_golden_card_agrees_with_its_spec(golden: Path) -> None:
+    """publisher's own cards, every family: every claim checked against the spec they come
+    from, no finding."""
+    spec_path = REPO / "model_specs" / f"{golden.stem}.yaml"
+    if not spec_path.exists():
+        pytest.skip(f"no spec named {spec_path.name}")
+    spec = load_spec(spec_path).spec
+    assert spec is not None
+    text = golden.read_text(encoding="utf-8")
+    assert (
+        check_card(text, file=golden.name, facts=facts_from_spec(spec), truth=truth_from_spec(spec))
+        == []
+    )
