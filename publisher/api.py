@@ -214,7 +214,12 @@ def audit(
 
     target = str(checkpoint)
     if _is_local(target):
+        from publisher.checkpoint.mtp import read_side_files, without_side_file_strays
+
         inventory, findings = check_checkpoint(Path(target))
+        side_files = read_side_files(Path(inventory.root), inventory)  # e.g. mtp.safetensors
+        if side_files:
+            findings = without_side_file_strays(findings, side_files) + side_files
     else:
         inventory = _remote_inventory(target, revision, token=token, endpoint=endpoint)
         findings = check_inventory(inventory)

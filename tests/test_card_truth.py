@@ -184,7 +184,10 @@ def test_format_prose_comes_from_the_format_table() -> None:
     assert block[1].endswith("one scale per 128 × 128 block.")
     for storage, rule in FORMATS.items():  # every row, including rows added later
         lines = tensor_lines(storage)
-        assert [line.split("`")[1] for line in lines] == [f"X.{t.suffix}" for t in rule.tensors]
+        joiner = getattr(rule, "joiner", ".")
+        assert [line.split("`")[1] for line in lines] == [
+            f"X{joiner}{t.suffix}" for t in rule.tensors
+        ]
 
 
 def _restore(storage: str):  # type: ignore[no-untyped-def]

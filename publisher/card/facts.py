@@ -19,13 +19,15 @@ from publisher.spec.precision_names import CARD_LABELS
 from publisher.spec.profile import Profile
 
 PLACEHOLDER = re.compile(r"\{(repo_id|served_model_name|name|base_model)\}")
-QUANTIZED = ("nvfp4", "fp8")
+QUANTIZED = ("nvfp4", "mxfp4", "fp8")
 SOURCE_DTYPE = "BF16"  # the unquantized dtype of the exports publisher checks
 PRECISION_LABELS = CARD_LABELS
 FORMAT_LABELS = {
     "nvfp4": "NVFP4",
     "fp8": "FP8 (per-tensor scales)",
     "fp8_block": "FP8 (block scales)",
+    "fp8_channel": "FP8 (per-channel scales)",
+    "mxfp4": "MXFP4",
 }
 
 
@@ -288,7 +290,7 @@ def _add_quantization(
     mixed = len(quantized_precisions) > 1  # a ModelOpt NVFP4 export with some layers in FP8
     facts.quantization_rows = _how_quantized(quant, mixed)
     quantized, kept, quantized_total = _component_rows(quant, profile, inventory, mixed)
-    precisions = [p for p in ("nvfp4", "fp8") if p in quantized_precisions]
+    precisions = [p for p in QUANTIZED if p in quantized_precisions]
     fmt = " and ".join(PRECISION_LABELS[p] for p in precisions) or (
         "NVFP4" if quant.format == "nvfp4" else "FP8"
     )
