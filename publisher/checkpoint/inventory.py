@@ -8,8 +8,11 @@ from __future__ import annotations
 
 import math
 from collections import Counter
+from operator import attrgetter
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Annotated, Any
+
+import msgspec
 
 from publisher.findings import Finding
 
@@ -51,24 +54,41 @@ def expected_nbytes(dtype: str, shape: tuple[int, ...]) -> int | None:
     return total // 8 if total % 8 == 0 else None
 
 
-@dataclass(slots=True)
-class TensorInfo:
+_OFFSETS = attrgetter("data_offsets")
+_NAME = attrgetter("name")
+U64_MAX = 2**64 - 1
+Dim = Annotated[int, msgspec.Meta(ge=0)]
+"""A shape dimension or a byte offset: safetensors stores each as a u64 (the upper bound,
+which msgspec cannot express, is checked after decoding)."""
+
+
+class TensorInfo(msgspec.Struct, gc=False):
     """One tensor as its shard's header declares it. Treat as read-only.
 
-    (Slotted, not frozen: a frozen dataclass costs twice as much to build, and a
-    checkpoint can hold 100,000+ of these.)
+    It is also the schema a header entry is decoded into (`header.parse_header`): msgspec
+    checks in C that `shape` and `data_offsets` are non-negative integers and builds these
+    objects directly, so a 124,000-tensor header makes no intermediate dicts. `name` and
+    `shard` are filled in after decoding. (gc=False: it holds no containers that could form
+    a cycle, so the collector never needs to visit its 100,000+ instances.)
     """
 
-    name: str
     dtype: str
-    shape: tuple[int, ...]
-    shard: str
-    begin: int
-    end: int
+    shape: tuple[Dim, ...]
+    data_offsets: tuple[Dim, Dim]
+    name: str = ""
+    shard: str = ""
+
+    @property
+    def begin(self) -> int:
+        return self.data_offsets[0]
+
+    @property
+    def end(self) -> int:
+        return self.data_offsets[1]
 
     @property
     def nbytes(self) -> int:
-        return self.end - self.begin
+        return self.data_offsets[1] - self.data_offsets[0]
 
     @property
     def numel(self) -> int:
@@ -76,7 +96,7 @@ class TensorInfo:
 
     @property
     def byte_range(self) -> tuple[int, int]:
-        return (self.begin, self.end)
+        return self.data_offsets
 
 
 @dataclass(slots=True)
@@ -104,7 +124,7 @@ class ShardInfo:
 
     @property
     def tensor_bytes(self) -> int:
-        return sum(t.end - t.begin for t in self.tensors)
+        return sum(end - begin for begin, end in map(_OFFSETS, self.tensors))
 
     def names(self) -> set[str]:
         """Every tensor name the header declares, including entries too broken to use."""
@@ -152,7 +172,7 @@ class CheckpointInventory:
     @property
     def total_bytes(self) -> int:
         """Sum of every distinct tensor's bytes (what the index's `total_size` should say)."""
-        return sum(t.end - t.begin for t in self.tensors.values())
+        return sum(end - begin for begin, end in map(_OFFSETS, self.tensors.values()))
 
     def all_read_findings(self) -> list[Finding]:
         """Every finding met while reading: the checkpoint's, then each shard's."""
@@ -167,7 +187,8 @@ class CheckpointInventory:
     def bytes_by_dtype(self) -> dict[str, int]:
         totals: dict[str, int] = {}
         for t in self.tensors.values():
-            totals[t.dtype] = totals.get(t.dtype, 0) + (t.end - t.begin)
+            begin, end = t.data_offsets
+            totals[t.dtype] = totals.get(t.dtype, 0) + (end - begin)
         return totals
 
     def add_shard(self, shard: ShardInfo) -> None:
@@ -190,7 +211,8 @@ class CheckpointInventory:
         inv = cls(root=root, shards={s.name: s for s in shards}, index=index)
         inv.configs = dict(configs or {})
         inv.read_findings = list(read_findings or [])
-        inv.tensors = {t.name: t for s in shards for t in s.tensors}
+        for shard in shards:
+            inv.tensors.update(zip(map(_NAME, shard.tensors), shard.tensors))
         if len(inv.tensors) != sum(len(s.tensors) for s in shards):
             inv.tensors = {}  # a name in two shards: redo it so the first occurrence wins
             for shard in shards:

