@@ -62,13 +62,14 @@ Dim = Annotated[int, msgspec.Meta(ge=0)]
 which msgspec cannot express, is checked after decoding)."""
 
 
-class TensorInfo(msgspec.Struct, gc=False):
+class TensorInfo(msgspec.Struct, gc=False, forbid_unknown_fields=True):
     """One tensor as its shard's header declares it. Treat as read-only.
 
     It is also the schema a header entry is decoded into (`header.parse_header`): msgspec
     checks in C that `shape` and `data_offsets` are non-negative integers and builds these
     objects directly, so a 124,000-tensor header makes no intermediate dicts. `name` and
-    `shard` are filled in after decoding. (gc=False: it holds no containers that could form
+    `shard` are filled in after decoding. An entry with other keys is not decoded here (nothing
+    may be skipped unchecked: the header's reader then reads it entry by entry). (gc=False: it holds no containers that could form
     a cycle, so the collector never needs to visit its 100,000+ instances.)
     """
 

@@ -149,8 +149,9 @@ def parse_config(data: bytes, *, source: str) -> dict[str, Any] | Finding:
     return _json_object(data, source, "CKPT040", PurePosixPath(source).name or source)
 
 
-class _IndexFile(msgspec.Struct):
-    """The index as its writers make it: a weight map of strings, any metadata."""
+class _IndexFile(msgspec.Struct, forbid_unknown_fields=True):
+    """The index as its writers make it: a weight map of strings, any metadata, nothing else
+    (nothing may be skipped unchecked)."""
 
     weight_map: dict[str, str]
     metadata: msgspec.Raw = msgspec.Raw(b"null")

@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import functools
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from itertools import filterfalse, repeat
+from operator import add, attrgetter, methodcaller
 from pathlib import Path
 from typing import Any
 
@@ -39,7 +41,7 @@ from publisher.checkpoint.precision import (
 )
 from publisher.checkpoint.quant_config import HF_QUANT_FILE, QuantConfig, load_quant_config
 from publisher.findings import Finding, Location, Severity
-from publisher.spec.derive import ModelInventory
+from publisher.spec.derive import MemberGroup, ModelInventory
 from publisher.spec.model import ModelSpec, Quantization
 from publisher.spec.profile import ModuleRef, Profile
 
@@ -72,6 +74,8 @@ STORAGE_BY_SPEC = {
 SOURCE_DTYPE = {"bf16": "BF16", "f16": "F16", "f32": "F32"}
 MAX_NAMED = 5
 KV_CACHE_SUFFIXES = frozenset({"k_scale", "v_scale"})
+_DTYPE = attrgetter("dtype")
+_SHAPE = attrgetter("shape")
 
 
 @dataclass
@@ -120,25 +124,62 @@ class _Expectation:
     entry_label: str
 
 
-def expectations(
-    spec: ModelSpec, profile: Profile, model: ModelInventory
-) -> dict[str, _Expectation]:
-    """module name → the precision the spec promises for it (BF16 unless a component says otherwise)."""
-    result: dict[str, _Expectation] = {}
+@dataclass
+class _Promise:
+    """One member group (e.g. the 30,720 routed experts' gate_proj): the precision the spec
+    promises for all its modules, and the modules whose tensors are not exactly as promised
+    (`found`: module → what the files hold). Checked as a group, module by module only where
+    the group is off."""
+
+    group: MemberGroup
+    precision: str  # nvfp4 | fp8 | bf16 | f16 | f32
+    label: str
+    storage: str  # the storage the promised precision takes on disk
+    found: dict[str, WrittenModule] = field(default_factory=dict)
+
+    def written(self) -> Iterator[tuple[str, str, str | None]]:
+        """(module, written precision, storage) of every module, in order."""
+        found = self.found
+        for name in self.group.names():
+            module = found.get(name)
+            if module is None:
+                yield name, self.precision, self.storage
+            else:
+                yield name, module.precision, module.storage
+
+    def count_into(self, counts: Counter[str]) -> None:
+        """Add each module's written precision to `counts`, as a module-by-module count would
+        (insertion order included), in one step when the group is as promised."""
+        if not self.found:
+            if self.group.count:
+                counts[self.precision] += self.group.count
+            return
+        counts.update(precision for _, precision, _ in self.written())
+
+
+def promises(
+    spec: ModelSpec, profile: Profile, model: ModelInventory, storages: dict[str, str]
+) -> list[_Promise]:
+    """Each member group once, with the precision the spec promises for it: that of the first
+    quantization entry that selects it, else BF16."""
+    result: dict[str, _Promise] = {}
     quant = spec.quantization
+
+    def promise(group: MemberGroup, precision: str, label: str) -> None:
+        if group.key not in result:
+            storage = storages.get(precision, "bf16")
+            result[group.key] = _Promise(group, precision, label, storage)
+
     if quant is not None:
         for entry in quant.components:
             component = profile.component(entry.component)
             label = entry.label or (component.label if component else entry.component)
-            for ref in model.select(entry.component, entry.modules):
-                result.setdefault(ref.name, _Expectation(ref, entry.precision, label))
-    for ref in model.all_modules():
-        if ref.name not in result:
-            component = profile.component(ref.component)
-            result[ref.name] = _Expectation(
-                ref, "bf16", component.label if component else ref.component
-            )
-    return result
+            for group in model.groups_of(entry.component, entry.modules):
+                promise(group, entry.precision, label)
+    for group in model.unique_groups():
+        component = profile.component(group.component)
+        promise(group, "bf16", component.label if component else group.component)
+    return list(result.values())
 
 
 def validate_inventory(
@@ -168,24 +209,20 @@ def _validate_inventory(
     where = inventory.root
     findings: list[Finding] = list(read_findings or [])
     storages = _storages(spec.quantization)
-    expected = expectations(spec, profile, model)
-    suspects, extras = _quick_compare(expected, storages, inventory)
-    written: dict[str, WrittenModule] = {}
-    for name, expectation in expected.items():
-        if name not in suspects:  # every tensor exactly as the spec's format says
-            written[name] = WrittenModule(
-                name, expectation.precision, storages.get(expectation.precision, "bf16"), ()
+    promised = promises(spec, profile, model, storages)
+    suspects, extras, mtp_count = _compare(promised, inventory)
+    for promise in promised:
+        group = promise.group
+        for name in suspects.get(promise.group.key, ()):
+            ref = ModuleRef(name, group.component, group.member.kind, group.member.bias, group.shape)
+            found = (
+                written_param(name, inventory)
+                if ref.kind == "param"
+                else written_module(name, module_tensors(inventory, name))
             )
-            continue
-        ref = expectation.ref
-        found = (
-            written_param(name, inventory)
-            if ref.kind == "param"
-            else written_module(name, module_tensors(inventory, name))
-        )
-        written[name] = found
-        findings.extend(_check_module(expectation, found, storages, where))
-    mtp = sorted(n for n in inventory.tensors if n.startswith("mtp."))
+            promise.found[name] = found
+            expectation = _Expectation(ref, promise.precision, promise.label)
+            findings.extend(_check_module(expectation, found, storages, where))
     for name in extras:
         tensor = inventory.tensors[name]
         findings.append(
@@ -199,17 +236,17 @@ def _validate_inventory(
         inventory.configs.get("config.json"), inventory.configs.get("hf_quant_config.json")
     )
     findings += qc_findings
-    findings += _check_quant_config(spec, qc, expected, written, inventory)
+    findings += _check_quant_config(spec, qc, promised, inventory)
     findings += check_config_json(spec, inventory.configs.get("config.json"), where)
-    findings += _check_mtp(spec, len(mtp), where)
-    rows = _component_rows(spec, profile, model, written)
+    findings += _check_mtp(spec, mtp_count, where)
+    rows = _component_rows(spec, profile, model, promised)
     report = ValidationReport(
         spec_name=spec.name,
         checkpoint=where,
         findings=findings,
         components=rows,
-        detected_format=_detected_format(written.values()),
-        mtp_tensors=len(mtp),
+        detected_format=_detected_format(promised),
+        mtp_tensors=mtp_count,
         tensor_count=inventory.tensor_count,
     )
 
@@ -217,7 +254,11 @@ def _validate_inventory(
         from publisher.checkpoint.audit import manifest, result_from_modules
 
         labels = {c.id: c.label for c in profile.components}
-        modules = {name: (expected[name].ref.component, m.precision) for name, m in written.items()}
+        modules = {
+            name: (promise.group.component, precision)
+            for promise in promised
+            for name, precision, _ in promise.written()
+        }
         audit = result_from_modules(inventory, modules, labels, qc, profile.name)
         return manifest(audit, spec={"file": spec_file, "name": spec.name})
 
@@ -242,61 +283,120 @@ def _storages(quant: Quantization | None) -> dict[str, str]:
     return storages
 
 
-def _quick_compare(
-    expected: dict[str, _Expectation], storages: dict[str, str], inventory: CheckpointInventory
-) -> tuple[set[str], list[str]]:
-    """Compare the whole expected tensor set with the headers in one pass.
+def _suffix_specs(promise: _Promise) -> tuple[tuple[str, str, tuple[int, ...]], ...] | None:
+    """(suffix, dtype, shape) of each tensor every module of the group must have; None when
+    the spec gives no shape or the format cannot store it (then each module is looked at)."""
+    group = promise.group
+    if group.shape is None:
+        return None
+    source = SOURCE_DTYPE.get(promise.precision, "BF16")
+    try:
+        return _expected_suffixes(
+            group.member.kind, group.shape, group.member.bias, promise.storage, source
+        )
+    except FormatError:
+        return None
 
-    Returns the modules that need a closer look (a tensor missing, extra or different, or a
-    shape the spec cannot give) and the tensors no module of the spec accounts for. On a
-    correct checkpoint both are empty, and no per-module work is done at all.
+
+def _compare(
+    promised: list[_Promise], inventory: CheckpointInventory
+) -> tuple[dict[str, list[str]], list[str], int]:
+    """Compare every expected tensor with the headers, a member group at a time.
+
+    Returns, per group key, the modules that need a closer look (a tensor missing, extra or
+    different, or a shape the spec cannot give); the tensors no module of the spec accounts
+    for; and the number of mtp.* tensors. For each tensor a group's template gives (e.g.
+    `.weight_scale`: F8_E4M3 [512, 128] for all 30,720 experts) the names are made and looked
+    up with C-level maps; only a group that is off is looked at module by module. When every
+    expected tensor is present and the counts add up, no tensor is left over and no set of
+    124,000 names is built.
     """
-    owner: dict[str, str] = {}
-    wanted: dict[str, tuple[str, tuple[int, ...]]] = {}
-    suspects: set[str] = set()
-    for name, expectation in expected.items():
-        ref = expectation.ref
-        if ref.shape is None:
-            suspects.add(name)
-            continue
-        precision = expectation.precision
-        try:
-            specs = _expected(
-                name,
-                ref.kind,
-                ref.shape,
-                ref.bias,
-                storages.get(precision, "bf16"),
-                SOURCE_DTYPE.get(precision, "BF16"),
-            )
-        except FormatError:
-            suspects.add(name)
-            continue
-        for tensor_name, dtype, shape in specs:
-            wanted[tensor_name] = (dtype, shape)
-            owner[tensor_name] = name
     tensors = inventory.tensors
-    for tensor_name, (dtype, shape) in wanted.items():
-        tensor = tensors.get(tensor_name)
-        if tensor is None or tensor.dtype != dtype or tensor.shape != shape:
-            suspects.add(owner[tensor_name])
+    contains = tensors.__contains__
+    suspects: dict[str, list[str]] = {}
+    present = 0  # expected tensors found
+    for promise in promised:
+        names = promise.group.names()
+        specs = _suffix_specs(promise)
+        if specs is None:  # each module is looked at; its tensors are accounted for
+            if names:
+                suspects[promise.group.key] = list(names)
+                present += sum(map(contains, names))
+                for suffix in MODULE_SUFFIXES:
+                    present += sum(map(contains, map(add, names, repeat(f".{suffix}"))))
+            continue
+        sound = True
+        for suffix, dtype, shape in specs:
+            got = list(map(tensors.get, map(add, names, repeat(suffix)) if suffix else names))
+            try:
+                dtypes, shapes = set(map(_DTYPE, got)), set(map(_SHAPE, got))
+            except AttributeError:  # a tensor is missing (None has no dtype)
+                present += len(got) - got.count(None)
+                sound = False
+                continue
+            present += len(got)
+            sound = sound and dtypes <= {dtype} and shapes <= {shape}
+        if not sound:
+            suspects[promise.group.key] = _modules_off(names, specs, tensors)
+    mtp = sum(map(methodcaller("startswith", "mtp."), tensors))
+    if present + mtp == len(tensors):
+        return suspects, [], mtp  # nothing left over: every tensor is an expected one or mtp.*
+    extras = _left_over(promised, tensors, suspects)
+    return suspects, sorted(extras), mtp
+
+
+def _left_over(
+    promised: list[_Promise], tensors: dict[str, Any], suspects: dict[str, list[str]]
+) -> list[str]:
+    """The tensors no module of the spec accounts for; a module that holds a tensor it should
+    not (scales on a module the spec keeps in BF16) is added to `suspects`."""
+    wanted: set[str] = set()
+    owner: dict[str, _Promise] = {}
+    for promise in promised:
+        names = promise.group.names()
+        owner.update(dict.fromkeys(names, promise))
+        for suffix, _, _ in _suffix_specs(promise) or ():
+            wanted.update(map(add, names, repeat(suffix)) if suffix else names)
     extras: list[str] = []
-    for tensor_name in tensors:
-        if tensor_name in wanted or tensor_name.startswith("mtp."):
+    off: dict[str, set[str]] = {}
+    for tensor_name in tensors.keys() - wanted:
+        if tensor_name.startswith("mtp."):
             continue
         if not tensor_name.isprintable():  # a look-alike such as 'x.weight\r' is no module's
             extras.append(tensor_name)
             continue
         parent, _, suffix = tensor_name.rpartition(".")
-        if parent in expected and suffix in MODULE_SUFFIXES:
-            suspects.add(parent)  # e.g. scales on a module the spec keeps in BF16
-        elif parent in expected and suffix in KV_CACHE_SUFFIXES:
+        if parent in owner and suffix in MODULE_SUFFIXES:
+            module = parent  # e.g. scales on a module the spec keeps in BF16
+        elif parent in owner and suffix in KV_CACHE_SUFFIXES:
             continue  # FP8 KV-cache scales an export may add to attention projections
-        elif tensor_name in expected:
-            suspects.add(tensor_name)
+        elif tensor_name in owner:
+            module = tensor_name
         else:
             extras.append(tensor_name)
-    return suspects, sorted(extras)
+            continue
+        off.setdefault(owner[module].group.key, set()).add(module)
+    for promise in promised:  # in module order, as the findings are reported
+        key = promise.group.key
+        if key in off:
+            known = set(suspects.get(key, ()))
+            known |= off[key]
+            suspects[key] = [name for name in promise.group.names() if name in known]
+    return extras
+
+
+def _modules_off(
+    names: list[str], specs: tuple[tuple[str, str, tuple[int, ...]], ...], tensors: dict[str, Any]
+) -> list[str]:
+    """The modules of a group with a tensor missing or of another dtype or shape."""
+    off = []
+    for name in names:
+        for suffix, dtype, shape in specs:
+            tensor = tensors.get(name + suffix)
+            if tensor is None or tensor.dtype != dtype or tensor.shape != shape:
+                off.append(name)
+                break
+    return off
 
 
 def _check_module(
@@ -413,8 +513,7 @@ def _file_weight_shape(found: WrittenModule, fmt: str) -> tuple[int, ...] | None
 def _check_quant_config(
     spec: ModelSpec,
     qc: QuantConfig,
-    expected: dict[str, _Expectation],
-    written: dict[str, WrittenModule],
+    promised: list[_Promise],
     inventory: CheckpointInventory,
 ) -> list[Finding]:
     where = inventory.root
@@ -460,11 +559,16 @@ def _check_quant_config(
             )
         )
     if qc.layers is not None:
-        found = {n: m.precision for n, m in written.items() if m.precision != "missing"}
+        found = {
+            name: precision
+            for promise in promised
+            for name, precision, _ in promise.written()
+            if precision != "missing"
+        }
         return findings + check_layer_table(qc, table_precisions(qc, found, inventory), where)
     if qc.format == "mixed" and qc.producer == "modelopt":
         return findings  # MIXED_PRECISION without a usable table: a QCFG finding says why
-    return findings + _check_exclusions(qc, expected, written, location.file)
+    return findings + _check_exclusions(qc, promised, location.file)
 
 
 def _check_table_formats(quant: Quantization, qc: QuantConfig, where: str) -> list[Finding]:
@@ -487,24 +591,28 @@ def _check_table_formats(quant: Quantization, qc: QuantConfig, where: str) -> li
     return [Finding("VAL012", message, location)]
 
 
-def _check_exclusions(
-    qc: QuantConfig,
-    expected: dict[str, _Expectation],
-    written: dict[str, WrittenModule],
-    file: str | None,
-) -> list[Finding]:
+def _check_exclusions(qc: QuantConfig, promised: list[_Promise], file: str | None) -> list[Finding]:
     """VAL010/VAL011: BF16 modules the config does not exclude, quantized ones it does."""
     findings: list[Finding] = []
     not_excluded: list[str] = []
     wrongly_excluded: list[str] = []
-    for name, module in written.items():
-        if expected[name].ref.kind != "linear":
+    is_excluded = qc.is_excluded
+    for promise in promised:
+        if promise.group.member.kind != "linear":
             continue
-        excluded = qc.is_excluded(name)
-        if module.precision in ("bf16", "f16", "f32") and not excluded:
-            not_excluded.append(name)
-        elif module.precision in ("nvfp4", "fp8") and excluded:
-            wrongly_excluded.append(name)
+        if not promise.found:  # one precision for the whole group
+            names = promise.group.names()
+            if promise.precision in ("bf16", "f16", "f32"):
+                not_excluded += filterfalse(is_excluded, names)
+            elif promise.precision in ("nvfp4", "fp8"):
+                wrongly_excluded += filter(is_excluded, names)
+            continue
+        for name, precision, _ in promise.written():
+            if precision in ("bf16", "f16", "f32"):
+                if not is_excluded(name):
+                    not_excluded.append(name)
+            elif precision in ("nvfp4", "fp8") and is_excluded(name):
+                wrongly_excluded.append(name)
     for name in not_excluded:
         findings.append(
             Finding(
@@ -549,39 +657,50 @@ def _check_mtp(spec: ModelSpec, mtp_count: int, where: str) -> list[Finding]:
 
 
 def _component_rows(
-    spec: ModelSpec, profile: Profile, model: ModelInventory, written: dict[str, WrittenModule]
+    spec: ModelSpec, profile: Profile, model: ModelInventory, promised: list[_Promise]
 ) -> list[ComponentRow]:
     rows: list[ComponentRow] = []
+    by_key = {promise.group.key: promise for promise in promised}
     entries = spec.quantization.components if spec.quantization else []
     covered: set[str] = set()
     for entry in entries:
         component = profile.component(entry.component)
-        refs = model.select(entry.component, entry.modules)
+        groups = model.groups_of(entry.component, entry.modules)
         label = entry.label or (component.label if component else entry.component)
-        counts = Counter(written[r.name].precision for r in refs if r.name in written)
-        rows.append(ComponentRow(entry.component, label, entry.precision, len(refs), dict(counts)))
-        covered.update(r.name for r in refs)
-    leftovers: dict[str, list[ModuleRef]] = {}
-    for ref in model.all_modules():
-        if ref.name not in covered:
-            leftovers.setdefault(ref.component, []).append(ref)
-    for component_id, refs in leftovers.items():
+        counts: Counter[str] = Counter()
+        for group in groups:
+            by_key[group.key].count_into(counts)
+        count = sum(group.count for group in groups)
+        rows.append(ComponentRow(entry.component, label, entry.precision, count, dict(counts)))
+        covered.update(group.key for group in groups)
+    leftovers: dict[str, list[MemberGroup]] = {}
+    for group in model.unique_groups():
+        if group.key not in covered and group.count:
+            leftovers.setdefault(group.component, []).append(group)
+    for component_id, groups in leftovers.items():
         component = profile.component(component_id)
-        counts = Counter(written[r.name].precision for r in refs)
+        counts = Counter()
+        for group in groups:
+            by_key[group.key].count_into(counts)
         rows.append(
             ComponentRow(
                 component_id,
                 component.label if component else component_id,
                 "bf16",
-                len(refs),
+                sum(group.count for group in groups),
                 dict(counts),
             )
         )
     return rows
 
 
-def _detected_format(modules: Any) -> str:
-    storages = Counter(m.storage for m in modules if m.precision in ("nvfp4", "fp8"))
+def _detected_format(promised: list[_Promise]) -> str:
+    storages: Counter[str | None] = Counter()
+    for promise in promised:
+        if promise.found:
+            storages.update(s for _, p, s in promise.written() if p in ("nvfp4", "fp8"))
+        elif promise.precision in ("nvfp4", "fp8") and promise.group.count:
+            storages[promise.storage] += promise.group.count
     if not storages:
         return "bf16"
     return storages.most_common(1)[0][0] or "unknown"
