@@ -127,7 +127,9 @@ def _install() -> None:
         _write("check_inventory", findings=_findings(result))
 
     def validated(report: Any, *args: Any, **kwargs: Any) -> None:
-        rows = [[r.component, r.spec_precision, r.spec_count, r.file_counts] for r in report.components]
+        rows = [
+            [r.component, r.spec_precision, r.spec_count, r.file_counts] for r in report.components
+        ]
         _write(
             "validate_inventory",
             findings=_findings(report.findings),
@@ -261,8 +263,14 @@ def diff(before: Path, after: Path) -> int:
         print(f"{len(one_side)} fuzz cases made on one side only (not compared)")
     differ = [t for t in sorted((set(a) | set(b)) - one_side) if a.get(t) != b.get(t)]
     total = sum(len(v) for v in a.values())
-    findings = sum(line.count('"VAL') + line.count('"CKPT') + line.count('"QCFG') for v in a.values() for line in v)
-    print(f"{len(a)} tests / fuzz cases before, {len(b)} after; {total} recorded calls, {findings} findings before")
+    findings = sum(
+        line.count('"VAL') + line.count('"CKPT') + line.count('"QCFG')
+        for v in a.values()
+        for line in v
+    )
+    print(
+        f"{len(a)} tests / fuzz cases before, {len(b)} after; {total} recorded calls, {findings} findings before"
+    )
     for test in differ[:20]:
         print(f"--- {test}")
         left, right = a.get(test, []), b.get(test, [])

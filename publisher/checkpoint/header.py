@@ -345,7 +345,9 @@ _DECODE_METADATA = msgspec.json.Decoder(dict[str, str])
 # `{"__metadata__": {...},` at the start, as safetensors' writer puts it: an object without
 # nested braces (the decoder then checks it holds only strings).
 _JSON_SPACE = b" \t\n\r"
-_METADATA_FIRST = re.compile(rb'[ \t\n\r]*\{[ \t\n\r]*"__metadata__"[ \t\n\r]*:[ \t\n\r]*(\{[^{}]*\})[ \t\n\r]*(,?)')
+_METADATA_FIRST = re.compile(
+    rb'[ \t\n\r]*\{[ \t\n\r]*"__metadata__"[ \t\n\r]*:[ \t\n\r]*(\{[^{}]*\})[ \t\n\r]*(,?)'
+)
 _DTYPE = attrgetter("dtype")
 _OFFSETS = attrgetter("data_offsets")
 _SHAPE = attrgetter("shape")

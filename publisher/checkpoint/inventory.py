@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import math
 from collections import Counter
-from operator import attrgetter
 from dataclasses import dataclass, field
+from operator import attrgetter
 from typing import Annotated, Any
 
 import msgspec
@@ -213,7 +213,7 @@ class CheckpointInventory:
         inv.configs = dict(configs or {})
         inv.read_findings = list(read_findings or [])
         for shard in shards:
-            inv.tensors.update(zip(map(_NAME, shard.tensors), shard.tensors))
+            inv.tensors.update(zip(map(_NAME, shard.tensors), shard.tensors, strict=True))
         if len(inv.tensors) != sum(len(s.tensors) for s in shards):
             inv.tensors = {}  # a name in two shards: redo it so the first occurrence wins
             for shard in shards:

@@ -214,7 +214,9 @@ def _validate_inventory(
     for promise in promised:
         group = promise.group
         for name in suspects.get(promise.group.key, ()):
-            ref = ModuleRef(name, group.component, group.member.kind, group.member.bias, group.shape)
+            ref = ModuleRef(
+                name, group.component, group.member.kind, group.member.bias, group.shape
+            )
             found = (
                 written_param(name, inventory)
                 if ref.kind == "param"
