@@ -10,24 +10,32 @@ from __future__ import annotations
 import re
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import Any
+from itertools import repeat
+from operator import add, attrgetter, methodcaller
+from typing import TYPE_CHECKING, Any
 
 from publisher import __version__
 from publisher.checkpoint.inventory import CheckpointInventory
 from publisher.checkpoint.layer_table import check_layer_table, table_precisions
 from publisher.checkpoint.precision import (
+    MODULE_SUFFIXES,
     WrittenModule,
     group_tensors,
     logical_parameters,
+    module_tensors,
     written_module,
     written_param,
 )
 from publisher.checkpoint.quant_config import QuantConfig, load_quant_config
 from publisher.findings import Finding
 
+if TYPE_CHECKING:
+    from publisher.spec.derive import MemberGroup
+
 MANIFEST_NAME = "quantization_audit.json"
 MANIFEST_VERSION = 1
 LAYER = re.compile(r"\.layers\.(\d+)\.")
+_DTYPE = attrgetter("dtype")
 
 
 @dataclass
@@ -67,11 +75,73 @@ def audit_inventory(inventory: CheckpointInventory) -> AuditResult:
         inventory.configs.get("config.json"), inventory.configs.get("hf_quant_config.json")
     )
     config = inventory.configs.get("config.json") or {}
-    profile_name, refs, labels = _architecture_modules(config)
+    profile_name, member_groups, labels = _architecture_modules(config)
+    modules = _classify_by_group(member_groups, inventory)
+    if modules is None:
+        modules = _classify_by_module(member_groups, inventory)
+    if qc.layers is not None:
+        written = table_precisions(qc, {n: p for n, (_, p) in modules.items()}, inventory)
+        findings += check_layer_table(qc, written, inventory.root)
+    return result_from_modules(inventory, modules, labels, qc, profile_name, findings)
+
+
+def _classify_by_group(
+    member_groups: list[MemberGroup], inventory: CheckpointInventory
+) -> dict[str, tuple[str, str]] | None:
+    """module → (component, written precision) a member group at a time: when every module
+    of a group holds the same tensor suffixes in the same dtypes (the 30,720 experts do), the
+    first module's classification is every module's. None when that does not account for
+    every tensor but the mtp.* ones (then `_classify_by_module` looks at each)."""
+    tensors = inventory.tensors
+    modules: dict[str, tuple[str, str]] = {}
+    accounted = 0
+    for group in member_groups:
+        names = group.names()
+        if not names:
+            continue
+        kind, component = group.member.kind, group.component
+        first = names[0]
+        suffixes = [""] if kind == "param" else [f".{s}" for s in MODULE_SUFFIXES]
+        suffixes = [s for s in suffixes if first + s in tensors]
+        uniform = True
+        for suffix in suffixes:
+            got = list(map(tensors.get, map(add, names, repeat(suffix))))
+            try:
+                uniform = uniform and len(set(map(_DTYPE, got))) == 1
+            except AttributeError:  # a module lacks this tensor
+                uniform = False
+            accounted += len(got) - got.count(None)
+        # A tensor the first module lacks but another has is not accounted for: the count
+        # at the end then sends the whole checkpoint module by module.
+        if uniform:
+            precision = _written(first, kind, inventory).precision
+            if precision != "missing":
+                modules.update(dict.fromkeys(names, (component, precision)))
+            continue
+        for name in names:
+            precision = _written(name, kind, inventory).precision
+            if precision != "missing":
+                modules[name] = (component, precision)
+    mtp = sum(map(methodcaller("startswith", "mtp."), tensors))
+    return modules if accounted + mtp == len(tensors) else None
+
+
+def _written(name: str, kind: str, inventory: CheckpointInventory) -> WrittenModule:
+    if kind == "param":
+        return written_param(name, inventory)
+    return written_module(name, module_tensors(inventory, name))
+
+
+def _classify_by_module(
+    member_groups: list[MemberGroup], inventory: CheckpointInventory
+) -> dict[str, tuple[str, str]]:
+    """module → (component, written precision), module by module: the architecture's modules,
+    then modules no profile explains, grouped by name."""
     groups = group_tensors(inventory)
     modules: dict[str, tuple[str, str]] = {}
-    if refs:
-        for name, (component, kind) in refs.items():
+    for group in member_groups:
+        kind, component = group.member.kind, group.component
+        for name in group.names():
             found = (
                 written_param(name, inventory)
                 if kind == "param"
@@ -87,10 +157,7 @@ def audit_inventory(inventory: CheckpointInventory) -> AuditResult:
         parent = name.rpartition(".")[0]
         if name not in known and parent not in groups and not name.startswith("mtp."):
             modules[name] = (_fallback_component(name), written_param(name, inventory).precision)
-    if qc.layers is not None:
-        written = table_precisions(qc, {n: p for n, (_, p) in modules.items()}, inventory)
-        findings += check_layer_table(qc, written, inventory.root)
-    return result_from_modules(inventory, modules, labels, qc, profile_name, findings)
+    return modules
 
 
 def result_from_modules(
@@ -109,7 +176,7 @@ def result_from_modules(
         root=inventory.root,
         profile=profile_name,
         quant_config=qc,
-        modules=dict(sorted(modules.items())),
+        modules={name: modules[name] for name in sorted(modules)},
         components=summaries,
         matrix_header=header,
         matrix=matrix,
@@ -117,15 +184,15 @@ def result_from_modules(
         bytes_by_dtype=dict(sorted(inventory.bytes_by_dtype().items())),
         stored_elements=stored,
         logical_parameters=logical,
-        mtp_tensors=sum(1 for n in inventory.tensors if n.startswith("mtp.")),
+        mtp_tensors=sum(map(methodcaller("startswith", "mtp."), inventory.tensors)),
         findings=list(findings or []),
     )
 
 
 def _architecture_modules(
     config: dict[str, Any],
-) -> tuple[str | None, dict[str, tuple[str, str]], dict[str, str]]:
-    """(profile name, module → (component, kind), component → label) from config.json."""
+) -> tuple[str | None, list[MemberGroup], dict[str, str]]:
+    """(profile name, the model's member groups, component → label) from config.json."""
     from pydantic import ValidationError
 
     from publisher.spec.derive import derive
@@ -135,7 +202,7 @@ def _architecture_modules(
     from publisher.spec.profile import ProfileNotFound, load_profile
 
     if not config:
-        return None, {}, {}
+        return None, [], {}
     try:
         fields = architecture_fields(config)
         fields["parameters"] = {"total": "1"}
@@ -152,15 +219,13 @@ def _architecture_modules(
         TypeError,
         StopIteration,
     ):
-        return None, {}, {}
-    refs: dict[str, tuple[str, str]] = {
-        ref.name: (ref.component, ref.kind) for ref in model.all_modules()
-    }
+        return None, [], {}
+    groups = model.unique_groups()
     labels = {
         c.id: (f"{c.label.removesuffix(' (all)')}, other modules" if c.include else c.label)
         for c in profile.components
     }
-    return profile.name, refs, labels
+    return profile.name, groups, labels
 
 
 def _fallback_component(name: str) -> str:
@@ -171,11 +236,11 @@ def _fallback_component(name: str) -> str:
 def _summaries(
     modules: dict[str, tuple[str, str]], labels: dict[str, str]
 ) -> list[ComponentSummary]:
-    counts: dict[str, Counter[str]] = {}
-    for component, precision in modules.values():
-        counts.setdefault(component, Counter())[precision] += 1
+    counts: dict[str, dict[str, int]] = {}
+    for (component, precision), n in Counter(modules.values()).items():  # counted in C
+        counts.setdefault(component, {})[precision] = n
     order = [c for c in labels if c in counts] + sorted(c for c in counts if c not in labels)
-    return [ComponentSummary(c, labels.get(c, c), dict(counts[c])) for c in order]
+    return [ComponentSummary(c, labels.get(c, c), counts[c]) for c in order]
 
 
 CELL = {"nvfp4": "Q4", "fp8": "Q8", "bf16": "B", "f16": "H", "f32": "F"}
@@ -185,13 +250,15 @@ def _matrix(
     modules: dict[str, tuple[str, str]], order: list[str]
 ) -> tuple[list[str], list[tuple[int, list[str]]]]:
     """One row per layer, one column per per-layer component: which precision(s) it holds."""
-    cells: dict[int, dict[str, Counter[str]]] = {}
-    for name, (component, precision) in modules.items():
-        match = LAYER.search(name)
-        if match:
-            cells.setdefault(int(match.group(1)), {}).setdefault(component, Counter())[
-                precision
-            ] += 1
+    search = LAYER.search
+    per_layer = Counter(
+        (match[1], component, precision)
+        for name, (component, precision) in modules.items()
+        if (match := search(name))
+    )
+    cells: dict[int, dict[str, set[str]]] = {}
+    for layer, component, precision in per_layer:
+        cells.setdefault(int(layer), {}).setdefault(component, set()).add(precision)
     columns = [c for c in order if any(c in row for row in cells.values())]
     rows = []
     for layer in sorted(cells):

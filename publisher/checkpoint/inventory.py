@@ -9,8 +9,9 @@ from __future__ import annotations
 import math
 from collections import Counter
 from dataclasses import dataclass, field
-from operator import attrgetter
-from typing import Annotated, Any
+from itertools import compress, repeat, starmap
+from operator import attrgetter, eq
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 import msgspec
 
@@ -56,24 +57,37 @@ def expected_nbytes(dtype: str, shape: tuple[int, ...]) -> int | None:
 
 _OFFSETS = attrgetter("data_offsets")
 _NAME = attrgetter("name")
+_DTYPE = attrgetter("dtype")
+
+
+def _minus(begin: int, end: int) -> int:
+    return end - begin
+
+
 U64_MAX = 2**64 - 1
-Dim = Annotated[int, msgspec.Meta(ge=0)]
-"""A shape dimension or a byte offset: safetensors stores each as a u64 (the upper bound,
-which msgspec cannot express, is checked after decoding)."""
+Dim = Annotated[int, msgspec.Meta(ge=0, le=2**63 - 1)]
+"""A shape dimension or a byte offset as the header decoder accepts it. safetensors stores a
+u64, but msgspec bounds only fit an i64: a value above 2^63 - 1 (no real file has one) makes
+the decoder refuse the header, and the reader then checks it entry by entry."""
+if TYPE_CHECKING:
+    DtypeName = str
+else:  # the decoder accepts only safetensors' dtypes, and shares one string per dtype
+    DtypeName = Literal[tuple(DTYPE_BITS)]
 
 
 class TensorInfo(msgspec.Struct, gc=False, forbid_unknown_fields=True):
     """One tensor as its shard's header declares it. Treat as read-only.
 
     It is also the schema a header entry is decoded into (`header.parse_header`): msgspec
-    checks in C that `shape` and `data_offsets` are non-negative integers and builds these
+    checks in C that `dtype` is a safetensors dtype and `shape` and `data_offsets`
+    non-negative integers and builds these
     objects directly, so a 124,000-tensor header makes no intermediate dicts. `name` and
     `shard` are filled in after decoding. An entry with other keys is not decoded here (nothing
     may be skipped unchecked: the header's reader then reads it entry by entry). (gc=False: it holds no containers that could form
     a cycle, so the collector never needs to visit its 100,000+ instances.)
     """
 
-    dtype: str
+    dtype: DtypeName
     shape: tuple[Dim, ...]
     data_offsets: tuple[Dim, Dim]
     name: str = ""
@@ -183,14 +197,17 @@ class CheckpointInventory:
         return findings
 
     def counts_by_dtype(self) -> dict[str, int]:
-        return dict(Counter(t.dtype for t in self.tensors.values()))
+        return dict(Counter(map(_DTYPE, self.tensors.values())))
 
     def bytes_by_dtype(self) -> dict[str, int]:
-        totals: dict[str, int] = {}
-        for t in self.tensors.values():
-            begin, end = t.data_offsets
-            totals[t.dtype] = totals.get(t.dtype, 0) + (end - begin)
-        return totals
+        """Bytes by dtype, in order of first appearance (a C-level sum per dtype)."""
+        tensors = list(self.tensors.values())
+        dtypes = list(map(_DTYPE, tensors))
+        sizes = list(starmap(_minus, map(_OFFSETS, tensors)))
+        return {
+            dtype: sum(compress(sizes, map(eq, dtypes, repeat(dtype))))
+            for dtype in dict.fromkeys(dtypes)
+        }
 
     def add_shard(self, shard: ShardInfo) -> None:
         """Record a shard and index its tensors (first occurrence of a name wins)."""

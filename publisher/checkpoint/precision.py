@@ -7,8 +7,11 @@ own module.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable
 from functools import lru_cache
+from itertools import compress, repeat
+from operator import and_, attrgetter, eq, methodcaller, or_
 from typing import NamedTuple
 
 from publisher.checkpoint.formats import detect_format
@@ -135,16 +138,32 @@ def written_param(name: str, inventory: CheckpointInventory) -> WrittenModule:
 
 def logical_parameters(inventory: CheckpointInventory) -> tuple[int, int]:
     """(stored elements, logical parameters): the Hub's panel counts a packed U8 byte as one
-    element; logically it holds two FP4 weights. Scales are not parameters."""
-    stored = 0
-    logical = 0
-    for name, tensor in inventory.tensors.items():
-        numel = tensor.numel
-        stored += numel
-        suffix = name.rpartition(".")[2]
-        if suffix in SCALE_SUFFIXES:
-            continue
-        logical += (
-            numel * 2 if tensor.dtype == "U8" and suffix in ("weight", "weight_packed") else numel
+    element; logically it holds two FP4 weights. Scales are not parameters. (Each term is a
+    C-level pass over all tensors: a suffix test is `endswith` over the dotted suffixes, or the
+    whole name for a name without a dot.)"""
+    names = list(inventory.tensors)
+    tensors = list(inventory.tensors.values())
+    numels = list(map(math.prod, map(_SHAPE, tensors)))
+    stored = sum(numels)
+    scales = sum(
+        compress(
+            numels,
+            map(or_, map(_ends(SCALE_SUFFIXES), names), map(SCALE_SUFFIXES.__contains__, names)),
         )
-    return stored, logical
+    )
+    packed_weight = map(
+        and_,
+        map(eq, map(_DTYPE, tensors), repeat("U8")),
+        map(or_, map(_ends(_WEIGHTS), names), map(_WEIGHTS.__contains__, names)),
+    )
+    return stored, stored - scales + sum(compress(numels, packed_weight))
+
+
+def _ends(suffixes: frozenset[str]) -> methodcaller:
+    """`name.endswith('.' + s)` for any s of `suffixes`, as a C-level callable."""
+    return methodcaller("endswith", tuple(f".{s}" for s in sorted(suffixes)))
+
+
+_WEIGHTS = frozenset({"weight", "weight_packed"})
+_SHAPE = attrgetter("shape")
+_DTYPE = attrgetter("dtype")
