@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 import os
 from bisect import bisect_left
-from itertools import accumulate, compress, count, repeat, starmap
+from itertools import accumulate, compress, count, repeat
 from operator import attrgetter, eq, gt, itemgetter, lt, mul, ne, not_, sub
 
 from publisher.checkpoint.header import (
@@ -116,27 +116,24 @@ def _sound(shard: ShardInfo) -> bool:
     once and stops at the end of the data; a range off the chain would need an endless run of
     predecessors)."""
     tensors = shard.tensors
+    if not tensors:
+        return shard.data_size == 0
     offsets = list(map(_OFFSETS, tensors))
-    begins = set(map(_FIRST, offsets))
-    ends = set(map(_SECOND, offsets))
+    begins = list(map(_FIRST, offsets))
+    ends = list(map(_SECOND, offsets))
     bits = list(map(DTYPE_BITS.get, map(_DTYPE, tensors), repeat(0)))
-    if not tensors or not all(bits):
-        return not tensors and shard.data_size == 0
     needed = map(mul, map(math.prod, map(_SHAPE, tensors)), bits)
-    held = map(mul, starmap(_minus, offsets), repeat(8))
-    n, size = len(tensors), shard.data_size
+    held = map(mul, map(sub, ends, begins), repeat(8))
+    starts, stops, size = set(begins), set(ends), shard.data_size
     return (
-        all(map(eq, needed, held))
-        and len(begins) == len(ends) == n
-        and 0 in begins
-        and size in ends
-        and begins - {0} == ends - {size}
-        and all(starmap(lt, offsets))
+        all(bits)  # an unknown dtype: CKPT010, and no size to check
+        and all(map(eq, needed, held))
+        and len(starts) == len(stops) == len(tensors)
+        and 0 in starts
+        and size in stops
+        and starts - {0} == stops - {size}
+        and all(map(lt, begins, ends))
     )
-
-
-def _minus(begin: int, end: int) -> int:
-    return end - begin
 
 
 def check_shard(shard: ShardInfo) -> list[Finding]:
