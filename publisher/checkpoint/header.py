@@ -12,7 +12,7 @@ import gc
 import json
 import re
 import struct
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from itertools import starmap
@@ -351,7 +351,9 @@ _METADATA_FIRST = re.compile(
 _OFFSETS = attrgetter("data_offsets")
 
 
-def _decode_sound(body: bytes, shard: str) -> tuple[list[TensorInfo], dict[str, str] | None] | None:
+def _decode_sound(
+    body: bytes, shard: str, names: Mapping[str, str] | None = None
+) -> tuple[list[TensorInfo], dict[str, str] | None] | None:
     """Decode a header whose every entry is well formed straight into `TensorInfo`s, in C
     (the schema is `TensorInfo` itself); None when anything is off, and the caller then
     parses the text entry by entry to say what (`_parse_text`). Nothing is accepted here that
@@ -383,9 +385,15 @@ def _decode_sound(body: bytes, shard: str) -> tuple[list[TensorInfo], dict[str, 
         or body.count(b'"data_offsets"') != len(tensors)  # CKPT013: a repeated key
     ):
         return None
+    # One string per name (the index's, when given) and one tuple per distinct shape (30,720
+    # experts share three): 124,000 tensors then hold a quarter less memory.
+    canonical = (names or {}).get
+    shapes: dict[tuple[int, ...], tuple[int, ...]] = {}
+    share = shapes.setdefault
     for name, tensor in entries.items():
-        tensor.name = name
+        tensor.name = canonical(name, name)
         tensor.shard = shard
+        tensor.shape = share(tensor.shape, tensor.shape)
     return tensors, metadata
 
 
@@ -396,12 +404,15 @@ def parse_header(
     source: str,
     shard: str | None = None,
     max_header_bytes: int = DEFAULT_MAX_HEADER_BYTES,
+    names: Mapping[str, str] | None = None,
 ) -> ParsedHeader | list[Finding]:
     """Parse the header at the start of `prefix` (the file's first `8 + n` bytes or more).
 
     Returns a `ParsedHeader` (possibly carrying entry-level findings) when the header is a
     JSON object, else the findings that make it unreadable. Never raises on bad bytes.
     `source` names the file in findings; `shard` is recorded on each tensor (default: source).
+    `names` maps tensor names to the string objects to keep for them (the index's keys), so a
+    checkpoint's 124,000 names are held once.
     """
     span = header_span(prefix[:8], file_size, source=source, max_header_bytes=max_header_bytes)
     if isinstance(span, Finding):
@@ -409,7 +420,7 @@ def parse_header(
     if len(prefix) < 8 + span:
         return [_fatal("CKPT002", f"got {len(prefix) - 8} of {span} header bytes", source)]
     with gc_paused():
-        sound = _decode_sound(bytes(memoryview(prefix)[8 : 8 + span]), shard or source)
+        sound = _decode_sound(bytes(memoryview(prefix)[8 : 8 + span]), shard or source, names)
     if sound is not None:
         out = FindingCollector()
         _size_warnings(span, source, out)

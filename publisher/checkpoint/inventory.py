@@ -161,6 +161,11 @@ class IndexInfo:
         """Shard files the index names, in first-mention order."""
         return list(dict.fromkeys(self.weight_map.values()))
 
+    def names(self) -> dict[str, str]:
+        """Each tensor name the index lists, mapped to itself: for readers to keep these very
+        string objects instead of a second copy of every name."""
+        return dict(zip(self.weight_map, self.weight_map, strict=True))
+
 
 @dataclass(slots=True)
 class CheckpointInventory:

@@ -12,7 +12,7 @@ import functools
 import json
 import os
 import stat
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Mapping
 from pathlib import Path, PurePosixPath
 from typing import Any, Literal
 
@@ -69,16 +69,23 @@ def fetch_header(
     source: str,
     shard: str | None = None,
     max_header_bytes: int = DEFAULT_MAX_HEADER_BYTES,
+    names: Mapping[str, str] | None = None,
 ) -> HeaderResult:
     """Read and parse a header with two fetches: the 8-byte length, then the header itself.
-    The length is checked against the file size and the cap before the second fetch."""
+    The length is checked against the file size and the cap before the second fetch.
+    `names`: see `parse_header`."""
     first8 = fetch(0, 8)
     span = header_span(first8, file_size, source=source, max_header_bytes=max_header_bytes)
     if isinstance(span, Finding):
         return [span]
     body = fetch(8, span)
     return parse_header(
-        first8 + body, file_size, source=source, shard=shard, max_header_bytes=max_header_bytes
+        first8 + body,
+        file_size,
+        source=source,
+        shard=shard,
+        max_header_bytes=max_header_bytes,
+        names=names,
     )
 
 
@@ -87,6 +94,7 @@ def read_header(
     *,
     shard: str | None = None,
     max_header_bytes: int = DEFAULT_MAX_HEADER_BYTES,
+    names: Mapping[str, str] | None = None,
 ) -> HeaderResult:
     """Parse a local file's header with at most two reads. Raises OSError if it cannot be
     opened; everything wrong with its contents comes back as findings."""
@@ -106,7 +114,7 @@ def read_header(
             return os.read(fd, length)
 
         return fetch_header(
-            fetch, size, source=source, shard=shard, max_header_bytes=max_header_bytes
+            fetch, size, source=source, shard=shard, max_header_bytes=max_header_bytes, names=names
         )
     finally:
         os.close(fd)
@@ -259,7 +267,9 @@ def _load_configs(root: Path, inv: CheckpointInventory, findings: list[Finding])
             inv.configs[name] = obj
 
 
-def _read_shard(root: Path, name: str, max_header_bytes: int) -> ShardInfo:
+def _read_shard(
+    root: Path, name: str, max_header_bytes: int, names: Mapping[str, str] | None = None
+) -> ShardInfo:
     path = root / name
     source = str(path)
     if not _safe_shard_name(name):
@@ -270,7 +280,7 @@ def _read_shard(root: Path, name: str, max_header_bytes: int) -> ShardInfo:
         msg = f"shard is a link to {target}, outside the checkpoint; not read"
         return unreadable_shard(name, source, _finding("CKPT032", msg, source))
     try:
-        result = read_header(path, shard=name, max_header_bytes=max_header_bytes)
+        result = read_header(path, shard=name, max_header_bytes=max_header_bytes, names=names)
     except FileNotFoundError:
         msg = "shard named by the index does not exist"
         return unreadable_shard(name, source, _finding("CKPT032", msg, source))
@@ -377,7 +387,8 @@ def read_checkpoint(
     findings: list[Finding] = []
     with gc_paused():
         shard_names, index = _layout(root, findings)
-        shards = [_read_shard(root, name, max_header_bytes) for name in shard_names]
+        names = index.names() if index is not None else None
+        shards = [_read_shard(root, name, max_header_bytes, names) for name in shard_names]
         inv = CheckpointInventory.build(str(root), shards, index)
     _load_configs(root, inv, findings)
     inv.read_findings = findings

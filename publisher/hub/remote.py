@@ -213,7 +213,8 @@ class _RemoteCheckpoint:
         data = self.read_json(INDEX_FILE)
         if data is None:
             return None
-        index, findings = parse_index(data, source=self.source(INDEX_FILE))
+        shards = [name for name in self.sizes if name.endswith(".safetensors")]
+        index, findings = parse_index(data, source=self.source(INDEX_FILE), shards=shards)
         self.findings += findings
         return index
 
