@@ -28,6 +28,7 @@ from publisher.checkpoint.precision import (
 )
 from publisher.checkpoint.quant_config import QuantConfig, load_quant_config
 from publisher.findings import Finding
+from publisher.report import printable
 
 if TYPE_CHECKING:
     from publisher.spec.derive import MemberGroup
@@ -60,6 +61,8 @@ class AuditResult:
     logical_parameters: int
     mtp_tensors: int
     findings: list[Finding] = field(default_factory=list)
+    # Why config.json gave no architecture (modules are then grouped by name); None if it did.
+    unrecognised: str | None = None
 
     @property
     def detected_format(self) -> str:
@@ -75,14 +78,16 @@ def audit_inventory(inventory: CheckpointInventory) -> AuditResult:
         inventory.configs.get("config.json"), inventory.configs.get("hf_quant_config.json")
     )
     config = inventory.configs.get("config.json") or {}
-    profile_name, member_groups, labels = _architecture_modules(config)
+    profile_name, member_groups, labels, unrecognised = _architecture_modules(config)
     modules = _classify_by_group(member_groups, inventory)
     if modules is None:
         modules = _classify_by_module(member_groups, inventory)
     if qc.layers is not None:
         written = table_precisions(qc, {n: p for n, (_, p) in modules.items()}, inventory)
         findings += check_layer_table(qc, written, inventory.root)
-    return result_from_modules(inventory, modules, labels, qc, profile_name, findings)
+    result = result_from_modules(inventory, modules, labels, qc, profile_name, findings)
+    result.unrecognised = unrecognised
+    return result
 
 
 def _classify_by_group(
@@ -191,8 +196,9 @@ def result_from_modules(
 
 def _architecture_modules(
     config: dict[str, Any],
-) -> tuple[str | None, list[MemberGroup], dict[str, str]]:
-    """(profile name, the model's member groups, component → label) from config.json."""
+) -> tuple[str | None, list[MemberGroup], dict[str, str], str | None]:
+    """(profile name, the model's member groups, component → label, None) from config.json;
+    when it gives no architecture: (None, [], {}, why)."""
     from pydantic import ValidationError
 
     from publisher.spec.derive import derive
@@ -202,30 +208,39 @@ def _architecture_modules(
     from publisher.spec.profile import ProfileNotFound, load_profile
 
     if not config:
-        return None, [], {}
+        return None, [], {}, "there is no config.json"
+    fields = architecture_fields(config)
+    fields["parameters"] = {"total": "1"}
+    fields = {k: v for k, v in fields.items() if v is not None}
+    model_type = printable(str(config.get("model_type", "")))[:60]
     try:
-        fields = architecture_fields(config)
-        fields["parameters"] = {"total": "1"}
-        fields = {k: v for k, v in fields.items() if v is not None}
+        profile = load_profile(str(fields.get("profile", "")))
         arch = Architecture.model_validate(fields)
-        profile = load_profile(arch.profile)
         model = derive(arch, profile)
-    except (
-        ValidationError,
-        ProfileNotFound,
-        LayoutError,
-        ValueError,
-        KeyError,
-        TypeError,
-        StopIteration,
-    ):
-        return None, [], {}
+    except ProfileNotFound as error:
+        return None, [], {}, f"config.json model_type '{model_type}': {error}"
+    except ValidationError as error:
+        return (
+            None,
+            [],
+            {},
+            f"config.json does not describe a spec architecture: {first_validation_problem(error)}",
+        )
+    except (LayoutError, ValueError) as error:  # the layout or a derived count does not hold
+        return None, [], {}, f"config.json's architecture does not derive: {error}"
     groups = model.unique_groups()
     labels = {
         c.id: (f"{c.label.removesuffix(' (all)')}, other modules" if c.include else c.label)
         for c in profile.components
     }
-    return profile.name, groups, labels
+    return profile.name, groups, labels, None
+
+
+def first_validation_problem(error: Any) -> str:
+    """The first problem of a pydantic ValidationError, as `field: message`."""
+    problem = error.errors()[0]
+    where = ".".join(str(part) for part in problem["loc"])
+    return f"architecture.{where}: {problem['msg']}" if where else str(problem["msg"])
 
 
 def _fallback_component(name: str) -> str:

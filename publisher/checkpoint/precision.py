@@ -14,21 +14,13 @@ from itertools import compress, repeat
 from operator import and_, attrgetter, eq, methodcaller, or_
 from typing import NamedTuple
 
-from publisher.checkpoint.formats import detect_format
+from publisher.checkpoint.formats import SCALE_SUFFIXES, WEIGHT_SUFFIXES, detect_format
 from publisher.checkpoint.inventory import CheckpointInventory, TensorInfo
+from publisher.spec.precision_names import REPORT_LABELS
 
 # Suffixes a module's tensors can carry: the weight, its bias, and every quantization scale.
-SCALE_SUFFIXES = frozenset(
-    {
-        "weight_scale",
-        "weight_scale_2",
-        "input_scale",
-        "weight_global_scale",
-        "input_global_scale",
-        "weight_scale_inv",
-    }
-)
-MODULE_SUFFIXES = SCALE_SUFFIXES | {"weight", "bias", "weight_packed"}
+MODULE_SUFFIXES = SCALE_SUFFIXES | WEIGHT_SUFFIXES | {"bias"}
+LABELS = REPORT_LABELS  # how reports name a precision
 FLOAT_PRECISION = {
     "BF16": "bf16",
     "F16": "f16",
@@ -36,15 +28,6 @@ FLOAT_PRECISION = {
     "F64": "f64",
     "F8_E4M3": "fp8",
     "F8_E5M2": "fp8",
-}
-LABELS = {
-    "nvfp4": "NVFP4",
-    "fp8": "FP8",
-    "bf16": "BF16",
-    "f16": "F16",
-    "f32": "F32",
-    "f64": "F64",
-    "missing": "missing",
 }
 
 
@@ -154,7 +137,7 @@ def logical_parameters(inventory: CheckpointInventory) -> tuple[int, int]:
     packed_weight = map(
         and_,
         map(eq, map(_DTYPE, tensors), repeat("U8")),
-        map(or_, map(_ends(_WEIGHTS), names), map(_WEIGHTS.__contains__, names)),
+        map(or_, map(_ends(WEIGHT_SUFFIXES), names), map(WEIGHT_SUFFIXES.__contains__, names)),
     )
     return stored, stored - scales + sum(compress(numels, packed_weight))
 
@@ -164,6 +147,5 @@ def _ends(suffixes: frozenset[str]) -> methodcaller:
     return methodcaller("endswith", tuple(f".{s}" for s in sorted(suffixes)))
 
 
-_WEIGHTS = frozenset({"weight", "weight_packed"})
 _SHAPE = attrgetter("shape")
 _DTYPE = attrgetter("dtype")
