@@ -24,7 +24,7 @@ from publisher.checkpoint.header import (
     brief_json,
     gc_paused,
     header_span,
-    parse_header,
+    parse_header_json,
 )
 from publisher.checkpoint.inventory import CheckpointInventory, IndexInfo, ShardInfo
 from publisher.errors import CheckpointError
@@ -78,15 +78,8 @@ def fetch_header(
     span = header_span(first8, file_size, source=source, max_header_bytes=max_header_bytes)
     if isinstance(span, Finding):
         return [span]
-    body = fetch(8, span)
-    return parse_header(
-        first8 + body,
-        file_size,
-        source=source,
-        shard=shard,
-        max_header_bytes=max_header_bytes,
-        names=names,
-    )
+    body = fetch(8, span)  # parsed as it is: no copy of a 3 MB header with its length field
+    return parse_header_json(body, span, file_size, source=source, shard=shard, names=names)
 
 
 def read_header(
