@@ -332,14 +332,14 @@ def _compare(
         sound = True
         for suffix, dtype, shape in specs:
             got = list(map(tensors.get, map(add, names, repeat(suffix)) if suffix else names))
-            try:
-                dtypes, shapes = set(map(_DTYPE, got)), set(map(_SHAPE, got))
+            try:  # list.count compares by identity first: shared dtype strings, shape tuples
+                dtypes, shapes = list(map(_DTYPE, got)), list(map(_SHAPE, got))
             except AttributeError:  # a tensor is missing (None has no dtype)
                 present += len(got) - got.count(None)
                 sound = False
                 continue
             present += len(got)
-            sound = sound and dtypes <= {dtype} and shapes <= {shape}
+            sound = sound and dtypes.count(dtype) == shapes.count(shape) == len(got)
         if not sound:
             suspects[promise.group.key] = _modules_off(names, specs, tensors)
     mtp = sum(map(methodcaller("startswith", "mtp."), tensors))
