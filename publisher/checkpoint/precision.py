@@ -10,8 +10,8 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable
 from functools import lru_cache
-from itertools import compress, repeat
-from operator import and_, attrgetter, eq, methodcaller, or_
+from itertools import compress, count, repeat
+from operator import attrgetter, eq, methodcaller
 from typing import NamedTuple
 
 from publisher.checkpoint.formats import SCALE_SUFFIXES, WEIGHT_SUFFIXES, detect_format
@@ -121,25 +121,21 @@ def written_param(name: str, inventory: CheckpointInventory) -> WrittenModule:
 
 def logical_parameters(inventory: CheckpointInventory) -> tuple[int, int]:
     """(stored elements, logical parameters): the Hub's panel counts a packed U8 byte as one
-    element; logically it holds two FP4 weights. Scales are not parameters. (Each term is a
-    C-level pass over all tensors: a suffix test is `endswith` over the dotted suffixes, or the
-    whole name for a name without a dot.)"""
-    names = list(inventory.tensors)
-    tensors = list(inventory.tensors.values())
-    numels = list(map(math.prod, map(_SHAPE, tensors)))
+    element; logically it holds two FP4 weights. Scales are not parameters. (C-level passes
+    over all tensors: a suffix test is `endswith` over the dotted suffixes, plus the rare name
+    that is a bare suffix.)"""
+    tensors = inventory.tensors
+    names = list(tensors)
+    numels = list(map(math.prod, map(_SHAPE, tensors.values())))
     stored = sum(numels)
-    scales = sum(
-        compress(
-            numels,
-            map(or_, map(_ends(SCALE_SUFFIXES), names), map(SCALE_SUFFIXES.__contains__, names)),
-        )
-    )
-    packed_weight = map(
-        and_,
-        map(eq, map(_DTYPE, tensors), repeat("U8")),
-        map(or_, map(_ends(WEIGHT_SUFFIXES), names), map(WEIGHT_SUFFIXES.__contains__, names)),
-    )
-    return stored, stored - scales + sum(compress(numels, packed_weight))
+    scales = sum(compress(numels, map(_ends(SCALE_SUFFIXES), names)))
+    scales += sum(math.prod(tensors[name].shape) for name in SCALE_SUFFIXES & tensors.keys())
+    packed = 0  # a U8 weight holds two FP4 values per stored element: count it twice
+    for i in compress(count(), map(eq, map(_DTYPE, tensors.values()), repeat("U8"))):
+        name = names[i]
+        if name.rpartition(".")[2] in WEIGHT_SUFFIXES:
+            packed += numels[i]
+    return stored, stored - scales + packed
 
 
 def _ends(suffixes: frozenset[str]) -> methodcaller:
