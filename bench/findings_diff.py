@@ -23,6 +23,7 @@ import hashlib
 import json
 import os
 import random
+import re
 import subprocess
 import sys
 import tempfile
@@ -83,6 +84,7 @@ def _findings(findings: Any) -> list[list[Any]]:
 
 
 def _write(kind: str, **data: Any) -> None:
+    kind = "parse_header" if kind == "parse_header_json" else kind
     if _out is not None:
         _out.write(json.dumps({"test": _current, "call": kind, **data}, sort_keys=True) + "\n")
 
@@ -150,8 +152,9 @@ def _install() -> None:
         )
 
     for module in (header, reader):
-        if hasattr(module, "parse_header"):
-            _wrap(module, "parse_header", parsed)
+        for name in ("parse_header", "parse_header_json"):  # the latter: fetched JSON alone
+            if hasattr(module, name):
+                _wrap(module, name, parsed)
     for module in (integrity, validate):
         if hasattr(module, "check_checkpoint"):
             _wrap(module, "check_checkpoint", checked)
@@ -233,7 +236,7 @@ def record(out: Path, checkout: Path, tests: list[str], fuzz: int) -> None:
         pass
     else:
         subprocess.run(
-            [python, "-m", "pytest", "-q", "-p", "findings_diff", f"--basetemp={basetemp}",
+            [python, "-m", "pytest", "-q", "-p", "findings_diff", f"--basetemp={basetemp}", "--hypothesis-seed=0",
              "-p", "no:cacheprovider", *tests],
             cwd=checkout,
             env=env,
@@ -247,13 +250,18 @@ def record(out: Path, checkout: Path, tests: list[str], fuzz: int) -> None:
         subprocess.run([python, "-c", code], cwd=checkout, env=env, check=True)
 
 
+_RANDOM_REPO = re.compile(r"-[0-9a-f]{8}(?=[/@\"'])")  # tests name Hub repos with a uuid
+
+
 def load(path: Path) -> dict[str, list[str]]:
-    """test id → its recorded calls, in order (as JSON text)."""
+    """test id → its recorded calls (as JSON text), sorted: shards read in parallel are
+    recorded in the order their threads finish."""
     calls: dict[str, list[str]] = {}
     for line in path.read_text(encoding="utf-8").splitlines():
         row = json.loads(line)
-        calls.setdefault(row.pop("test"), []).append(json.dumps(row, sort_keys=True))
-    return calls
+        text = _RANDOM_REPO.sub("-<id>", json.dumps(row, sort_keys=True))
+        calls.setdefault(row.pop("test"), []).append(text)
+    return {test: sorted(rows) for test, rows in calls.items()}
 
 
 def diff(before: Path, after: Path) -> int:
