@@ -250,6 +250,11 @@ def record(out: Path, checkout: Path, tests: list[str], fuzz: int) -> None:
         subprocess.run([python, "-c", code], cwd=checkout, env=env, check=True)
 
 
+IGNORED_CALLS = {"parse_header"}
+"""Header parses inside the tests are not compared: which function a test or a reader calls
+changed (`parse_header_json` reads fetched JSON alone), and their findings reach
+`check_checkpoint` / `check_inventory`, which are. Header parsing is compared on the fuzz
+cases, whose calls are the same on both sides."""
 _RANDOM_REPO = re.compile(r"-[0-9a-f]{8}(?=[/@\"'])")  # tests name Hub repos with a uuid
 
 
@@ -259,6 +264,8 @@ def load(path: Path) -> dict[str, list[str]]:
     calls: dict[str, list[str]] = {}
     for line in path.read_text(encoding="utf-8").splitlines():
         row = json.loads(line)
+        if row["call"] in IGNORED_CALLS:
+            continue
         text = _RANDOM_REPO.sub("-<id>", json.dumps(row, sort_keys=True))
         calls.setdefault(row.pop("test"), []).append(text)
     return {test: sorted(rows) for test, rows in calls.items()}
