@@ -20,7 +20,7 @@ these functions. Importing this module is cheap: each function imports what it n
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from publisher.errors import SpecError
 from publisher.findings import Finding, has_errors
@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     from publisher.checkpoint.audit import AuditResult
     from publisher.checkpoint.validate import ValidationReport
     from publisher.hub.push_types import Progress, PushResult
+    from publisher.review.diff import ReviewResult
     from publisher.spec.loader import LoadedSpec
 
 ReportFormat = Literal["text", "json", "markdown"]
@@ -40,7 +41,9 @@ __all__ = [
     "ReportFormat",
     "audit",
     "check_card",
+    "diff_cards",
     "format_audit_manifest",
+    "format_card_diff",
     "format_findings",
     "format_validation",
     "has_errors",
@@ -99,6 +102,17 @@ def check_card(card: Path, spec: Path | None = None) -> list[Finding]:
     return check_card_file(Path(card), facts)
 
 
+def diff_cards(
+    specs: list[Path], against: str = "hub", *, changed_since: str | None = None
+) -> ReviewResult:
+    """What each spec's card would change against the README the Hub serves (`hub`), the card
+    a git revision renders to, or a card file; with `changed_since`, only the specs a change
+    since that revision affects (own file, family files, template folder, overrides)."""
+    from publisher.review.diff import review
+
+    return review([Path(p) for p in specs], against, changed_since=changed_since)
+
+
 # ---- checkpoints --------------------------------------------------------------------------
 
 
@@ -142,9 +156,7 @@ def audit(
     if _is_local(target):
         inventory, findings = check_checkpoint(Path(target))
     else:
-        from publisher.hub.remote import read_remote_checkpoint
-
-        inventory, _stats = read_remote_checkpoint(target, revision, token=token, endpoint=endpoint)
+        inventory = _remote_inventory(target, revision, token=token, endpoint=endpoint)
         findings = check_inventory(inventory)
     result = audit_inventory(inventory)
     result.findings = findings + result.findings
@@ -167,13 +179,16 @@ def push(
     message: str | None = None,
     delete: tuple[str, ...] = (),
     dry_run: bool = False,
+    include: tuple[str, ...] = (),
     token: str | None = None,
     endpoint: str | None = None,
     progress: Progress | None = None,
 ) -> PushResult:
     """Lint, render and validate; when everything passes, publish the card, the checkpoint and
-    its audit manifest in one commit (`dry_run`: only the plan). `.status` says what happened
-    ("blocked" when a check failed: nothing was sent); HubError when the Hub fails."""
+    its audit manifest in one commit (`dry_run`: only the plan). Only what a model repository
+    holds is published, plus files an `include` fnmatch pattern names; a token-like string in
+    a text file blocks the push (PUSH101). `.status` says what happened ("blocked" when a
+    check failed: nothing was sent); HubError when the Hub fails."""
     from publisher.hub.push import push as run_push
 
     return run_push(
@@ -188,6 +203,7 @@ def push(
         message=message,
         delete=delete,
         dry_run=dry_run,
+        include=tuple(include),
         token=token,
         endpoint=endpoint,
         progress=progress,
@@ -218,6 +234,17 @@ def format_audit_manifest(result: AuditResult) -> dict[str, object]:
     return manifest(result)
 
 
+def format_card_diff(result: ReviewResult, fmt: ReportFormat = "text") -> str:
+    """`diff_cards`' result as text (changes and unified diffs), Markdown or JSON."""
+    from publisher.review import report
+
+    if fmt == "json":
+        return report.render_json_report(result)
+    if fmt == "markdown":
+        return report.render_markdown_report(result)
+    return report.render_text_report(result)
+
+
 # ---- helpers ------------------------------------------------------------------------------
 
 
@@ -231,10 +258,36 @@ def _linted(spec: LoadedSpec | Path) -> LoadedSpec:
 
 
 def _is_local(target: str) -> bool:
-    """A folder (or what the reader should call a bad folder), not a Hub repo id."""
+    """A folder (or what the reader should call a bad folder), not a Hub repo id: it exists,
+    or it is not `owner/name`, or its owner folder exists (`exports/ckpt` beside an `exports/`
+    folder is a mistyped path, never sent to the Hub with the token)."""
     try:
         if Path(target).exists():
             return True
     except (OSError, ValueError):  # not a usable path (too long...): the reader says so
         return True
-    return "/" not in target or target.startswith((".", "/"))
+    if target.count("/") != 1 or target.startswith((".", "/", "~")):
+        return True
+    try:
+        return Path(target).parent.exists()
+    except (OSError, ValueError):
+        return True
+
+
+def _remote_inventory(
+    target: str, revision: str | None, *, token: str | None, endpoint: str | None
+) -> Any:
+    """A Hub repository's inventory (its report names it hf://owner/name); when the Hub cannot
+    be read either, the error says first that no local folder has the name."""
+    from publisher.errors import HubError
+    from publisher.hub.remote import read_remote_checkpoint
+
+    try:
+        inventory, _stats = read_remote_checkpoint(target, revision, token=token, endpoint=endpoint)
+    except HubError as error:
+        raise HubError(
+            f"no folder {target} here, and the Hub repository {target} could not be read: "
+            f"{error.message}",
+            fix=error.fix or "check the folder's path, or the repository id",
+        ) from None
+    return inventory

@@ -78,14 +78,14 @@ def audit_inventory(inventory: CheckpointInventory) -> AuditResult:
         inventory.configs.get("config.json"), inventory.configs.get("hf_quant_config.json")
     )
     config = inventory.configs.get("config.json") or {}
-    profile_name, member_groups, labels, unrecognised = _architecture_modules(config)
+    profile_name, member_groups, labels, unrecognised, kinds = _architecture_modules(config)
     modules = _classify_by_group(member_groups, inventory)
     if modules is None:
         modules = _classify_by_module(member_groups, inventory)
     if qc.layers is not None:
         written = table_precisions(qc, {n: p for n, (_, p) in modules.items()}, inventory)
         findings += check_layer_table(qc, written, inventory.root)
-    result = result_from_modules(inventory, modules, labels, qc, profile_name, findings)
+    result = result_from_modules(inventory, modules, labels, qc, profile_name, findings, kinds)
     result.unrecognised = unrecognised
     return result
 
@@ -172,10 +172,20 @@ def result_from_modules(
     qc: QuantConfig,
     profile_name: str | None,
     findings: list[Finding] | None = None,
+    layer_kinds: list[tuple[str, str]] | None = None,
 ) -> AuditResult:
-    """Summaries, the layer matrix and the counts, for modules already classified."""
+    """Summaries, the layer matrix and the counts, for modules already classified.
+
+    `layer_kinds` (mixer label, feed-forward label) per layer adds the matrix's `mixer` and
+    `ffn` columns, so dense and MoE layers show apart."""
     summaries = _summaries(modules, labels)
     header, matrix = _matrix(modules, [s.component for s in summaries])
+    if layer_kinds:
+        header = ["mixer", "ffn", *header]
+        matrix = [
+            (layer, [*(layer_kinds[layer] if layer < len(layer_kinds) else ("·", "·")), *cells])
+            for layer, cells in matrix
+        ]
     stored, logical = logical_parameters(inventory)
     return AuditResult(
         root=inventory.root,
@@ -196,9 +206,9 @@ def result_from_modules(
 
 def _architecture_modules(
     config: dict[str, Any],
-) -> tuple[str | None, list[MemberGroup], dict[str, str], str | None]:
-    """(profile name, the model's member groups, component → label, None) from config.json;
-    when it gives no architecture: (None, [], {}, why)."""
+) -> tuple[str | None, list[MemberGroup], dict[str, str], str | None, list[tuple[str, str]]]:
+    """(profile name, the model's member groups, component → label, None, per-layer kinds)
+    from config.json; when it gives no architecture: (None, [], {}, why, [])."""
     from pydantic import ValidationError
 
     from publisher.spec.derive import derive
@@ -208,32 +218,39 @@ def _architecture_modules(
     from publisher.spec.profile import ProfileNotFound, load_profile
 
     if not config:
-        return None, [], {}, "there is no config.json"
-    fields = architecture_fields(config)
-    fields["parameters"] = {"total": "1"}
-    fields = {k: v for k, v in fields.items() if v is not None}
+        return None, [], {}, "there is no config.json", []
     model_type = printable(str(config.get("model_type", "")))[:60]
     try:
+        fields = architecture_fields(config)
+        fields["parameters"] = {"total": "1"}
+        fields = {k: v for k, v in fields.items() if v is not None}
         profile = load_profile(str(fields.get("profile", "")))
         arch = Architecture.model_validate(fields)
         model = derive(arch, profile)
     except ProfileNotFound as error:
-        return None, [], {}, f"config.json model_type '{model_type}': {error}"
+        return None, [], {}, f"config.json model_type '{model_type}': {error}", []
     except ValidationError as error:
         return (
             None,
             [],
             {},
             f"config.json does not describe a spec architecture: {first_validation_problem(error)}",
+            [],
         )
     except (LayoutError, ValueError) as error:  # the layout or a derived count does not hold
-        return None, [], {}, f"config.json's architecture does not derive: {error}"
+        return None, [], {}, f"config.json's architecture does not derive: {error}", []
     groups = model.unique_groups()
     labels = {
         c.id: (f"{c.label.removesuffix(' (all)')}, other modules" if c.include else c.label)
         for c in profile.components
     }
-    return profile.name, groups, labels, None
+    return profile.name, groups, labels, None, layer_kinds(profile, model.layers)
+
+
+def layer_kinds(profile: Any, layers: list[Any]) -> list[tuple[str, str]]:
+    """(mixer label, 'dense' / 'MoE' / '·') per layer, for the layer matrix."""
+    ffn_label = {"dense": "dense", "moe": profile.moe_label, "none": "·"}
+    return [(profile.mixers[x.mixer].label, ffn_label.get(x.ffn, x.ffn)) for x in layers]
 
 
 def first_validation_problem(error: Any) -> str:

@@ -63,6 +63,7 @@ CODES: dict[str, str] = {
     "VAL020": "config.json disagrees with the spec's architecture",
     "VAL030": "the spec says MTP weights ship, but the checkpoint has no mtp.* tensors",
     "VAL031": "the checkpoint carries mtp.* tensors the spec does not mention",
+    "VAL201": "modules whose shapes the spec cannot give (a value the profile needs is missing)",
 }
 
 STORAGE_BY_SPEC = {
@@ -212,13 +213,14 @@ def _validate_inventory(
     findings: list[Finding] = list(read_findings or [])
     storages = _storages(spec.quantization)
     promised = promises(spec, profile, model, storages)
-    suspects, extras, mtp_count = _compare(promised, inventory)
+    mtp_prefix = profile.mtp_tensor_prefix(spec.architecture.num_layers)
+    suspects, extras, mtp_count = _compare(promised, inventory, mtp_prefix)
+    findings += _unshaped(promised, model, where)
     for promise in promised:
         group = promise.group
         for name in suspects.get(promise.group.key, ()):
-            ref = ModuleRef(
-                name, group.component, group.member.kind, group.member.bias, group.shape
-            )
+            bias = group.member.bias is True
+            ref = ModuleRef(name, group.component, group.member.kind, bias, group.shape)
             found = (
                 written_param(name, inventory)
                 if ref.kind == "param"
@@ -242,7 +244,7 @@ def _validate_inventory(
     findings += qc_findings
     findings += _check_quant_config(spec, qc, promised, inventory)
     findings += check_config_json(spec, inventory.configs.get("config.json"), where)
-    findings += _check_mtp(spec, mtp_count, where)
+    findings += _check_mtp(spec, mtp_count, where, mtp_prefix)
     rows = _component_rows(spec, profile, model, promised)
     report = ValidationReport(
         spec_name=spec.name,
@@ -255,7 +257,7 @@ def _validate_inventory(
     )
 
     def manifest_now() -> dict[str, Any]:
-        from publisher.checkpoint.audit import manifest, result_from_modules
+        from publisher.checkpoint.audit import layer_kinds, manifest, result_from_modules
 
         labels = {c.id: c.label for c in profile.components}
         modules = {
@@ -263,11 +265,33 @@ def _validate_inventory(
             for promise in promised
             for name, precision, _ in promise.written()
         }
-        audit = result_from_modules(inventory, modules, labels, qc, profile.name)
+        kinds = layer_kinds(profile, model.layers)
+        audit = result_from_modules(inventory, modules, labels, qc, profile.name, None, kinds)
         return manifest(audit, spec={"file": spec_file, "name": spec.name})
 
     report.make_manifest = manifest_now
     return report
+
+
+def _unshaped(promised: list[_Promise], model: ModelInventory, where: str) -> list[Finding]:
+    """VAL201 per component whose shapes the spec cannot give: never checked silently."""
+    counts: Counter[str] = Counter()
+    for promise in promised:
+        group = promise.group
+        if group.shape is None and group.count:
+            counts[group.component] += group.count
+    return [
+        Finding(
+            "VAL201",
+            f"{count} modules of {component} have no shape from the spec "
+            f"(it lacks {', '.join(model.unsupplied.get(component, ['a value']))}); their "
+            "shapes are unchecked until the spec gives it",
+            Location(where, pointer=component),
+            # a part the spec leaves open on purpose (lint's SPEC038) warns; otherwise an error
+            Severity.WARNING if component in model.underived else Severity.ERROR,
+        )
+        for component, count in sorted(counts.items())
+    ]
 
 
 def _storages(quant: Quantization | None) -> dict[str, str]:
@@ -296,14 +320,14 @@ def _suffix_specs(promise: _Promise) -> tuple[tuple[str, str, tuple[int, ...]], 
     source = SOURCE_DTYPE.get(promise.precision, "BF16")
     try:
         return _expected_suffixes(
-            group.member.kind, group.shape, group.member.bias, promise.storage, source
+            group.member.kind, group.shape, group.member.bias is True, promise.storage, source
         )
     except FormatError:
         return None
 
 
 def _compare(
-    promised: list[_Promise], inventory: CheckpointInventory
+    promised: list[_Promise], inventory: CheckpointInventory, mtp_prefix: str = "mtp."
 ) -> tuple[dict[str, list[str]], list[str], int]:
     """Compare every expected tensor with the headers, a member group at a time.
 
@@ -342,15 +366,18 @@ def _compare(
             sound = sound and dtypes.count(dtype) == shapes.count(shape) == len(got)
         if not sound:
             suspects[promise.group.key] = _modules_off(names, specs, tensors)
-    mtp = sum(map(methodcaller("startswith", "mtp."), tensors))
+    mtp = sum(map(methodcaller("startswith", mtp_prefix), tensors))
     if present + mtp == len(tensors):
-        return suspects, [], mtp  # nothing left over: every tensor is an expected one or mtp.*
-    extras = _left_over(promised, tensors, suspects)
+        return suspects, [], mtp  # nothing left over: every tensor is an expected one or MTP's
+    extras = _left_over(promised, tensors, suspects, mtp_prefix)
     return suspects, sorted(extras), mtp
 
 
 def _left_over(
-    promised: list[_Promise], tensors: dict[str, Any], suspects: dict[str, list[str]]
+    promised: list[_Promise],
+    tensors: dict[str, Any],
+    suspects: dict[str, list[str]],
+    mtp_prefix: str,
 ) -> list[str]:
     """The tensors no module of the spec accounts for; a module that holds a tensor it should
     not (scales on a module the spec keeps in BF16) is added to `suspects`."""
@@ -364,7 +391,7 @@ def _left_over(
     extras: list[str] = []
     off: dict[str, set[str]] = {}
     for tensor_name in tensors.keys() - wanted:
-        if tensor_name.startswith("mtp."):
+        if tensor_name.startswith(mtp_prefix):
             continue
         if not tensor_name.isprintable():  # a look-alike such as 'x.weight\r' is no module's
             extras.append(tensor_name)
@@ -637,23 +664,23 @@ def _check_exclusions(qc: QuantConfig, promised: list[_Promise], file: str | Non
     return findings
 
 
-def _check_mtp(spec: ModelSpec, mtp_count: int, where: str) -> list[Finding]:
+def _check_mtp(spec: ModelSpec, mtp_count: int, where: str, prefix: str = "mtp.") -> list[Finding]:
     mtp = spec.architecture.mtp
     if mtp is not None and mtp.shipped and mtp_count == 0:
         return [
             Finding(
                 "VAL030",
-                "the spec says MTP weights ship (architecture.mtp.shipped) but there are no mtp.* tensors; "
+                f"the spec says MTP weights ship (architecture.mtp.shipped) but there are no {prefix}* tensors; "
                 "exports through transformers drop them: copy them from the base checkpoint or set shipped: false",
-                Location(where, pointer="mtp.*"),
+                Location(where, pointer=f"{prefix}*"),
             )
         ]
     if mtp_count and (mtp is None or not mtp.shipped):
         return [
             Finding(
                 "VAL031",
-                f"{mtp_count} mtp.* tensors are in the checkpoint; set architecture.mtp.shipped: true so the card says so",
-                Location(where, pointer="mtp.*"),
+                f"{mtp_count} {prefix}* tensors are in the checkpoint; set architecture.mtp.shipped: true so the card says so",
+                Location(where, pointer=f"{prefix}*"),
                 Severity.WARNING,
             )
         ]

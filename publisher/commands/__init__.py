@@ -18,4 +18,6 @@ COMMAND_MODULES: tuple[str, ...] = (
     "push",
     "hub",
     "release",
+    "diff",
+    "profile",
 )

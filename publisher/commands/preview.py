@@ -5,8 +5,9 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import Any
 
-from publisher.errors import EXIT_FINDINGS, EXIT_OK
+from publisher.errors import EXIT_FINDINGS, EXIT_INPUT, EXIT_OK
 
 NAME = "preview"
 HELP = "preview a spec's card in the terminal, or as a local Hub-like page (--serve)"
@@ -21,10 +22,13 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    if args.serve:
-        from publisher.card.preview import PreviewServer
+    from publisher.errors import InputError
 
-        server = PreviewServer(args.spec, args.port)
+    if not args.spec.is_file():
+        what = "is a folder; preview takes one spec file" if args.spec.is_dir() else "not found"
+        raise InputError(what, where=str(args.spec), fix="pass the path of a spec (.yaml)")
+    if args.serve:
+        server = _server(args.spec, args.port)
         print(
             f"previewing {args.spec} at {server.url} (reloads when the spec or a template changes; Ctrl-C stops)"
         )
@@ -47,7 +51,7 @@ def run(args: argparse.Namespace) -> int:
     console = Console()
     if result.text is None:
         sys.stdout.write(render_text(result.findings))
-        return EXIT_FINDINGS
+        return EXIT_INPUT if result.unusable else EXIT_FINDINGS
     meta, body = split_frontmatter(result.text)
     for key, value in meta.items():
         shown = ", ".join(map(str, value)) if isinstance(value, list) else str(value)
@@ -56,3 +60,25 @@ def run(args: argparse.Namespace) -> int:
     if result.findings:
         sys.stdout.write(render_text(result.findings))
     return EXIT_OK
+
+
+def _server(spec: Path, port: int) -> Any:
+    """The preview server on `port`; a port in use is a usage error that says what to do."""
+    import errno
+
+    from publisher.card.preview import PreviewServer
+    from publisher.errors import UsageError
+
+    try:
+        return PreviewServer(spec, port)
+    except OSError as error:
+        if error.errno == errno.EADDRINUSE:
+            raise UsageError(
+                f"port {port} on 127.0.0.1 is already in use",
+                fix="pass --port N for another port, or --port 0 to pick a free one",
+            ) from None
+        if error.errno in (errno.EACCES, errno.EPERM):
+            raise UsageError(
+                f"not allowed to listen on port {port}", fix="pass --port 1024 or above, or 0"
+            ) from None
+        raise UsageError(f"cannot listen on 127.0.0.1:{port}: {error.strerror}") from None
