@@ -139,4 +139,20 @@ FIXES: dict[str, str] = {
     "VAL030": "Include the mtp.* tensors in the checkpoint, or stop declaring MTP weights in the spec.",
     "VAL201": "Add the architecture value lint's SPEC201 names, so these shapes are checked.",
     "VAL031": "Declare the MTP weights in the spec, or drop the mtp.* tensors from the checkpoint.",
+    # formats, MTP and loader defects (issue 13)
+    "VAL251": "Re-export so the packed weight is [out, in/2] (rows are output features); do not transpose it after quantizing.",
+    "VAL253": "Add the MTP layer to the exclude list (e.g. 'model.layers.61*' or 'mtp*'), or quantize the MTP layer like the main model.",
+    "VAL254": "Remove the MTP layer from the exclude list, or store it unquantized.",
+    "VAL255": "Keep routers and MoE gates in BF16 (ModelOpt's default disables them); re-export without quantizing them.",
+    "VAL256": "Export every expert of every MoE layer, or correct the expert count in config.json.",
+    "VAL257": "Set quantization.format to the scale layout the export used (fp8, fp8_channel or fp8_block).",
+    "VAL258": "Set quantization.block_size to the config's weight_block_size (or drop it: the config's is used).",
+    "CKPT251": "List the MTP tensors in model.safetensors.index.json if the serving engine should load the MTP layer.",
+    # signed provenance
+    "SIGN501": "Restore the signed file, or re-sign and push the folder if the change is intended.",
+    "SIGN502": "Remove the file, or re-sign and push the folder if it belongs to the release.",
+    "SIGN503": "Restore the file from the signed release, or re-sign and push without it.",
+    "SIGN504": "Check --key, --certificate-chain or --identity/--issuer name the real signer; a signature that still fails was altered or belongs to other files.",
+    "SIGN505": "Sign the folder (publisher sign DIR, or push --sign) and publish model.sig with the files.",
+    "SIGN506": "Re-sign with publisher sign (whole-file SHA-256); a damaged model.sig cannot be checked.",
 }

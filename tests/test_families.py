@@ -26,14 +26,7 @@ FAMILIES = [
     "deepseek_v3",
     "glm4_moe",
     "glm_moe_dsa",
-    pytest.param(
-        "gpt_oss",
-        marks=pytest.mark.xfail(
-            strict=True,
-            reason="ModelOpt stores gpt-oss's fused experts NVFP4 as <param> U8 [E, in/2, out] "
-            "with <param>_weight_scale: a storage rule of the formats work (issue 13 §5)",
-        ),
-    ),
+    "gpt_oss",  # fused experts: formats.FORMATS["modelopt_nvfp4_fused"]
     "nemotron_h",
     "gemma3",
 ]
@@ -183,3 +176,21 @@ def test_a_shape_the_spec_cannot_give_is_reported_never_skipped(
     val201 = [f for f in report.findings if f.code == "VAL201"]
     assert [f.location.pointer for f in val201] == ["deltanet_conv1d"]
     assert "48 modules" in val201[0].message
+
+
+def test_init_leaves_out_what_it_cannot_read_and_says_so(
+    synth_cache_dir: Path, tmp_path: Path
+) -> None:
+    """gpt-oss's fused experts, quantized whole by ModelOpt, are in no storage publisher reads
+    yet: init leaves them out with a note rather than writing an invalid precision."""
+    from publisher.findings import Severity
+
+    export = _export("gpt_oss", synth_cache_dir)
+    spec_path = tmp_path / "gpt-oss.yaml"
+    assert main(["init", str(export), "-o", str(spec_path)]) == 0
+    text = spec_path.read_text()
+    assert "# Left out of quantization.components: experts, written in a storage" in text
+    assert "precision: unknown" not in text
+    loaded = lint_path(spec_path)
+    assert [f.code for f in loaded.findings if f.severity is Severity.ERROR] == []
+    assert [f.code for f in loaded.findings] == ["SPEC032"]

@@ -7,8 +7,10 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from itertools import pairwise
 from typing import Any
 
+from publisher.card.verify_facts import VerifyView
 from publisher.report import md_cell
 from publisher.spec.derive import ModelInventory
 from publisher.spec.model import BenchmarkTable, ModelSpec, Quantization, format_param_count
@@ -16,12 +18,14 @@ from publisher.spec.precision_names import CARD_LABELS
 from publisher.spec.profile import Profile
 
 PLACEHOLDER = re.compile(r"\{(repo_id|served_model_name|name|base_model)\}")
-QUANTIZED = ("nvfp4", "fp8")
+QUANTIZED = ("nvfp4", "mxfp4", "fp8")
 PRECISION_LABELS = CARD_LABELS
 FORMAT_LABELS = {
     "nvfp4": "NVFP4",
     "fp8": "FP8 (per-tensor scales)",
     "fp8_block": "FP8 (block scales)",
+    "fp8_channel": "FP8 (per-channel scales)",
+    "mxfp4": "MXFP4",
 }
 
 
@@ -75,6 +79,7 @@ class CardFacts:
     citations: list[str] = field(default_factory=list)
     credits: list[dict[str, str | None]] = field(default_factory=list)
     sizes: list[tuple[str, str]] = field(default_factory=list)
+    verify: VerifyView | None = None
 
 
 def fill(text: str, spec: ModelSpec) -> str:
@@ -235,16 +240,31 @@ def _layer_map(profile: Profile, inventory: ModelInventory) -> str:
     moe = inventory.layers_with_ffn("moe")
     if dense and moe:
         text += (
-            f"; feed-forward: {len(dense)} dense (layers {_index_list(dense)}) and "
-            f"{len(moe)} {profile.moe_label} (layers {_index_list(moe)})"
+            f"; feed-forward: {len(dense)} dense ({_layers_word(dense)} {_index_list(dense)}) "
+            f"and {len(moe)} {profile.moe_label} ({_layers_word(moe)} {_index_list(moe)})"
         )
     return text + "."
 
 
+def _layers_word(indices: list[int]) -> str:
+    return "layer" if len(indices) == 1 else "layers"
+
+
 def _index_list(indices: list[int]) -> str:
+    """'3, 7, 11, …, 63' for an evenly spaced list; otherwise every index, runs as ranges
+    ('0–2, 5, 9–11'), so an irregular pattern (Nemotron-H) is never implied to be regular."""
     if len(indices) <= 6:
         return ", ".join(map(str, indices))
-    return f"{indices[0]}, {indices[1]}, {indices[2]}, …, {indices[-1]}"
+    steps = {b - a for a, b in pairwise(indices)}
+    if len(steps) == 1:
+        return f"{indices[0]}, {indices[1]}, {indices[2]}, …, {indices[-1]}"
+    runs: list[list[int]] = []
+    for index in indices:
+        if runs and index == runs[-1][-1] + 1:
+            runs[-1].append(index)
+        else:
+            runs.append([index])
+    return ", ".join(str(r[0]) if len(r) == 1 else f"{r[0]}–{r[-1]}" for r in runs)
 
 
 def _sizes(spec: ModelSpec, checkpoint: CheckpointFacts | None) -> list[tuple[str, str]]:
@@ -268,7 +288,7 @@ def _add_quantization(
     mixed = len(quantized_precisions) > 1  # a ModelOpt NVFP4 export with some layers in FP8
     facts.quantization_rows = _how_quantized(quant, mixed)
     quantized, kept, quantized_total = _component_rows(quant, profile, inventory, mixed)
-    precisions = [p for p in ("nvfp4", "fp8") if p in quantized_precisions]
+    precisions = [p for p in QUANTIZED if p in quantized_precisions]
     fmt = " and ".join(PRECISION_LABELS[p] for p in precisions) or (
         "NVFP4" if quant.format == "nvfp4" else "FP8"
     )
@@ -286,7 +306,7 @@ def _add_quantization(
         for step in quant.process
     ]
     facts.format_details = _format_details(
-        quant.format, quant.export_format, quant.group_size or 16
+        quant.format, quant.export_format, quant.group_size or 16, quant.block_size
     )
     if mixed:
         facts.format_details.append(
@@ -363,7 +383,17 @@ def _component_rows(
     return quantized, kept, quantized_total
 
 
-def _format_details(fmt: str, layout: str, group: int) -> list[str]:
+def _format_details(fmt: str, layout: str, group: int, block: list[int] | None = None) -> list[str]:
+    if fmt in ("mxfp4", "fp8_channel"):  # from the format table validation uses
+        from publisher.checkpoint.formats import tensor_facts
+
+        storage = {"mxfp4": "mxfp4", "fp8_channel": "fp8_channel"}[fmt]
+        if fmt == "fp8_channel" and layout == "compressed-tensors":
+            storage = "ct_fp8_channel"
+        return [
+            f"`{name}` — {dtype}, shape {shape}" + (f": {role}." if role else ".")
+            for name, dtype, shape, role in tensor_facts(storage)
+        ]
     if fmt == "nvfp4" and layout == "modelopt":
         return [
             "`X.weight` — U8, shape [out, in/2]: two FP4 (E2M1) values packed in each byte.",
@@ -381,7 +411,9 @@ def _format_details(fmt: str, layout: str, group: int) -> list[str]:
     if fmt == "fp8_block":
         return [
             "`X.weight` — F8_E4M3, shape [out, in].",
-            "`X.weight_scale_inv` — F32, one scale per 128 × 128 block.",
+            "`X.weight_scale_inv` — F32, one scale per {} × {} block.".format(
+                *(block or (128, 128))
+            ),
         ]
     return [
         "`X.weight` — F8_E4M3, shape [out, in].",

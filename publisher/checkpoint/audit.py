@@ -10,19 +10,18 @@ from __future__ import annotations
 import re
 from collections import Counter
 from dataclasses import dataclass, field
-from itertools import repeat
-from operator import add, attrgetter, methodcaller
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from publisher import __version__
+from publisher.checkpoint.formats import QUANTIZED_PRECISIONS
 from publisher.checkpoint.inventory import CheckpointInventory
 from publisher.checkpoint.layer_table import check_layer_table, table_precisions
+from publisher.checkpoint.mtp import mtp_tensor_names
 from publisher.checkpoint.precision import (
-    MODULE_SUFFIXES,
     WrittenModule,
     group_tensors,
     logical_parameters,
-    module_tensors,
+    param_format_tensors,
     written_module,
     written_param,
 )
@@ -30,13 +29,10 @@ from publisher.checkpoint.quant_config import QuantConfig, load_quant_config
 from publisher.findings import Finding
 from publisher.report import printable
 
-if TYPE_CHECKING:
-    from publisher.spec.derive import MemberGroup
-
 MANIFEST_NAME = "quantization_audit.json"
 MANIFEST_VERSION = 1
 LAYER = re.compile(r"\.layers\.(\d+)\.")
-_DTYPE = attrgetter("dtype")
+MTP_COMPONENT = "mtp (next-token layers)"
 
 
 @dataclass
@@ -66,7 +62,7 @@ class AuditResult:
 
     @property
     def detected_format(self) -> str:
-        precisions = Counter(p for _, p in self.modules.values() if p in ("nvfp4", "fp8"))
+        precisions = Counter(p for _, p in self.modules.values() if p in QUANTIZED_PRECISIONS)
         if not precisions:
             return "bf16"
         return precisions.most_common(1)[0][0]
@@ -78,75 +74,11 @@ def audit_inventory(inventory: CheckpointInventory) -> AuditResult:
         inventory.configs.get("config.json"), inventory.configs.get("hf_quant_config.json")
     )
     config = inventory.configs.get("config.json") or {}
-    profile_name, member_groups, labels, unrecognised, kinds = _architecture_modules(config)
-    modules = _classify_by_group(member_groups, inventory)
-    if modules is None:
-        modules = _classify_by_module(member_groups, inventory)
-    if qc.layers is not None:
-        written = table_precisions(qc, {n: p for n, (_, p) in modules.items()}, inventory)
-        findings += check_layer_table(qc, written, inventory.root)
-    result = result_from_modules(inventory, modules, labels, qc, profile_name, findings, kinds)
-    result.unrecognised = unrecognised
-    return result
-
-
-def _classify_by_group(
-    member_groups: list[MemberGroup], inventory: CheckpointInventory
-) -> dict[str, tuple[str, str]] | None:
-    """module → (component, written precision) a member group at a time: when every module
-    of a group holds the same tensor suffixes in the same dtypes (the 30,720 experts do), the
-    first module's classification is every module's. None when that does not account for
-    every tensor but the mtp.* ones (then `_classify_by_module` looks at each)."""
-    tensors = inventory.tensors
-    modules: dict[str, tuple[str, str]] = {}
-    accounted = 0
-    for group in member_groups:
-        names = group.names()
-        if not names:
-            continue
-        kind, component = group.member.kind, group.component
-        first = names[0]
-        suffixes = [""] if kind == "param" else [f".{s}" for s in MODULE_SUFFIXES]
-        suffixes = [s for s in suffixes if first + s in tensors]
-        uniform = True
-        for suffix in suffixes:
-            got = list(map(tensors.get, map(add, names, repeat(suffix))))
-            try:
-                uniform = uniform and len(set(map(_DTYPE, got))) == 1
-            except AttributeError:  # a module lacks this tensor
-                uniform = False
-            accounted += len(got) - got.count(None)
-        # A tensor the first module lacks but another has is not accounted for: the count
-        # at the end then sends the whole checkpoint module by module.
-        if uniform:
-            precision = _written(first, kind, inventory).precision
-            if precision != "missing":
-                modules.update(dict.fromkeys(names, (component, precision)))
-            continue
-        for name in names:
-            precision = _written(name, kind, inventory).precision
-            if precision != "missing":
-                modules[name] = (component, precision)
-    mtp = sum(map(methodcaller("startswith", "mtp."), tensors))
-    return modules if accounted + mtp == len(tensors) else None
-
-
-def _written(name: str, kind: str, inventory: CheckpointInventory) -> WrittenModule:
-    if kind == "param":
-        return written_param(name, inventory)
-    return written_module(name, module_tensors(inventory, name))
-
-
-def _classify_by_module(
-    member_groups: list[MemberGroup], inventory: CheckpointInventory
-) -> dict[str, tuple[str, str]]:
-    """module → (component, written precision), module by module: the architecture's modules,
-    then modules no profile explains, grouped by name."""
+    profile_name, refs, labels, unrecognised, kinds = _architecture_modules(config)
     groups = group_tensors(inventory)
     modules: dict[str, tuple[str, str]] = {}
-    for group in member_groups:
-        kind, component = group.member.kind, group.component
-        for name in group.names():
+    if refs:
+        for name, (component, kind) in refs.items():
             found = (
                 written_param(name, inventory)
                 if kind == "param"
@@ -155,14 +87,55 @@ def _classify_by_module(
             if found.precision != "missing":
                 modules[name] = (component, found.precision)
     known = set(modules)
+    mtp = mtp_tensor_names(inventory)
+    in_param_format = param_format_tensors(inventory)
+    for name in in_param_format:  # MXFP4 `<param>_blocks` / `_scales`: one module each
+        if name not in known and not name.startswith("mtp."):
+            modules[name] = (_fallback_component(name), written_param(name, inventory).precision)
+    taken = {t.name for tensors in in_param_format.values() for t in tensors}
     for name, tensors in groups.items():
         if name not in known and not name.startswith("mtp."):
-            modules[name] = (_fallback_component(name), written_module(name, tensors).precision)
+            component = MTP_COMPONENT if tensors[0].name in mtp else _fallback_component(name)
+            modules[name] = (component, written_module(name, tensors).precision)
     for name in inventory.tensors:
         parent = name.rpartition(".")[0]
-        if name not in known and parent not in groups and not name.startswith("mtp."):
-            modules[name] = (_fallback_component(name), written_param(name, inventory).precision)
-    return modules
+        if name in taken or name in known or parent in groups or name.startswith("mtp."):
+            continue
+        component = MTP_COMPONENT if name in mtp else _fallback_component(name)
+        modules[name] = (component, written_param(name, inventory).precision)
+    if qc.layers is not None:
+        written = table_precisions(qc, {n: p for n, (_, p) in modules.items()}, inventory)
+        findings += check_layer_table(qc, written, inventory.root)
+    findings += file_defects(modules, mtp, qc, inventory)
+    result = result_from_modules(inventory, modules, labels, qc, profile_name, findings, kinds)
+    result.unrecognised = unrecognised
+    return result
+
+
+def file_defects(
+    modules: dict[str, tuple[str, str]],
+    mtp: frozenset[str],
+    qc: QuantConfig,
+    inventory: CheckpointInventory,
+) -> list[Finding]:
+    """Loader defects the files and their configs show without a spec: MTP layers the config
+    contradicts (VAL253/254), quantized routers (VAL255), expert counts (VAL256)."""
+    from publisher.checkpoint import format_rules
+    from publisher.checkpoint.mtp import check_mtp_precision
+
+    precisions = {name: precision for name, (_, precision) in modules.items()}
+    routers = sorted(
+        name
+        for name, precision in precisions.items()
+        if name.endswith(format_rules.ROUTER_ENDINGS)
+        and precision in QUANTIZED_PRECISIONS
+        and format_rules.router_by_name(name)
+    )
+    return (
+        check_mtp_precision(mtp, precisions, qc, inventory)
+        + format_rules.quantized_routers(routers, precisions, inventory)
+        + format_rules.check_expert_counts(inventory)
+    )
 
 
 def result_from_modules(
@@ -191,7 +164,7 @@ def result_from_modules(
         root=inventory.root,
         profile=profile_name,
         quant_config=qc,
-        modules={name: modules[name] for name in sorted(modules)},
+        modules=dict(sorted(modules.items())),
         components=summaries,
         matrix_header=header,
         matrix=matrix,
@@ -199,16 +172,18 @@ def result_from_modules(
         bytes_by_dtype=dict(sorted(inventory.bytes_by_dtype().items())),
         stored_elements=stored,
         logical_parameters=logical,
-        mtp_tensors=sum(map(methodcaller("startswith", "mtp."), inventory.tensors)),
+        mtp_tensors=len(mtp_tensor_names(inventory)),
         findings=list(findings or []),
     )
 
 
 def _architecture_modules(
     config: dict[str, Any],
-) -> tuple[str | None, list[MemberGroup], dict[str, str], str | None, list[tuple[str, str]]]:
-    """(profile name, the model's member groups, component → label, None, per-layer kinds)
-    from config.json; when it gives no architecture: (None, [], {}, why, [])."""
+) -> tuple[
+    str | None, dict[str, tuple[str, str]], dict[str, str], str | None, list[tuple[str, str]]
+]:
+    """(profile name, module → (component, kind), component → label, None, per-layer kinds)
+    from config.json; when it gives no architecture: (None, {}, {}, why, [])."""
     from pydantic import ValidationError
 
     from publisher.spec.derive import derive
@@ -218,7 +193,7 @@ def _architecture_modules(
     from publisher.spec.profile import ProfileNotFound, load_profile
 
     if not config:
-        return None, [], {}, "there is no config.json", []
+        return None, {}, {}, "there is no config.json", []
     model_type = printable(str(config.get("model_type", "")))[:60]
     try:
         fields = architecture_fields(config)
@@ -228,23 +203,25 @@ def _architecture_modules(
         arch = Architecture.model_validate(fields)
         model = derive(arch, profile)
     except ProfileNotFound as error:
-        return None, [], {}, f"config.json model_type '{model_type}': {error}", []
+        return None, {}, {}, f"config.json model_type '{model_type}': {error}", []
     except ValidationError as error:
         return (
             None,
-            [],
+            {},
             {},
             f"config.json does not describe a spec architecture: {first_validation_problem(error)}",
             [],
         )
     except (LayoutError, ValueError) as error:  # the layout or a derived count does not hold
-        return None, [], {}, f"config.json's architecture does not derive: {error}", []
-    groups = model.unique_groups()
+        return None, {}, {}, f"config.json's architecture does not derive: {error}", []
+    refs: dict[str, tuple[str, str]] = {
+        ref.name: (ref.component, ref.kind) for ref in model.all_modules()
+    }
     labels = {
         c.id: (f"{c.label.removesuffix(' (all)')}, other modules" if c.include else c.label)
         for c in profile.components
     }
-    return profile.name, groups, labels, None, layer_kinds(profile, model.layers)
+    return profile.name, refs, labels, None, layer_kinds(profile, model.layers)
 
 
 def layer_kinds(profile: Any, layers: list[Any]) -> list[tuple[str, str]]:
@@ -268,29 +245,27 @@ def _fallback_component(name: str) -> str:
 def _summaries(
     modules: dict[str, tuple[str, str]], labels: dict[str, str]
 ) -> list[ComponentSummary]:
-    counts: dict[str, dict[str, int]] = {}
-    for (component, precision), n in Counter(modules.values()).items():  # counted in C
-        counts.setdefault(component, {})[precision] = n
+    counts: dict[str, Counter[str]] = {}
+    for component, precision in modules.values():
+        counts.setdefault(component, Counter())[precision] += 1
     order = [c for c in labels if c in counts] + sorted(c for c in counts if c not in labels)
-    return [ComponentSummary(c, labels.get(c, c), counts[c]) for c in order]
+    return [ComponentSummary(c, labels.get(c, c), dict(counts[c])) for c in order]
 
 
-CELL = {"nvfp4": "Q4", "fp8": "Q8", "bf16": "B", "f16": "H", "f32": "F"}
+CELL = {"nvfp4": "Q4", "mxfp4": "M4", "fp8": "Q8", "bf16": "B", "f16": "H", "f32": "F"}
 
 
 def _matrix(
     modules: dict[str, tuple[str, str]], order: list[str]
 ) -> tuple[list[str], list[tuple[int, list[str]]]]:
     """One row per layer, one column per per-layer component: which precision(s) it holds."""
-    search = LAYER.search
-    per_layer = Counter(
-        (match[1], component, precision)
-        for name, (component, precision) in modules.items()
-        if (match := search(name))
-    )
-    cells: dict[int, dict[str, set[str]]] = {}
-    for layer, component, precision in per_layer:
-        cells.setdefault(int(layer), {}).setdefault(component, set()).add(precision)
+    cells: dict[int, dict[str, Counter[str]]] = {}
+    for name, (component, precision) in modules.items():
+        match = LAYER.search(name)
+        if match:
+            cells.setdefault(int(match.group(1)), {}).setdefault(component, Counter())[
+                precision
+            ] += 1
     columns = [c for c in order if any(c in row for row in cells.values())]
     rows = []
     for layer in sorted(cells):

@@ -8,21 +8,25 @@ tensors that must be on disk. Anything else is a finding.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from itertools import filterfalse, repeat
-from operator import add, attrgetter, methodcaller
 from pathlib import Path
 from typing import Any
 
+from publisher.checkpoint import format_rules
 from publisher.checkpoint.config_check import check_config_json
 from publisher.checkpoint.formats import (
+    QUANTIZED_PRECISIONS,
     FormatError,
     TensorSpec,
+    block_format,
     expected_tensors,
     logical_weight_shape,
+    param_of,
+    precision_of,
 )
 from publisher.checkpoint.inventory import CheckpointInventory
 from publisher.checkpoint.layer_table import (
@@ -30,6 +34,12 @@ from publisher.checkpoint.layer_table import (
     TABLE_PRECISION,
     check_layer_table,
     table_precisions,
+)
+from publisher.checkpoint.mtp import (
+    check_mtp_precision,
+    mtp_tensor_names,
+    read_side_files,
+    without_side_file_strays,
 )
 from publisher.checkpoint.precision import (
     LABELS,
@@ -42,7 +52,7 @@ from publisher.checkpoint.precision import (
 from publisher.checkpoint.quant_config import HF_QUANT_FILE, QuantConfig, load_quant_config
 from publisher.errors import UsageError
 from publisher.findings import Finding, Location, Severity
-from publisher.spec.derive import MemberGroup, ModelInventory
+from publisher.spec.derive import ModelInventory
 from publisher.spec.loader import LoadedSpec
 from publisher.spec.model import ModelSpec, Quantization
 from publisher.spec.profile import ModuleRef, Profile
@@ -69,16 +79,18 @@ CODES: dict[str, str] = {
 STORAGE_BY_SPEC = {
     ("nvfp4", "modelopt"): "modelopt_nvfp4",
     ("nvfp4", "compressed-tensors"): "ct_nvfp4",
+    ("mxfp4", "modelopt"): "mxfp4",
+    ("mxfp4", "compressed-tensors"): "mxfp4",
     ("fp8", "modelopt"): "fp8",
     ("fp8", "compressed-tensors"): "ct_fp8",
+    ("fp8_channel", "modelopt"): "fp8_channel",
+    ("fp8_channel", "compressed-tensors"): "ct_fp8_channel",
     ("fp8_block", "modelopt"): "fp8_block",
     ("fp8_block", "compressed-tensors"): "fp8_block",
 }
 SOURCE_DTYPE = {"bf16": "BF16", "f16": "F16", "f32": "F32"}
 MAX_NAMED = 5
 KV_CACHE_SUFFIXES = frozenset({"k_scale", "v_scale"})
-_DTYPE = attrgetter("dtype")
-_SHAPE = attrgetter("shape")
 
 
 @dataclass
@@ -127,62 +139,25 @@ class _Expectation:
     entry_label: str
 
 
-@dataclass
-class _Promise:
-    """One member group (e.g. the 30,720 routed experts' gate_proj): the precision the spec
-    promises for all its modules, and the modules whose tensors are not exactly as promised
-    (`found`: module → what the files hold). Checked as a group, module by module only where
-    the group is off."""
-
-    group: MemberGroup
-    precision: str  # nvfp4 | fp8 | bf16 | f16 | f32
-    label: str
-    storage: str  # the storage the promised precision takes on disk
-    found: dict[str, WrittenModule] = field(default_factory=dict)
-
-    def written(self) -> Iterator[tuple[str, str, str | None]]:
-        """(module, written precision, storage) of every module, in order."""
-        found = self.found
-        for name in self.group.names():
-            module = found.get(name)
-            if module is None:
-                yield name, self.precision, self.storage
-            else:
-                yield name, module.precision, module.storage
-
-    def count_into(self, counts: Counter[str]) -> None:
-        """Add each module's written precision to `counts`, as a module-by-module count would
-        (insertion order included), in one step when the group is as promised."""
-        if not self.found:
-            if self.group.count:
-                counts[self.precision] += self.group.count
-            return
-        counts.update(precision for _, precision, _ in self.written())
-
-
-def promises(
-    spec: ModelSpec, profile: Profile, model: ModelInventory, storages: dict[str, str]
-) -> list[_Promise]:
-    """Each member group once, with the precision the spec promises for it: that of the first
-    quantization entry that selects it, else BF16."""
-    result: dict[str, _Promise] = {}
+def expectations(
+    spec: ModelSpec, profile: Profile, model: ModelInventory
+) -> dict[str, _Expectation]:
+    """module name → the precision the spec promises for it (BF16 unless a component says otherwise)."""
+    result: dict[str, _Expectation] = {}
     quant = spec.quantization
-
-    def promise(group: MemberGroup, precision: str, label: str) -> None:
-        if group.key not in result:
-            storage = storages.get(precision, "bf16")
-            result[group.key] = _Promise(group, precision, label, storage)
-
     if quant is not None:
         for entry in quant.components:
             component = profile.component(entry.component)
             label = entry.label or (component.label if component else entry.component)
-            for group in model.groups_of(entry.component, entry.modules):
-                promise(group, entry.precision, label)
-    for group in model.unique_groups():
-        component = profile.component(group.component)
-        promise(group, "bf16", component.label if component else group.component)
-    return list(result.values())
+            for ref in model.select(entry.component, entry.modules):
+                result.setdefault(ref.name, _Expectation(ref, entry.precision, label))
+    for ref in model.all_modules():
+        if ref.name not in result:
+            component = profile.component(ref.component)
+            result[ref.name] = _Expectation(
+                ref, "bf16", component.label if component else ref.component
+            )
+    return result
 
 
 def validate_inventory(
@@ -211,24 +186,32 @@ def _validate_inventory(
 ) -> ValidationReport:
     where = inventory.root
     findings: list[Finding] = list(read_findings or [])
-    storages = _storages(spec.quantization)
-    promised = promises(spec, profile, model, storages)
+    qc, qc_findings = load_quant_config(
+        inventory.configs.get("config.json"), inventory.configs.get("hf_quant_config.json")
+    )
+    storages = _storages(spec.quantization, qc)
+    expected = expectations(spec, profile, model)
     mtp_prefix = profile.mtp_tensor_prefix(spec.architecture.num_layers)
-    suspects, extras, mtp_count = _compare(promised, inventory, mtp_prefix)
-    findings += _unshaped(promised, model, where)
-    for promise in promised:
-        group = promise.group
-        for name in suspects.get(promise.group.key, ()):
-            bias = group.member.bias is True
-            ref = ModuleRef(name, group.component, group.member.kind, bias, group.shape)
-            found = (
-                written_param(name, inventory)
-                if ref.kind == "param"
-                else written_module(name, module_tensors(inventory, name))
+    suspects, extras = _quick_compare(expected, storages, inventory, mtp_prefix)
+    mtp_names = mtp_tensor_names(inventory, mtp_prefix)
+    extras = [name for name in extras if name not in mtp_names]
+    findings += _unshaped(expected, model, where)
+    written: dict[str, WrittenModule] = {}
+    for name, expectation in expected.items():
+        if name not in suspects:  # every tensor exactly as the spec's format says
+            written[name] = WrittenModule(
+                name, expectation.precision, storages.get(expectation.precision, "bf16"), ()
             )
-            promise.found[name] = found
-            expectation = _Expectation(ref, promise.precision, promise.label)
-            findings.extend(_check_module(expectation, found, storages, where))
+            continue
+        ref = expectation.ref
+        found = (
+            written_param(name, inventory)
+            if ref.kind == "param"
+            else written_module(name, module_tensors(inventory, name))
+        )
+        written[name] = found
+        findings.extend(_check_module(expectation, found, storages, where))
+    mtp = sorted(mtp_names)
     for name in extras:
         tensor = inventory.tensors[name]
         findings.append(
@@ -238,21 +221,31 @@ def _validate_inventory(
                 Location(tensor.shard, pointer=name),
             )
         )
-    qc, qc_findings = load_quant_config(
-        inventory.configs.get("config.json"), inventory.configs.get("hf_quant_config.json")
-    )
     findings += qc_findings
-    findings += _check_quant_config(spec, qc, promised, inventory)
+    findings += _check_quant_config(spec, qc, expected, written, inventory)
     findings += check_config_json(spec, inventory.configs.get("config.json"), where)
-    findings += _check_mtp(spec, mtp_count, where, mtp_prefix)
-    rows = _component_rows(spec, profile, model, promised)
+    findings += _check_mtp(spec, len(mtp), where, mtp_prefix)
+    findings += format_rules.check_format_facts(spec.quantization, qc, where)
+    moe = spec.architecture.moe
+    complete = not extras and all(written[n].precision != "missing" for n in suspects)
+    findings += format_rules.check_defects(
+        expected,
+        written,
+        qc,
+        inventory,
+        spec_experts=moe.experts if moe is not None and complete else None,
+    )
+    findings += check_mtp_precision(
+        mtp_names, {n: m.precision for n, m in written.items()}, qc, inventory
+    )
+    rows = _component_rows(spec, profile, model, written)
     report = ValidationReport(
         spec_name=spec.name,
         checkpoint=where,
         findings=findings,
         components=rows,
-        detected_format=_detected_format(promised),
-        mtp_tensors=mtp_count,
+        detected_format=_detected_format(written.values()),
+        mtp_tensors=len(mtp),
         tensor_count=inventory.tensor_count,
     )
 
@@ -260,11 +253,7 @@ def _validate_inventory(
         from publisher.checkpoint.audit import layer_kinds, manifest, result_from_modules
 
         labels = {c.id: c.label for c in profile.components}
-        modules = {
-            name: (promise.group.component, precision)
-            for promise in promised
-            for name, precision, _ in promise.written()
-        }
+        modules = {name: (expected[name].ref.component, m.precision) for name, m in written.items()}
         kinds = layer_kinds(profile, model.layers)
         audit = result_from_modules(inventory, modules, labels, qc, profile.name, None, kinds)
         return manifest(audit, spec={"file": spec_file, "name": spec.name})
@@ -273,13 +262,11 @@ def _validate_inventory(
     return report
 
 
-def _unshaped(promised: list[_Promise], model: ModelInventory, where: str) -> list[Finding]:
+def _unshaped(
+    expected: dict[str, _Expectation], model: ModelInventory, where: str
+) -> list[Finding]:
     """VAL201 per component whose shapes the spec cannot give: never checked silently."""
-    counts: Counter[str] = Counter()
-    for promise in promised:
-        group = promise.group
-        if group.shape is None and group.count:
-            counts[group.component] += group.count
+    counts = Counter(e.ref.component for e in expected.values() if e.ref.shape is None)
     return [
         Finding(
             "VAL201",
@@ -294,140 +281,86 @@ def _unshaped(promised: list[_Promise], model: ModelInventory, where: str) -> li
     ]
 
 
-def _storages(quant: Quantization | None) -> dict[str, str]:
+def _storages(quant: Quantization | None, qc: QuantConfig | None = None) -> dict[str, str]:
     """precision → the storage its modules take on disk (absent: unquantized, BF16 rules).
 
     The spec's format decides for its own precision; a module of the other precision (a
     ModelOpt MIXED_PRECISION export's FP8 attention in an NVFP4 model) is stored as the same
-    exporter stores that precision.
+    exporter stores that precision. Block-FP8 scales follow the block size the checkpoint's
+    config gives (`weight_block_size`), else the spec's `block_size`, else 128 × 128.
     """
     if quant is None:
         return {}
     export = quant.export_format
-    storages = {p: STORAGE_BY_SPEC[(p, export)] for p in ("nvfp4", "fp8")}
-    storages["nvfp4" if quant.format == "nvfp4" else "fp8"] = STORAGE_BY_SPEC[
-        (quant.format, export)
-    ]
+    storages = {p: STORAGE_BY_SPEC[(p, export)] for p in ("nvfp4", "mxfp4", "fp8")}
+    storage = STORAGE_BY_SPEC[(quant.format, export)]
+    block = (qc.weight_block_size if qc else None) or quant.block_size
+    with contextlib.suppress(FormatError):  # a malformed block: QCFG003 already says so
+        storage = block_format(storage, block)
+    storages[precision_of(storage)] = storage
     return storages
 
 
-def _suffix_specs(promise: _Promise) -> tuple[tuple[str, str, tuple[int, ...]], ...] | None:
-    """(suffix, dtype, shape) of each tensor every module of the group must have; None when
-    the spec gives no shape or the format cannot store it (then each module is looked at)."""
-    group = promise.group
-    if group.shape is None:
-        return None
-    source = SOURCE_DTYPE.get(promise.precision, "BF16")
-    try:
-        return _expected_suffixes(
-            group.member.kind, group.shape, group.member.bias is True, promise.storage, source
-        )
-    except FormatError:
-        return None
+def _quick_compare(
+    expected: dict[str, _Expectation],
+    storages: dict[str, str],
+    inventory: CheckpointInventory,
+    mtp_prefix: str = "mtp.",
+) -> tuple[set[str], list[str]]:
+    """Compare the whole expected tensor set with the headers in one pass.
 
-
-def _compare(
-    promised: list[_Promise], inventory: CheckpointInventory, mtp_prefix: str = "mtp."
-) -> tuple[dict[str, list[str]], list[str], int]:
-    """Compare every expected tensor with the headers, a member group at a time.
-
-    Returns, per group key, the modules that need a closer look (a tensor missing, extra or
-    different, or a shape the spec cannot give); the tensors no module of the spec accounts
-    for; and the number of mtp.* tensors. For each tensor a group's template gives (e.g.
-    `.weight_scale`: F8_E4M3 [512, 128] for all 30,720 experts) the names are made and looked
-    up with C-level maps; only a group that is off is looked at module by module. When every
-    expected tensor is present and the counts add up, no tensor is left over and no set of
-    124,000 names is built.
+    Returns the modules that need a closer look (a tensor missing, extra or different, or a
+    shape the spec cannot give) and the tensors no module of the spec accounts for. On a
+    correct checkpoint both are empty, and no per-module work is done at all.
     """
-    tensors = inventory.tensors
-    contains = tensors.__contains__
-    suspects: dict[str, list[str]] = {}
-    present = 0  # expected tensors found
-    for promise in promised:
-        names = promise.group.names()
-        specs = _suffix_specs(promise)
-        if specs is None:  # each module is looked at; its tensors are accounted for
-            if names:
-                suspects[promise.group.key] = list(names)
-                present += sum(map(contains, names))
-                for suffix in MODULE_SUFFIXES:
-                    present += sum(map(contains, map(add, names, repeat(f".{suffix}"))))
+    owner: dict[str, str] = {}
+    wanted: dict[str, tuple[str, tuple[int, ...]]] = {}
+    suspects: set[str] = set()
+    for name, expectation in expected.items():
+        ref = expectation.ref
+        if ref.shape is None:
+            suspects.add(name)
             continue
-        sound = True
-        for suffix, dtype, shape in specs:
-            got = list(map(tensors.get, map(add, names, repeat(suffix)) if suffix else names))
-            try:  # list.count compares by identity first: shared dtype strings, shape tuples
-                dtypes, shapes = list(map(_DTYPE, got)), list(map(_SHAPE, got))
-            except AttributeError:  # a tensor is missing (None has no dtype)
-                present += len(got) - got.count(None)
-                sound = False
-                continue
-            present += len(got)
-            sound = sound and dtypes.count(dtype) == shapes.count(shape) == len(got)
-        if not sound:
-            suspects[promise.group.key] = _modules_off(names, specs, tensors)
-    mtp = sum(map(methodcaller("startswith", mtp_prefix), tensors))
-    if present + mtp == len(tensors):
-        return suspects, [], mtp  # nothing left over: every tensor is an expected one or MTP's
-    extras = _left_over(promised, tensors, suspects, mtp_prefix)
-    return suspects, sorted(extras), mtp
-
-
-def _left_over(
-    promised: list[_Promise],
-    tensors: dict[str, Any],
-    suspects: dict[str, list[str]],
-    mtp_prefix: str,
-) -> list[str]:
-    """The tensors no module of the spec accounts for; a module that holds a tensor it should
-    not (scales on a module the spec keeps in BF16) is added to `suspects`."""
-    wanted: set[str] = set()
-    owner: dict[str, _Promise] = {}
-    for promise in promised:
-        names = promise.group.names()
-        owner.update(dict.fromkeys(names, promise))
-        for suffix, _, _ in _suffix_specs(promise) or ():
-            wanted.update(map(add, names, repeat(suffix)) if suffix else names)
+        precision = expectation.precision
+        try:
+            specs = _expected(
+                name,
+                ref.kind,
+                ref.shape,
+                ref.bias,
+                storages.get(precision, "bf16"),
+                SOURCE_DTYPE.get(precision, "BF16"),
+            )
+        except FormatError:
+            suspects.add(name)
+            continue
+        for tensor_name, dtype, shape in specs:
+            wanted[tensor_name] = (dtype, shape)
+            owner[tensor_name] = name
+    tensors = inventory.tensors
+    for tensor_name, (dtype, shape) in wanted.items():
+        tensor = tensors.get(tensor_name)
+        if tensor is None or tensor.dtype != dtype or tensor.shape != shape:
+            suspects.add(owner[tensor_name])
     extras: list[str] = []
-    off: dict[str, set[str]] = {}
-    for tensor_name in tensors.keys() - wanted:
-        if tensor_name.startswith(mtp_prefix):
+    for tensor_name in tensors:
+        if tensor_name in wanted or tensor_name.startswith(mtp_prefix):
             continue
         if not tensor_name.isprintable():  # a look-alike such as 'x.weight\r' is no module's
             extras.append(tensor_name)
             continue
         parent, _, suffix = tensor_name.rpartition(".")
-        if parent in owner and suffix in MODULE_SUFFIXES:
-            module = parent  # e.g. scales on a module the spec keeps in BF16
-        elif parent in owner and suffix in KV_CACHE_SUFFIXES:
+        if parent in expected and suffix in MODULE_SUFFIXES:
+            suspects.add(parent)  # e.g. scales on a module the spec keeps in BF16
+        elif parent in expected and suffix in KV_CACHE_SUFFIXES:
             continue  # FP8 KV-cache scales an export may add to attention projections
-        elif tensor_name in owner:
-            module = tensor_name
+        elif tensor_name in expected:
+            suspects.add(tensor_name)
+        elif (base := param_of(tensor_name)) in expected:
+            suspects.add(base)  # e.g. MXFP4 blocks of a parameter the spec keeps in BF16
         else:
             extras.append(tensor_name)
-            continue
-        off.setdefault(owner[module].group.key, set()).add(module)
-    for promise in promised:  # in module order, as the findings are reported
-        key = promise.group.key
-        if key in off:
-            known = set(suspects.get(key, ()))
-            known |= off[key]
-            suspects[key] = [name for name in promise.group.names() if name in known]
-    return extras
-
-
-def _modules_off(
-    names: list[str], specs: tuple[tuple[str, str, tuple[int, ...]], ...], tensors: dict[str, Any]
-) -> list[str]:
-    """The modules of a group with a tensor missing or of another dtype or shape."""
-    off = []
-    for name in names:
-        for suffix, dtype, shape in specs:
-            tensor = tensors.get(name + suffix)
-            if tensor is None or tensor.dtype != dtype or tensor.shape != shape:
-                off.append(name)
-                break
-    return off
+    return suspects, sorted(extras)
 
 
 def _check_module(
@@ -493,16 +426,7 @@ def _check_module(
             )
         elif tuple(tensor.shape) != tuple(spec_tensor.shape):
             problems.append(
-                Finding(
-                    "VAL005",
-                    f"{spec_tensor.name} has shape {list(tensor.shape)}, expected {list(spec_tensor.shape)}"
-                    + (
-                        " (NVFP4 packs two values per byte: [out, in/2])"
-                        if spec_tensor.dtype == "U8"
-                        else ""
-                    ),
-                    tensor_location,
-                )
+                format_rules.shape_problem(spec_tensor, tensor, ref, fmt, tensor_location)
             )
     return problems
 
@@ -544,7 +468,8 @@ def _file_weight_shape(found: WrittenModule, fmt: str) -> tuple[int, ...] | None
 def _check_quant_config(
     spec: ModelSpec,
     qc: QuantConfig,
-    promised: list[_Promise],
+    expected: dict[str, _Expectation],
+    written: dict[str, WrittenModule],
     inventory: CheckpointInventory,
 ) -> list[Finding]:
     where = inventory.root
@@ -570,7 +495,7 @@ def _check_quant_config(
             )
         ]
     findings: list[Finding] = []
-    spec_format = "nvfp4" if quant.format == "nvfp4" else "fp8"
+    spec_format = precision_of(STORAGE_BY_SPEC[(quant.format, quant.export_format)])
     if qc.layers is not None:
         findings += _check_table_formats(quant, qc, where)
     elif not str(qc.format).startswith(spec_format):
@@ -590,16 +515,11 @@ def _check_quant_config(
             )
         )
     if qc.layers is not None:
-        found = {
-            name: precision
-            for promise in promised
-            for name, precision, _ in promise.written()
-            if precision != "missing"
-        }
+        found = {n: m.precision for n, m in written.items() if m.precision != "missing"}
         return findings + check_layer_table(qc, table_precisions(qc, found, inventory), where)
     if qc.format == "mixed" and qc.producer == "modelopt":
         return findings  # MIXED_PRECISION without a usable table: a QCFG finding says why
-    return findings + _check_exclusions(qc, promised, location.file)
+    return findings + _check_exclusions(qc, expected, written, location.file)
 
 
 def _check_table_formats(quant: Quantization, qc: QuantConfig, where: str) -> list[Finding]:
@@ -622,28 +542,27 @@ def _check_table_formats(quant: Quantization, qc: QuantConfig, where: str) -> li
     return [Finding("VAL012", message, location)]
 
 
-def _check_exclusions(qc: QuantConfig, promised: list[_Promise], file: str | None) -> list[Finding]:
+def _check_exclusions(
+    qc: QuantConfig,
+    expected: dict[str, _Expectation],
+    written: dict[str, WrittenModule],
+    file: str | None,
+) -> list[Finding]:
     """VAL010/VAL011: BF16 modules the config does not exclude, quantized ones it does."""
     findings: list[Finding] = []
     not_excluded: list[str] = []
     wrongly_excluded: list[str] = []
-    is_excluded = qc.is_excluded
-    for promise in promised:
-        if promise.group.member.kind != "linear":
+    for name, module in written.items():
+        kind = expected[name].ref.kind
+        if kind != "linear" and not (kind == "param" and module.precision in QUANTIZED_PRECISIONS):
             continue
-        if not promise.found:  # one precision for the whole group
-            names = promise.group.names()
-            if promise.precision in ("bf16", "f16", "f32"):
-                not_excluded += filterfalse(is_excluded, names)
-            elif promise.precision in ("nvfp4", "fp8"):
-                wrongly_excluded += filter(is_excluded, names)
-            continue
-        for name, precision, _ in promise.written():
-            if precision in ("bf16", "f16", "f32"):
-                if not is_excluded(name):
-                    not_excluded.append(name)
-            elif precision in ("nvfp4", "fp8") and is_excluded(name):
-                wrongly_excluded.append(name)
+        excluded = qc.is_excluded(name)
+        if module.precision in ("bf16", "f16", "f32") and not excluded:
+            if format_rules.is_router(expected[name].ref):
+                continue  # engines build routers unquantized whatever the config says
+            not_excluded.append(name)
+        elif module.precision in QUANTIZED_PRECISIONS and excluded:
+            wrongly_excluded.append(name)
     for name in not_excluded:
         findings.append(
             Finding(
@@ -688,50 +607,39 @@ def _check_mtp(spec: ModelSpec, mtp_count: int, where: str, prefix: str = "mtp."
 
 
 def _component_rows(
-    spec: ModelSpec, profile: Profile, model: ModelInventory, promised: list[_Promise]
+    spec: ModelSpec, profile: Profile, model: ModelInventory, written: dict[str, WrittenModule]
 ) -> list[ComponentRow]:
     rows: list[ComponentRow] = []
-    by_key = {promise.group.key: promise for promise in promised}
     entries = spec.quantization.components if spec.quantization else []
     covered: set[str] = set()
     for entry in entries:
         component = profile.component(entry.component)
-        groups = model.groups_of(entry.component, entry.modules)
+        refs = model.select(entry.component, entry.modules)
         label = entry.label or (component.label if component else entry.component)
-        counts: Counter[str] = Counter()
-        for group in groups:
-            by_key[group.key].count_into(counts)
-        count = sum(group.count for group in groups)
-        rows.append(ComponentRow(entry.component, label, entry.precision, count, dict(counts)))
-        covered.update(group.key for group in groups)
-    leftovers: dict[str, list[MemberGroup]] = {}
-    for group in model.unique_groups():
-        if group.key not in covered and group.count:
-            leftovers.setdefault(group.component, []).append(group)
-    for component_id, groups in leftovers.items():
+        counts = Counter(written[r.name].precision for r in refs if r.name in written)
+        rows.append(ComponentRow(entry.component, label, entry.precision, len(refs), dict(counts)))
+        covered.update(r.name for r in refs)
+    leftovers: dict[str, list[ModuleRef]] = {}
+    for ref in model.all_modules():
+        if ref.name not in covered:
+            leftovers.setdefault(ref.component, []).append(ref)
+    for component_id, refs in leftovers.items():
         component = profile.component(component_id)
-        counts = Counter()
-        for group in groups:
-            by_key[group.key].count_into(counts)
+        counts = Counter(written[r.name].precision for r in refs)
         rows.append(
             ComponentRow(
                 component_id,
                 component.label if component else component_id,
                 "bf16",
-                sum(group.count for group in groups),
+                len(refs),
                 dict(counts),
             )
         )
     return rows
 
 
-def _detected_format(promised: list[_Promise]) -> str:
-    storages: Counter[str | None] = Counter()
-    for promise in promised:
-        if promise.found:
-            storages.update(s for _, p, s in promise.written() if p in ("nvfp4", "fp8"))
-        elif promise.precision in ("nvfp4", "fp8") and promise.group.count:
-            storages[promise.storage] += promise.group.count
+def _detected_format(modules: Any) -> str:
+    storages = Counter(m.storage for m in modules if m.precision in QUANTIZED_PRECISIONS)
     if not storages:
         return "bf16"
     return storages.most_common(1)[0][0] or "unknown"
@@ -765,4 +673,7 @@ def validate_checkpoint(loaded: LoadedSpec, checkpoint: Path) -> ValidationRepor
     if loaded.spec is None:
         raise UsageError(f"{loaded.path} did not load; lint it first")
     inventory, read_findings = check_checkpoint(checkpoint)
+    side_files = read_side_files(Path(inventory.root), inventory)  # e.g. mtp.safetensors
+    if side_files:
+        read_findings = without_side_file_strays(read_findings, side_files) + side_files
     return validate_read(loaded.spec, inventory, read_findings, spec_file=loaded.path.name)

@@ -18,6 +18,7 @@ from publisher.release.tags import ReleaseItem
 if TYPE_CHECKING:
     from publisher.checkpoint.validate import ValidationReport
     from publisher.hub.push_types import PushResult
+    from publisher.provenance.keys import SigningMaterial
 
 
 CHECKPOINTS_DIR = "checkpoints"
@@ -60,6 +61,7 @@ class ReleaseOptions:
     dry_run: bool = False
     token: str | None = None
     endpoint: str | None = None
+    signing: SigningMaterial | None = None  # sign the published files into model.sig
 
 
 @dataclass

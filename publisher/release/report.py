@@ -67,6 +67,8 @@ def spec_summary(outcome: SpecOutcome, root: Path) -> str:
     hub = _hub_line(outcome)
     repo = f"`{outcome.repo_id}`: " if outcome.repo_id else ""
     lines.append(f"| Hub | {repo}{md_cell(hub) if outcome.push is None else hub} |")
+    if outcome.push is not None and outcome.push.signer:
+        lines.append(f"| Signed by | {md_cell(outcome.push.signer)} (`model.sig`, same commit) |")
     lines.append("")
     if outcome.error:
         lines += [f"**Error:** {md_cell(outcome.error)}", ""]
