@@ -18,13 +18,16 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from publisher.checkpoint.formats import QUANTIZED_PRECISIONS
 from publisher.checkpoint.inventory import CheckpointInventory, TensorInfo
 from publisher.checkpoint.precision import LABELS, MODULE_SUFFIXES, written_module
 from publisher.checkpoint.quant_config import QuantConfig
 from publisher.findings import Finding, Location, Severity
+
+if TYPE_CHECKING:
+    from publisher.spec.model import ModelSpec
 
 MTP_PREFIXES: tuple[str, ...] = ("mtp.",)
 MTP_LAYER_COUNT_KEYS: tuple[str, ...] = ("num_nextn_predict_layers",)
@@ -224,3 +227,29 @@ def without_side_file_strays(findings: list[Finding], taken: list[Finding]) -> l
     that CKPT251 (`taken`) now explains."""
     files = {f.location.file for f in taken}
     return [f for f in findings if not (f.code == "CKPT038" and f.location.file in files)]
+
+
+def check_mtp_shipped(
+    spec: ModelSpec, mtp_count: int, where: str, prefix: str = "mtp."
+) -> list[Finding]:
+    """VAL030/VAL031: the spec's `architecture.mtp.shipped` against the MTP tensors found."""
+    mtp = spec.architecture.mtp
+    if mtp is not None and mtp.shipped and mtp_count == 0:
+        return [
+            Finding(
+                "VAL030",
+                f"the spec says MTP weights ship (architecture.mtp.shipped) but there are no {prefix}* tensors; "
+                "exports through transformers drop them: copy them from the base checkpoint or set shipped: false",
+                Location(where, pointer=f"{prefix}*"),
+            )
+        ]
+    if mtp_count and (mtp is None or not mtp.shipped):
+        return [
+            Finding(
+                "VAL031",
+                f"{mtp_count} {prefix}* tensors are in the checkpoint; set architecture.mtp.shipped: true so the card says so",
+                Location(where, pointer=f"{prefix}*"),
+                Severity.WARNING,
+            )
+        ]
+    return []

@@ -10,7 +10,7 @@ from publisher.checkpoint.report_tables import markdown_table, precision_counts,
 from publisher.report import render_json, render_markdown, render_text
 
 if TYPE_CHECKING:
-    from publisher.checkpoint.validate import ValidationReport
+    from publisher.checkpoint.validation_result import ValidationReport
 
 
 def format_report(report: ValidationReport, fmt: str) -> str:
