@@ -57,8 +57,27 @@ def check_config_json(spec: ModelSpec, config: dict[str, Any] | None, where: str
     text = config.get("text_config", config)
     if not isinstance(text, dict):
         return [Finding("VAL020", "config.json text_config is not an object", Location(location))]
+    profile = load_profile(spec.architecture.profile)
+    pairs = _profile_value_pairs(spec, profile, config) + _lm_head_pair(spec, config, text)
+    findings = [
+        Finding(
+            "VAL020",
+            f"config.json {key} is {found} but the spec says {wanted} ({spec_key})",
+            Location(location, pointer=key),
+        )
+        for key, found, wanted, spec_key in pairs
+        if found is not None and found != wanted
+    ]
+    findings += _check_layers(spec, profile, config, location)
+    return findings
+
+
+def _profile_value_pairs(
+    spec: ModelSpec, profile: Profile, config: dict[str, Any]
+) -> list[tuple[str, Any, Any, str]]:
+    """(config key, its value, the spec's value, the spec field) for each integer the profile
+    reads from config.json and config.json states (a part the spec lacks is not compared)."""
     arch = spec.architecture
-    profile = load_profile(arch.profile)
     values, _ = resolve_values(arch, profile)
     pairs: list[tuple[str, Any, Any, str]] = []
     for name, variable in profile.all_variables().items():
@@ -75,22 +94,24 @@ def check_config_json(spec: ModelSpec, config: dict[str, Any] | None, where: str
         if key is None or type(found) is not int:
             continue
         pairs.append((key, found, values[name], f"architecture.{path}"))
+    return pairs
+
+
+def _lm_head_pair(
+    spec: ModelSpec, config: dict[str, Any], text: dict[str, Any]
+) -> list[tuple[str, Any, Any, str]]:
+    """config.json's tie_word_embeddings against the spec's lm_output, when it states it."""
     tied = config.get("tie_word_embeddings", text.get("tie_word_embeddings"))
-    if tied is not None:
-        pairs.append(
-            ("tie_word_embeddings", bool(tied), arch.lm_output == "tied", "architecture.lm_output")
+    if tied is None:
+        return []
+    return [
+        (
+            "tie_word_embeddings",
+            bool(tied),
+            spec.architecture.lm_output == "tied",
+            "architecture.lm_output",
         )
-    findings = [
-        Finding(
-            "VAL020",
-            f"config.json {key} is {found} but the spec says {wanted} ({spec_key})",
-            Location(location, pointer=key),
-        )
-        for key, found, wanted, spec_key in pairs
-        if found is not None and found != wanted
     ]
-    findings += _check_layers(spec, profile, config, location)
-    return findings
 
 
 def _present_key(config: dict[str, Any], keys: str | list[str]) -> str | None:

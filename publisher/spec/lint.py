@@ -14,12 +14,13 @@ from publisher.spec.layout import LayoutError
 from publisher.spec.loader import LoadedSpec, load_spec
 from publisher.spec.model import (
     Architecture,
+    ComponentEntry,
     ModelSpec,
     Quantization,
     format_param_count,
     parse_param_count,
 )
-from publisher.spec.profile import Profile, ProfileError, ProfileNotFound, load_profile
+from publisher.spec.profile import Component, Profile, ProfileError, ProfileNotFound, load_profile
 
 # code → what it means; the README's table of codes is generated from these catalogues.
 CODES: dict[str, str] = {
@@ -216,89 +217,160 @@ def _check_ffn_sections(
 def check_components(
     spec: ModelSpec, profile: Profile, inventory: ModelInventory, loaded: LoadedSpec
 ) -> Iterator[Finding]:
+    """Each quantization component entry against the architecture (known, counted once, in a
+    precision its format allows), then the entries together (every module in one, totals)."""
     quant = spec.quantization
     if quant is None:
         return
     claimed: dict[str, int] = {}  # member group → the entry that claimed it first
     quantized_sum = 0
-    allowed = allowed_precisions(quant)
     for index, entry in enumerate(quant.components):
         where = ("quantization", "components", index)
         component = profile.component(entry.component)
         if component is None:
-            ids = [c.id for c in profile.components]
-            close = difflib.get_close_matches(entry.component, ids, n=1, cutoff=0.6)
-            hint = f"did you mean '{close[0]}'? " if close else ""
-            yield Finding(
-                "SPEC033",
-                f"unknown component '{entry.component}' for profile '{profile.name}' "
-                f"({hint}known: {', '.join(ids)})",
-                loaded.locate(*where, "component"),
-            )
+            yield _unknown_component(entry, profile, loaded.locate(*where, "component"))
             continue
         groups = inventory.groups_of(entry.component, entry.modules)
         if entry.component in inventory.underived:
-            yield Finding(
-                "SPEC038",
-                f"{entry.component} cannot be counted from the architecture until "
-                f"{inventory.underived[entry.component]} is given; its count stays unchecked",
-                loaded.locate(*where, "component"),
-                Severity.WARNING,
-            )
+            yield _uncounted_component(entry, inventory, loaded.locate(*where, "component"))
             _claim(groups, index, claimed)
             continue
-        if entry.modules is not None:
-            available = {group.local_name for group in inventory.groups_of(entry.component)}
-            unknown = sorted(set(entry.modules) - available)
-            if unknown:
-                yield Finding(
-                    "SPEC033",
-                    f"component '{entry.component}' has no module named {', '.join(unknown)} "
-                    f"(it has {', '.join(sorted(available))})",
-                    loaded.locate(*where, "modules"),
-                )
+        yield from _unknown_modules(entry, inventory, loaded, where)
         derived = inventory.count(entry.component, entry.modules, component.unit)
-        if entry.count is not None and derived != entry.count:
-            picked = f" ({', '.join(entry.modules)})" if entry.modules else ""
-            yield Finding(
-                "SPEC030",
-                f"{entry.component}{picked} declares {entry.count} but the architecture gives "
-                f"{derived} {component.unit} ({_formula(inventory, entry.component, entry.modules)})",
-                loaded.locate(*where, "count"),
-            )
-        shared = [group for group in groups if group.key in claimed and group.count]
-        if shared:
-            first = min(ref.name for group in shared for ref in group.modules())
-            other_index = next(claimed[g.key] for g in shared if first in _names(g))
-            other = quant.components[other_index]
-            overlap = sum(g.count for g in shared if claimed[g.key] == other_index)
-            yield Finding(
-                "SPEC031",
-                f"'{entry.label or entry.component}' and '{other.label or other.component}' "
-                f"both count {overlap} modules (e.g. {first}): a double count; the spec "
-                "describes the checkpoint as shipped, so keep only the entry that is true",
-                loaded.locate(*where, "component"),
-            )
+        yield from _count_mismatch(entry, component, inventory, derived, loaded, where)
+        yield from _double_count(quant, entry, groups, claimed, loaded, where)
         _claim(groups, index, claimed)
         if entry.precision in QUANTIZED_PRECISIONS:
             quantized_sum += derived
-            if entry.precision not in allowed:
-                yield Finding(
-                    "SPEC035",
-                    f"'{entry.component}' is {entry.precision} but the format is {quant.format}"
-                    f"{_mixing_hint(quant)}",
-                    loaded.locate(*where, "precision"),
-                )
-            odd = sorted(
-                {g.member.kind for g in groups if g.count} - quantizable_kinds(entry.precision)
-            )
-            if odd:
-                yield Finding(
-                    "SPEC037",
-                    f"'{entry.component}' holds {'/'.join(odd)} modules, which {quant.format} "
-                    "does not quantize; declare it bf16",
-                    loaded.locate(*where, "precision"),
-                )
+            yield from _quantized_entry_precision(quant, entry, groups, loaded, where)
+    yield from _check_component_totals(quant, inventory, claimed, quantized_sum, loaded)
+
+
+Where = tuple[str, str, int]
+
+
+def _unknown_component(entry: ComponentEntry, profile: Profile, location: Location) -> Finding:
+    """SPEC033: a component the profile does not have, with the closest known one."""
+    ids = [c.id for c in profile.components]
+    close = difflib.get_close_matches(entry.component, ids, n=1, cutoff=0.6)
+    hint = f"did you mean '{close[0]}'? " if close else ""
+    return Finding(
+        "SPEC033",
+        f"unknown component '{entry.component}' for profile '{profile.name}' "
+        f"({hint}known: {', '.join(ids)})",
+        location,
+    )
+
+
+def _uncounted_component(
+    entry: ComponentEntry, inventory: ModelInventory, location: Location
+) -> Finding:
+    """SPEC038: a component the architecture cannot count yet (a value is missing)."""
+    return Finding(
+        "SPEC038",
+        f"{entry.component} cannot be counted from the architecture until "
+        f"{inventory.underived[entry.component]} is given; its count stays unchecked",
+        location,
+        Severity.WARNING,
+    )
+
+
+def _unknown_modules(
+    entry: ComponentEntry, inventory: ModelInventory, loaded: LoadedSpec, where: Where
+) -> Iterator[Finding]:
+    """SPEC033: an entry's `modules` naming modules its component does not have."""
+    if entry.modules is None:
+        return
+    available = {group.local_name for group in inventory.groups_of(entry.component)}
+    unknown = sorted(set(entry.modules) - available)
+    if unknown:
+        yield Finding(
+            "SPEC033",
+            f"component '{entry.component}' has no module named {', '.join(unknown)} "
+            f"(it has {', '.join(sorted(available))})",
+            loaded.locate(*where, "modules"),
+        )
+
+
+def _count_mismatch(
+    entry: ComponentEntry,
+    component: Component,
+    inventory: ModelInventory,
+    derived: int,
+    loaded: LoadedSpec,
+    where: Where,
+) -> Iterator[Finding]:
+    """SPEC030: a declared count the architecture does not give."""
+    if entry.count is not None and derived != entry.count:
+        picked = f" ({', '.join(entry.modules)})" if entry.modules else ""
+        yield Finding(
+            "SPEC030",
+            f"{entry.component}{picked} declares {entry.count} but the architecture gives "
+            f"{derived} {component.unit} ({_formula(inventory, entry.component, entry.modules)})",
+            loaded.locate(*where, "count"),
+        )
+
+
+def _double_count(
+    quant: Quantization,
+    entry: ComponentEntry,
+    groups: list[MemberGroup],
+    claimed: dict[str, int],
+    loaded: LoadedSpec,
+    where: Where,
+) -> Iterator[Finding]:
+    """SPEC031: modules an earlier entry already counts."""
+    shared = [group for group in groups if group.key in claimed and group.count]
+    if not shared:
+        return
+    first = min(ref.name for group in shared for ref in group.modules())
+    other_index = next(claimed[g.key] for g in shared if first in _names(g))
+    other = quant.components[other_index]
+    overlap = sum(g.count for g in shared if claimed[g.key] == other_index)
+    yield Finding(
+        "SPEC031",
+        f"'{entry.label or entry.component}' and '{other.label or other.component}' "
+        f"both count {overlap} modules (e.g. {first}): a double count; the spec "
+        "describes the checkpoint as shipped, so keep only the entry that is true",
+        loaded.locate(*where, "component"),
+    )
+
+
+def _quantized_entry_precision(
+    quant: Quantization,
+    entry: ComponentEntry,
+    groups: list[MemberGroup],
+    loaded: LoadedSpec,
+    where: Where,
+) -> Iterator[Finding]:
+    """SPEC035/SPEC037: a quantized entry's precision the format does not allow, or modules
+    of a kind that precision does not quantize."""
+    if entry.precision not in allowed_precisions(quant):
+        yield Finding(
+            "SPEC035",
+            f"'{entry.component}' is {entry.precision} but the format is {quant.format}"
+            f"{_mixing_hint(quant)}",
+            loaded.locate(*where, "precision"),
+        )
+    odd = sorted({g.member.kind for g in groups if g.count} - quantizable_kinds(entry.precision))
+    if odd:
+        yield Finding(
+            "SPEC037",
+            f"'{entry.component}' holds {'/'.join(odd)} modules, which {quant.format} "
+            "does not quantize; declare it bf16",
+            loaded.locate(*where, "precision"),
+        )
+
+
+def _check_component_totals(
+    quant: Quantization,
+    inventory: ModelInventory,
+    claimed: dict[str, int],
+    quantized_sum: int,
+    loaded: LoadedSpec,
+) -> Iterator[Finding]:
+    """The entries together: modules in no entry (SPEC032), quantized_total (SPEC034), and
+    the NVFP4 group size (SPEC036)."""
     missing = [g for g in inventory.unique_groups() if g.count and g.key not in claimed]
     if missing and quant.components:
         by_component: dict[str, int] = {}
