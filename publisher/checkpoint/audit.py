@@ -52,6 +52,9 @@ class AuditResult:
     logical_parameters: int
     mtp_tensors: int
     findings: list[Finding] = field(default_factory=list)
+    # layer → (mixer label, feed-forward kind), from the architecture profile (empty without one)
+    layer_kinds: dict[int, tuple[str, str]] = field(default_factory=dict)
+    mtp_modules: dict[str, str] = field(default_factory=dict)  # mtp.* module → precision
 
     @property
     def detected_format(self) -> str:
@@ -67,7 +70,7 @@ def audit_inventory(inventory: CheckpointInventory) -> AuditResult:
         inventory.configs.get("config.json"), inventory.configs.get("hf_quant_config.json")
     )
     config = inventory.configs.get("config.json") or {}
-    profile_name, refs, labels = _architecture_modules(config)
+    profile_name, refs, labels, kinds = _architecture_modules(config)
     groups = group_tensors(inventory)
     modules: dict[str, tuple[str, str]] = {}
     if refs:
@@ -90,7 +93,14 @@ def audit_inventory(inventory: CheckpointInventory) -> AuditResult:
     if qc.layers is not None:
         written = table_precisions(qc, {n: p for n, (_, p) in modules.items()}, inventory)
         findings += check_layer_table(qc, written, inventory.root)
-    return result_from_modules(inventory, modules, labels, qc, profile_name, findings)
+    result = result_from_modules(inventory, modules, labels, qc, profile_name, findings)
+    result.layer_kinds = kinds
+    result.mtp_modules = {
+        name: written_module(name, tensors).precision
+        for name, tensors in sorted(groups.items())
+        if name.startswith("mtp.")
+    }
+    return result
 
 
 def result_from_modules(
@@ -124,8 +134,9 @@ def result_from_modules(
 
 def _architecture_modules(
     config: dict[str, Any],
-) -> tuple[str | None, dict[str, tuple[str, str]], dict[str, str]]:
-    """(profile name, module → (component, kind), component → label) from config.json."""
+) -> tuple[str | None, dict[str, tuple[str, str]], dict[str, str], dict[int, tuple[str, str]]]:
+    """(profile name, module → (component, kind), component → label, layer → (mixer label,
+    feed-forward kind)) from config.json."""
     from pydantic import ValidationError
 
     from publisher.spec.derive import derive
@@ -135,7 +146,7 @@ def _architecture_modules(
     from publisher.spec.profile import ProfileNotFound, load_profile
 
     if not config:
-        return None, {}, {}
+        return None, {}, {}, {}
     try:
         fields = architecture_fields(config)
         fields["parameters"] = {"total": "1"}
@@ -152,7 +163,7 @@ def _architecture_modules(
         TypeError,
         StopIteration,
     ):
-        return None, {}, {}
+        return None, {}, {}, {}
     refs: dict[str, tuple[str, str]] = {
         ref.name: (ref.component, ref.kind) for ref in model.all_modules()
     }
@@ -160,7 +171,10 @@ def _architecture_modules(
         c.id: (f"{c.label.removesuffix(' (all)')}, other modules" if c.include else c.label)
         for c in profile.components
     }
-    return profile.name, refs, labels
+    kinds = {
+        i: (profile.mixers[layer.mixer].label, layer.ffn) for i, layer in enumerate(model.layers)
+    }
+    return profile.name, refs, labels, kinds
 
 
 def _fallback_component(name: str) -> str:
