@@ -43,6 +43,11 @@ def _short(label: str, limit: int = MAX_LABEL) -> str:
     return label if len(label) <= limit else label[: limit - 1] + "…"
 
 
+def _tail(label: str, limit: int) -> str:
+    """A path kept by its end (the folder's own name matters most)."""
+    return label if len(label) <= limit else "…" + label[-(limit - 1) :]
+
+
 class _Canvas:
     def __init__(self) -> None:
         self.parts: list[str] = []
@@ -119,7 +124,7 @@ def draw_svg(view: PrecisionMap) -> str:
     cell_w = max(3, min(24, grid_width // columns))
     x0 = LABEL_WIDTH
     y = 22
-    canvas.text(8, y, f"Written precision by layer: {_short(view.title, 80)}", "t")
+    canvas.text(8, y, f"Written precision by layer: {_tail(view.title, 80)}", "t")
     y += 20
     # legend: one swatch per precision present, with its module count, then absent
     x = 8
@@ -135,7 +140,7 @@ def draw_svg(view: PrecisionMap) -> str:
     if view.against:
         canvas.add(f'<rect x="{x + 1}" y="{y - 9}" width="10" height="10" class="chg"/>')
         canvas.text(
-            x + 16, y, f"changed against {_short(view.against, 40)}: {view.changed_modules:,}"
+            x + 16, y, f"changed against {_tail(view.against, 44)}: {view.changed_modules:,}"
         )
     y += 8
     canvas.text(

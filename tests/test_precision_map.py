@@ -1,0 +1,253 @@
+"""The auditor's view: the precision map (SVG) and the HTML report, drawn from the audit alone.
+
+Checkpoints: full-size sparse headers of the 27B (64 layers, 3:1 DeltaNet/attention) and the
+35B-A3B (256 experts per layer, 124,576 tensors), and variants of the genuine tiny ModelOpt
+exports (mixed NVFP4/FP8, experts that differ, an MTP head), each written afresh.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from publisher.auditview import build_map, draw_svg
+from publisher.auditview.report import audit_page
+from publisher.checkpoint.audit import AuditResult, audit_inventory, compare
+from publisher.checkpoint.formats import TensorSpec, expected_tensors
+from publisher.checkpoint.integrity import check_checkpoint
+from publisher.cli import main
+from tests.checkpoint_variants import to_fp8, write_mixed_variant, write_variant
+
+pytestmark = pytest.mark.slow
+
+LM = "model.language_model.layers"
+
+
+def _audit(folder: Path) -> AuditResult:
+    inventory, _ = check_checkpoint(folder)
+    return audit_inventory(inventory)
+
+
+@pytest.fixture(scope="module")
+def sparse_27b(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from publisher.synth.sparse import write_sparse_checkpoint
+    from publisher.synth.tiny import qwen35_27b_config
+
+    folder = tmp_path_factory.mktemp("27b")
+    write_sparse_checkpoint(folder, qwen35_27b_config(), "modelopt-default", "modelopt_nvfp4")
+    return folder
+
+
+@pytest.fixture(scope="module")
+def sparse_35b(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from publisher.synth.sparse import write_sparse_checkpoint
+    from publisher.synth.tiny import qwen35_35b_a3b_config
+
+    folder = tmp_path_factory.mktemp("35b")
+    write_sparse_checkpoint(folder, qwen35_35b_a3b_config(), "modelopt-default", "modelopt_nvfp4")
+    return folder
+
+
+def _titles(svg: str) -> list[str]:
+    return re.findall(r"<title>([^<]*)</title>", svg)
+
+
+def test_the_27b_map_shows_64_layers_three_deltanet_to_one_attention(sparse_27b: Path) -> None:
+    result = _audit(sparse_27b)
+    view = build_map(result, title="Qwen3.5-27B-NVFP4")
+    assert view.layers == list(range(64))
+    mixers = [view.layer_kinds[layer][0] for layer in view.layers]
+    assert mixers == ["Gated DeltaNet", "Gated DeltaNet", "Gated DeltaNet", "Gated Attention"] * 16
+    svg = draw_svg(view)
+    titles = _titles(svg)
+    assert (
+        "Layer 3 (Gated Attention, dense) · Full-attention projections: 4 modules, all NVFP4"
+        in titles
+    )
+    assert "Layer 2 (Gated DeltaNet, dense) · Full-attention projections: absent" in titles
+    assert (
+        "Layer 0 (Gated DeltaNet, dense) · DeltaNet projections: 5 modules: 3 NVFP4, 2 BF16"
+        in titles
+    )
+    assert "Layer 63 (Gated Attention, dense) · MLP projections: 3 modules, all NVFP4" in titles
+    # the vision encoder apart, summarised over its 27 blocks; the globals apart too
+    assert (
+        "model.visual.* (27 blocks) · Vision encoder linears: 27 blocks (110 modules), all BF16"
+        in titles
+    )
+    assert "Outside the layers · LM head: 1 module, all BF16" in titles
+    # one cell group per layer × component, each with its accessible name
+    assert svg.count('<g role="img">') == 64 * len(view.rows)
+    assert "BF16 " in svg and "NVFP4 " in svg  # legend with counts
+    # the same audit draws the same bytes; a fresh audit of the same files too
+    assert draw_svg(build_map(_audit(sparse_27b), title="Qwen3.5-27B-NVFP4")) == svg
+    assert svg.startswith("<svg ") and 'width="820"' in svg  # the Hub's card column
+
+
+def test_the_35b_map_summarises_256_experts_per_layer_under_200_kb(sparse_35b: Path) -> None:
+    inventory, _ = check_checkpoint(sparse_35b)
+    assert inventory.tensor_count == 124_576
+    result = audit_inventory(inventory)
+    svg = draw_svg(build_map(result, title="Qwen3.5-35B-A3B-NVFP4"))
+    titles = _titles(svg)
+    assert (
+        "Layer 0 (Gated DeltaNet, moe) · Routed experts: 256 experts (768 modules), all NVFP4"
+        in titles
+    )
+    assert "Layer 39 (Gated Attention, moe) · Router: 1 module, all BF16" in titles
+    assert "experts.17" not in svg  # summarised, never drawn expert by expert
+    assert len(svg.encode()) < 200_000
+    assert len(result.layer_kinds) == 40
+
+
+def test_experts_that_differ_are_drawn_in_their_order(
+    modelopt_moe_dir: Path, tmp_path: Path
+) -> None:
+    def expert_2_of_layer_1_to_fp8(tensors: dict[str, TensorSpec]) -> None:
+        for proj in ("gate_proj", "up_proj", "down_proj"):
+            to_fp8(tensors, f"{LM}.1.mlp.experts.2.{proj}")
+
+    variant = write_variant(modelopt_moe_dir, tmp_path / "moe", expert_2_of_layer_1_to_fp8)
+    view = build_map(_audit(variant))
+    cell = view.cells[("experts", 1)]
+    assert cell.counts == {"nvfp4": 9, "fp8": 3}
+    assert cell.runs == [("nvfp4", 6), ("fp8", 3), ("nvfp4", 3)]  # experts 0, 1 | 2 | 3
+    assert view.cell_title("experts", 1).endswith("4 experts (12 modules): 9 NVFP4, 3 FP8")
+    assert view.cells[("experts", 0)].uniform == "nvfp4"
+
+
+def test_a_mixed_nvfp4_fp8_export_colours_each_format(
+    modelopt_dense_dir: Path, tmp_path: Path
+) -> None:
+    variant = write_mixed_variant(modelopt_dense_dir, tmp_path / "mixed")
+    view = build_map(_audit(variant))
+    assert view.totals["fp8"] == 64 and view.totals["nvfp4"] == 336
+    svg = draw_svg(view)
+    assert ".p-fp8{fill:" in svg and ".p-nvfp4{fill:" in svg
+    titles = _titles(svg)
+    assert (
+        "Layer 7 (Gated Attention, dense) · Full-attention projections: 4 modules, all FP8"
+        in titles
+    )
+    assert "Layer 7 (Gated Attention, dense) · MLP projections: 3 modules, all NVFP4" in titles
+    assert "FP8 64" in svg  # the legend counts
+
+
+def test_against_outlines_the_cells_that_changed(modelopt_dense_dir: Path, tmp_path: Path) -> None:
+    variant = write_mixed_variant(modelopt_dense_dir, tmp_path / "mixed")
+    before, after = _audit(modelopt_dense_dir), _audit(variant)
+    changes = compare(before, after)
+    assert len(changes) == 64
+    view = build_map(before, changes=changes, against="mixed")
+    changed = {key for key, cell in view.cells.items() if cell.changed}
+    assert changed == {("attention_proj", layer) for layer in range(3, 64, 4)}
+    assert view.cell_title("attention_proj", 3).endswith(
+        "4 modules, all NVFP4; changed: 4 NVFP4 → FP8"
+    )
+    svg = draw_svg(view)
+    assert svg.count('class="chg"/>') == 16 + 1  # the cells, and the legend's swatch
+    page = audit_page(before, changes, "mixed")
+    assert "Precision changes against mixed: 64" in page
+
+
+def test_the_mtp_head_is_shown_apart(modelopt_dense_dir: Path, tmp_path: Path) -> None:
+    def add_mtp(tensors: dict[str, TensorSpec]) -> None:
+        for name, kind, shape in (
+            ("mtp.fc", "linear", (64, 128)),
+            ("mtp.layers.0.mlp.gate_proj", "linear", (128, 64)),
+        ):
+            for spec in expected_tensors(name, kind, shape, False, "modelopt_nvfp4"):
+                tensors[spec.name] = spec
+
+    variant = write_variant(modelopt_dense_dir, tmp_path / "mtp", add_mtp)
+    result = _audit(variant)
+    assert result.mtp_modules == {"mtp.fc": "nvfp4", "mtp.layers.0.mlp.gate_proj": "nvfp4"}
+    view = build_map(result)
+    assert view.layers == list(range(64))  # the MTP layer is not a text layer
+    panel = view.panels[-1]
+    assert panel.title == "MTP head, mtp.* (1 layer)"
+    assert [(bar.label, bar.cell.describe()) for bar in panel.bars] == [
+        ("fc", "1 module, all NVFP4"),
+        ("mlp.gate_proj", "1 module, all NVFP4"),
+    ]
+
+
+def test_audit_writes_a_self_contained_html_report_and_the_svg(
+    modelopt_dense_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    report = tmp_path / "report.html"
+    assert main(["audit", str(modelopt_dense_dir), "--format", "html", "-o", str(report)]) == 0
+    assert f"wrote {report}" in capsys.readouterr().out
+    page = report.read_text(encoding="utf-8")
+    assert "<script" not in page and "<link" not in page and "src=" not in page
+    assert re.findall(r"https?://[^\"' ]+", page) == ["http://www.w3.org/2000/svg"]
+    for section in (
+        "Precision map",
+        "Components",
+        "Tensors by dtype",
+        "Parameters, counted two ways",
+    ):
+        assert section in page
+    assert "2,839,200" in page and "1,693,120" in page  # logical and stored
+    assert 'id="as-table"' in page and "<td>3 (Gated Attention, dense)</td>" in page
+    svg = tmp_path / "precision_map.svg"
+    assert main(["audit", str(modelopt_dense_dir), "--format", "svg", "-o", str(svg)]) == 0
+    assert svg.read_text(encoding="utf-8").startswith("<svg ")
+
+
+def test_audit_output_into_a_folder_is_refused(
+    modelopt_dense_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["audit", str(modelopt_dense_dir), "--format", "html", "-o", str(tmp_path)]) == 2
+    assert "give a file name such as report.html" in capsys.readouterr().err
+
+
+def test_the_html_report_in_headless_chromium(
+    modelopt_dense_dir: Path, repo_root: Path, tmp_path: Path
+) -> None:
+    from tests.chromium import Browser
+
+    variant = write_mixed_variant(modelopt_dense_dir, tmp_path / "mixed")
+    report = tmp_path / "report.html"
+    assert (
+        main(
+            [
+                "audit",
+                str(variant),
+                "--against",
+                str(modelopt_dense_dir),
+                "--format",
+                "html",
+                "-o",
+                str(report),
+            ]
+        )
+        == 0
+    )
+    screenshot = tmp_path / "report.png"
+    with Browser(tmp_path / "profile", width=1000, height=900) as browser:
+        browser.open(report.as_uri())
+        bf16 = browser.by_accessible_name(
+            "Layer 0 (Gated DeltaNet, dense) · DeltaNet conv1d: 1 module, all BF16"
+        )
+        nvfp4 = browser.by_accessible_name(
+            "Layer 3 (Gated Attention, dense) · MLP projections: 3 modules, all NVFP4"
+        )
+        fp8 = browser.by_accessible_name(
+            "Layer 3 (Gated Attention, dense) · Full-attention projections: 4 modules, all FP8;"
+            " changed: 4 FP8 → NVFP4"
+        )
+        missing = browser.by_accessible_name("Layer 3 · MLP projections: 3 modules, all BF16")
+        width = browser.evaluate(
+            "document.querySelector('#precision-map svg').getBoundingClientRect().width"
+        )
+        browser.screenshot(screenshot)
+    assert [n["role"]["value"] for n in bf16 + nvfp4 + fp8] == ["image"] * 3
+    assert missing == []
+    assert 800 <= width <= 820
+    assert screenshot.stat().st_size > 20_000
+    artifacts = repo_root / ".cache" / "screenshots"
+    artifacts.mkdir(parents=True, exist_ok=True)
+    (artifacts / "audit-report-mixed.png").write_bytes(screenshot.read_bytes())
