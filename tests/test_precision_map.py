@@ -251,3 +251,48 @@ def test_the_html_report_in_headless_chromium(
     artifacts = repo_root / ".cache" / "screenshots"
     artifacts.mkdir(parents=True, exist_ok=True)
     (artifacts / "audit-report-mixed.png").write_bytes(screenshot.read_bytes())
+
+
+def test_preview_serves_the_map_beside_the_card(
+    modelopt_dense_spec: Path, modelopt_dense_dir: Path, repo_root: Path, tmp_path: Path
+) -> None:
+    import urllib.request
+
+    from publisher.card.preview import PreviewServer
+    from tests.chromium import Browser
+
+    server = PreviewServer(modelopt_dense_spec, port=0, checkpoint=modelopt_dense_dir)
+    server.start()
+    try:
+        with urllib.request.urlopen(server.url, timeout=30) as response:
+            page = response.read().decode()
+        with urllib.request.urlopen(server.url + "precision_map.svg", timeout=30) as response:
+            assert response.headers["Content-Type"] == "image/svg+xml"
+            svg = response.read().decode()
+        screenshot = tmp_path / "preview.png"
+        with Browser(tmp_path / "profile", width=1400, height=1000) as browser:
+            browser.open(server.url)
+            cell = browser.by_accessible_name(
+                "Layer 3 (Gated Attention, dense) · MLP projections: 3 modules, all NVFP4"
+            )
+            loaded = browser.evaluate(
+                "[...document.querySelectorAll('#card img')].map(i => i.naturalWidth)"
+            )
+            browser.screenshot(screenshot, full_page=False)
+    finally:
+        server.stop()
+    assert "<section id='precision-map'><h2>Precision map</h2><svg " in page
+    assert '<img src="precision_map.svg" alt="Precision map of ' in page  # as push publishes it
+    assert svg.startswith("<svg ") and "Layer 3 (Gated Attention, dense)" in svg
+    assert [n["role"]["value"] for n in cell] == ["image"]
+    assert loaded == [820]  # the card's relative link resolves
+    artifacts = repo_root / ".cache" / "screenshots"
+    artifacts.mkdir(parents=True, exist_ok=True)
+    (artifacts / "preview-with-map.png").write_bytes(screenshot.read_bytes())
+
+
+def test_preview_checkpoint_needs_serve(
+    modelopt_dense_spec: Path, modelopt_dense_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["preview", str(modelopt_dense_spec), "--checkpoint", str(modelopt_dense_dir)]) == 2
+    assert "add --serve" in capsys.readouterr().err

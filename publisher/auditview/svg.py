@@ -146,7 +146,7 @@ def draw_svg(view: PrecisionMap) -> str:
     canvas.text(
         8,
         y + 12,
-        "modules per written precision (legend counts); hover a cell for its modules",
+        "legend: modules per written precision; each cell names its layer, component and modules",
         "s",
     )
     y += 26

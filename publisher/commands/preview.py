@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from publisher.errors import EXIT_FINDINGS, EXIT_OK
+from publisher.errors import EXIT_FINDINGS, EXIT_OK, InputError
 
 NAME = "preview"
 HELP = "preview a spec's card in the terminal, or as a local Hub-like page (--serve)"
@@ -18,13 +18,24 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--port", type=int, default=8766, help="port for --serve (default 8766; 0 picks one)"
     )
+    parser.add_argument(
+        "--checkpoint",
+        type=Path,
+        metavar="DIR",
+        help="with --serve: show the checkpoint's precision map beside the card, and the card"
+        " as push renders it with that checkpoint",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.checkpoint is not None and not args.serve:
+        raise InputError("--checkpoint shows the precision map in the served page: add --serve")
+    if args.checkpoint is not None and not args.checkpoint.is_dir():
+        raise InputError("checkpoint folder not found", where=str(args.checkpoint))
     if args.serve:
         from publisher.card.preview import PreviewServer
 
-        server = PreviewServer(args.spec, args.port)
+        server = PreviewServer(args.spec, args.port, checkpoint=args.checkpoint)
         print(
             f"previewing {args.spec} at {server.url} (reloads when the spec or a template changes; Ctrl-C stops)"
         )
