@@ -26,7 +26,9 @@ if TYPE_CHECKING:
 
 LAYER = re.compile(r"\.layers\.(\d+)\.")
 NUMBERED = re.compile(r"\.(\d+)(?:\.|$)")
-GROUP = re.compile(r"([A-Za-z_]\w*)\.(\d+)\.")
+# the first numbered segment of each line (a name), after the layer number for IN_LAYER
+IN_LAYER = re.compile(r"\.layers\.\d+\..*?([A-Za-z_]\w*)\.(\d+)\.")
+ANYWHERE = re.compile(r"([A-Za-z_]\w*)\.(\d+)\.")
 MTP = "mtp."
 MAX_RUNS = 12  # beyond this many alternations, a cell shows its precisions' shares instead
 
@@ -117,26 +119,39 @@ def build_map(
     labels = {s.component: s.label for s in result.components}
     order = {s.component: i for i, s in enumerate(result.components)}
     changed = {m: (m, b, a) for m, b, a in changes or ()}
-    stacked: dict[str, list[tuple[int, str, str, str]]] = {}  # prefix → (layer, comp, name, p)
+    # stack prefix → (component, layer number) → (names, precisions); one pass, no regex
+    stacked: dict[str, dict[tuple[str, str], tuple[list[str], list[str]]]] = {}
     loose: list[tuple[str, str, str]] = []
     for name, (component, precision) in result.modules.items():
-        match = LAYER.search(name)
-        if match:
-            stacked.setdefault(name[: match.start()], []).append(
-                (int(match.group(1)), component, name, precision)
-            )
-        else:
-            loose.append((component, name, precision))
-    main = max(stacked, key=lambda p: (len(stacked[p]), p)) if stacked else ""
-    members: dict[tuple[str, int], list[tuple[str, str]]] = {}
-    for layer, component, name, precision in stacked.pop(main, []):
-        members.setdefault((component, layer), []).append((name, precision))
-    for rest in stacked.values():  # another `.layers.` stack (a vision tower's): a panel
-        loose += [(component, name, precision) for _, component, name, precision in rest]
-    cells = {key: _cell(found, changed) for key, found in members.items()}
+        head, sep, tail = name.partition(".layers.")
+        if sep:
+            number, dot, _ = tail.partition(".")
+            if dot and number.isdigit():
+                stack = stacked.get(head)
+                if stack is None:
+                    stack = stacked[head] = {}
+                found = stack.get((component, number))
+                if found is None:
+                    found = stack[(component, number)] = ([], [])
+                found[0].append(name)
+                found[1].append(precision)
+                continue
+        loose.append((component, name, precision))
+    size = {p: sum(len(names) for names, _ in stack.values()) for p, stack in stacked.items()}
+    main = max(stacked, key=lambda p: (size[p], p)) if stacked else ""
+    for prefix, stack in stacked.items():  # another `.layers.` stack (a vision tower's): a panel
+        if prefix != main:
+            for (component, _), (names, precisions) in stack.items():
+                loose += [(component, n, p) for n, p in zip(names, precisions, strict=True)]
+    cells = {
+        (component, int(number)): _cell(names, precisions, changed, IN_LAYER)
+        for (component, number), (names, precisions) in stacked.get(main, {}).items()
+    }
     components = sorted({c for c, _ in cells}, key=lambda c: (order.get(c, len(order)), c))
     layers = sorted({layer for _, layer in cells})
-    totals: Counter[str] = Counter(p for _, p in result.modules.values())
+    totals: Counter[str] = Counter()
+    for summary in result.components:
+        totals.update(summary.counts)
     totals.update(result.mtp_modules.values())
     return PrecisionMap(
         title=title or result.root,
@@ -151,23 +166,22 @@ def build_map(
     )
 
 
-def _cell(found: list[tuple[str, str]], changed: dict[str, tuple[str, str, str]]) -> Cell:
-    counts = Counter(p for _, p in found)
+def _cell(
+    names: list[str],
+    precisions: list[str],
+    changed: dict[str, tuple[str, str, str]],
+    groups_in: re.Pattern[str],
+) -> Cell:
+    """One cell: precisions counted, repeated sub-modules (experts) counted as groups, the
+    runs kept in module order when they differ. One regex pass over the joined names."""
+    counts = Counter(precisions)
     ordered = dict(sorted(counts.items(), key=lambda kv: order_key(kv[0])))
-    words: Counter[str] = Counter()
-    indices: set[tuple[str, str]] = set()
-    for name, _ in found:
-        tail = name[name.find(".layers.") + 8 :] if ".layers." in name else name
-        group = GROUP.search(tail, tail.find(".") + 1)
-        if group:
-            words[group.group(1)] += 1
-            indices.add((group.group(1), group.group(2)))
-    word = words.most_common(1)[0][0] if words else ""
-    groups = sum(1 for w, _ in indices if w == word)
+    word, groups = _groups(names, groups_in)
     if len(counts) == 1:
-        runs = [(next(iter(counts)), len(found))]
+        runs = [(next(iter(counts)), len(names))]
     else:
-        runs = _runs(p for _, p in sorted(found, key=lambda np: _natural(np[0])))
+        pairs = sorted(zip(names, precisions, strict=True), key=lambda np: _natural(np[0]))
+        runs = _runs(p for _, p in pairs)
         if len(runs) > MAX_RUNS:
             runs = list(ordered.items())
     return Cell(
@@ -175,8 +189,20 @@ def _cell(found: list[tuple[str, str]], changed: dict[str, tuple[str, str, str]]
         runs=runs,
         groups=groups if groups > 1 else 0,
         group_word=word,
-        changed=[changed[n] for n, _ in found if n in changed],
+        changed=[changed[n] for n in names if n in changed] if changed else [],
     )
+
+
+def _groups(names: list[str], groups_in: re.Pattern[str]) -> tuple[str, int]:
+    """('experts', 256) when the names repeat under a second number: the first name shows
+    where the number sits; the others are sliced there (no regex per name)."""
+    first = groups_in.search(names[0])
+    if first is None:
+        return "", 0
+    prefix = names[0][: first.start(2)]
+    cut = len(prefix)
+    indices = {n[cut:].partition(".")[0] for n in names if n.startswith(prefix)}
+    return first.group(1), len(indices)
 
 
 def _natural(name: str) -> list[int | str]:
@@ -262,4 +288,11 @@ def _panel(
     changed: dict[str, tuple[str, str, str]],
 ) -> Panel:
     ids = sorted(components, key=lambda c: (order.get(c, len(order)), c))
-    return Panel(title, [Bar(labels.get(c, c), _cell(components[c], changed)) for c in ids])
+    bars = []
+    for component in ids:
+        names = [n for n, _ in components[component]]
+        precisions = [p for _, p in components[component]]
+        bars.append(
+            Bar(labels.get(component, component), _cell(names, precisions, changed, ANYWHERE))
+        )
+    return Panel(title, bars)
