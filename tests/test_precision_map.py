@@ -296,3 +296,20 @@ def test_preview_checkpoint_needs_serve(
 ) -> None:
     assert main(["preview", str(modelopt_dense_spec), "--checkpoint", str(modelopt_dense_dir)]) == 2
     assert "add --serve" in capsys.readouterr().err
+
+
+def test_the_card_embeds_a_published_map_by_a_relative_link(modelopt_dense_spec: Path) -> None:
+    from publisher.card.check import check_card
+    from publisher.card.facts import CheckpointFacts
+    from publisher.card.pipeline import render_spec
+
+    alt = "Precision map of Tiny-NVFP4: 64 layers × 7 per-layer components"
+    facts = CheckpointFacts(2_200_000, 1, ("precision_map.svg", alt))
+    card = render_spec(modelopt_dense_spec, facts).text
+    assert card is not None
+    assert f"### Precision map\n\n![{alt}](precision_map.svg)\n" in card
+    assert check_card(card, file="README.md") == check_card(
+        render_spec(modelopt_dense_spec, CheckpointFacts(2_200_000, 1)).text or "", file="README.md"
+    )  # the embedded map adds no finding
+    plain = render_spec(modelopt_dense_spec).text or ""
+    assert "precision_map.svg" not in plain and "### Precision map" not in plain
