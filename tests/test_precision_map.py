@@ -313,3 +313,21 @@ def test_the_card_embeds_a_published_map_by_a_relative_link(modelopt_dense_spec:
     )  # the embedded map adds no finding
     plain = render_spec(modelopt_dense_spec).text or ""
     assert "precision_map.svg" not in plain and "### Precision map" not in plain
+
+
+def test_a_family_without_a_profile_still_draws(modelopt_moe_dir: Path, tmp_path: Path) -> None:
+    def unknown_family(configs: dict[str, dict[str, object]]) -> None:
+        configs["config.json"]["model_type"] = "a_family_publisher_does_not_know"
+        configs["config.json"].pop("architectures", None)
+
+    variant = write_variant(modelopt_moe_dir, tmp_path / "unknown", edit_configs=unknown_family)
+    result = _audit(variant)
+    assert result.profile is None and result.layer_kinds == {}
+    view = build_map(result)
+    labels = [label for _, label in view.rows]
+    assert "mlp.experts.*.gate_proj" in labels and "self_attn.q_proj" in labels
+    assert view.cell_title("model.language_model.layers.*.mlp.experts.*.gate_proj", 0) == (
+        "Layer 0 · mlp.experts.*.gate_proj: 4 experts (4 modules), all NVFP4"
+    )
+    svg = draw_svg(view)
+    assert ">mixer<" not in svg  # no layer kinds without a profile: no strips claimed

@@ -156,7 +156,7 @@ def build_map(
     return PrecisionMap(
         title=title or result.root,
         layers=layers,
-        rows=[(c, labels.get(c, c)) for c in components],
+        rows=[(c, _shown(labels.get(c, c), f"{main}.layers.*.")) for c in components],
         cells=cells,
         layer_kinds={k: v for k, v in result.layer_kinds.items() if k in set(layers)},
         panels=_panels(loose, result.mtp_modules, labels, order, main, changed),
@@ -249,7 +249,8 @@ def _panels(
         grouped.setdefault(key, {}).setdefault(component, []).append((name, precision))
     panels = []
     if "" in grouped:
-        panels.append(_panel("Outside the layers", grouped.pop(""), labels, order, changed))
+        outside = grouped.pop("")
+        panels.append(_panel("Outside the layers", outside, labels, order, changed, main_space))
     for space in sorted(grouped):
         prefix = sorted(stacks[space])[0]
         count = len(
@@ -261,7 +262,7 @@ def _panels(
         )
         word = prefix.rsplit(".", 1)[-1]
         title = f"{space}.* ({count} {word})" if count else f"{space}.*"
-        panels.append(_panel(title, grouped[space], labels, order, changed))
+        panels.append(_panel(title, grouped[space], labels, order, changed, space))
     if mtp:
         rows: dict[str, list[tuple[str, str]]] = {}
         for name, precision in mtp.items():
@@ -280,12 +281,19 @@ def _mtp_row(name: str) -> str:
     return parts[0] + (".*" if len(parts) > 1 else "")
 
 
+def _shown(label: str, prefix: str) -> str:
+    """A label without the prefix every row shares (`model.language_model.layers.*.` of a
+    family without a profile, whose components are named by module pattern)."""
+    return label[len(prefix) :] if prefix != ".layers.*." and label.startswith(prefix) else label
+
+
 def _panel(
     title: str,
     components: dict[str, list[tuple[str, str]]],
     labels: dict[str, str],
     order: dict[str, int],
     changed: dict[str, tuple[str, str, str]],
+    space: str = "",
 ) -> Panel:
     ids = sorted(components, key=lambda c: (order.get(c, len(order)), c))
     bars = []
@@ -293,6 +301,9 @@ def _panel(
         names = [n for n, _ in components[component]]
         precisions = [p for _, p in components[component]]
         bars.append(
-            Bar(labels.get(component, component), _cell(names, precisions, changed, ANYWHERE))
+            Bar(
+                _shown(labels.get(component, component), f"{space}." if space else ""),
+                _cell(names, precisions, changed, ANYWHERE),
+            )
         )
     return Panel(title, bars)

@@ -40,7 +40,12 @@ def _text(value: str) -> str:
 
 
 def _short(label: str, limit: int = MAX_LABEL) -> str:
-    return label if len(label) <= limit else label[: limit - 1] + "…"
+    """A label cut to fit; a module pattern (no spaces) keeps its end, where names differ."""
+    if len(label) <= limit:
+        return label
+    if " " not in label and "." in label:
+        return "…" + label[-(limit - 1) :]
+    return label[: limit - 1] + "…"
 
 
 def _tail(label: str, limit: int) -> str:
