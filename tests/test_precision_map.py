@@ -331,3 +331,27 @@ def test_a_family_without_a_profile_still_draws(modelopt_moe_dir: Path, tmp_path
     )
     svg = draw_svg(view)
     assert ">mixer<" not in svg  # no layer kinds without a profile: no strips claimed
+
+
+def test_hostile_module_names_stay_text(modelopt_dense_dir: Path, tmp_path: Path) -> None:
+    import xml.etree.ElementTree as ET
+
+    hostile = [
+        f"{LM}.0.mlp.<script>alert(1)</script>",
+        f"{LM}.1.mlp.\x1b[31m\ufffe\x7f",
+        "model.visual.blocks.0.\"&'<x>",
+    ]
+
+    def add(tensors: dict[str, TensorSpec]) -> None:
+        for name in hostile:
+            tensors[f"{name}.weight"] = TensorSpec(f"{name}.weight", "BF16", (4, 4))
+
+    variant = write_variant(modelopt_dense_dir, tmp_path / "hostile", add)
+    result = _audit(variant)
+    assert sum(1 for n in result.modules if n.startswith(tuple(hostile))) == 3
+    svg = draw_svg(build_map(result, title="<t>"))
+    ET.fromstring(svg.encode())  # well-formed XML, encodable as UTF-8
+    assert "<script>" not in svg and "&lt;script&gt;" in svg
+    page = audit_page(result, title="<t>")
+    assert "<script" not in page and "\x1b" not in page
+    page.encode()

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 from publisher.auditview.grid import PrecisionMap, build_map
 from publisher.auditview.palette import css_class, order_key, swatch
-from publisher.auditview.svg import draw_svg
+from publisher.auditview.svg import draw_svg, xml_char
 
 if TYPE_CHECKING:
     from publisher.checkpoint.audit import AuditResult
@@ -41,7 +41,7 @@ details{margin:12px 0}summary{cursor:pointer;font-weight:600}
 
 
 def _e(value: object) -> str:
-    clean = "".join(ch for ch in str(value) if ch >= " " or ch in "\t\n")
+    clean = "".join(xml_char(ch) if ch not in "\n" else ch for ch in str(value))
     return html.escape(clean, quote=True)
 
 

@@ -33,10 +33,20 @@ BAR_WIDTH = 300
 
 def _text(value: str) -> str:
     """XML text: control characters dropped, markup escaped."""
-    clean = "".join(ch for ch in value if ch >= " " or ch == "\t")
+    clean = "".join(xml_char(ch) for ch in value)
     return (
         clean.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;")
     )
+
+
+def xml_char(ch: str) -> str:
+    """A character XML 1.0 allows as it is; control characters dropped, lone surrogates and
+    non-characters (from hostile tensor names) replaced."""
+    if ch < " ":
+        return "" if ch != "\t" else ch
+    if "\ud800" <= ch <= "\udfff" or ch in "\ufffe\uffff":
+        return "\ufffd"
+    return ch
 
 
 def _short(label: str, limit: int = MAX_LABEL) -> str:
