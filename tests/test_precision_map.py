@@ -98,6 +98,7 @@ def test_the_35b_map_summarises_256_experts_per_layer_under_200_kb(sparse_35b: P
     )
     assert "Layer 39 (Gated Attention, moe) · Router: 1 module, all BF16" in titles
     assert "experts.17" not in svg  # summarised, never drawn expert by expert
+    assert ">Routed experts ×256</text>" in svg
     assert len(svg.encode()) < 200_000
     assert len(result.layer_kinds) == 40
 

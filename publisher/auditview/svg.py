@@ -158,10 +158,12 @@ def draw_svg(view: PrecisionMap) -> str:
             x + 16, y, f"changed against {_tail(view.against, 44)}: {view.changed_modules:,}"
         )
     y += 8
+    mixed = any(len(cell.runs) > 1 for cell in view.cells.values())
     canvas.text(
         8,
         y + 12,
-        "legend: modules per written precision; each cell names its layer, component and modules",
+        "legend: modules per written precision; each cell names its layer, component and modules"
+        + ("; a striped cell mixes precisions, in module order" if mixed else ""),
         "s",
     )
     y += 26
@@ -194,6 +196,20 @@ def draw_svg(view: PrecisionMap) -> str:
         + f'<rect width="{WIDTH}" height="{height}" fill="#ffffff"/>'
     )
     return head + "".join(canvas.parts) + "</svg>\n"
+
+
+def _row_label(view: PrecisionMap, component: str, label: str) -> str:
+    """'Routed experts ×256' when every layer's cell repeats the same number of groups."""
+    found = {
+        (cell.groups, cell.group_word)
+        for layer in view.layers
+        if (cell := view.cells.get((component, layer))) is not None
+    }
+    if len(found) == 1:
+        groups, _ = next(iter(found))
+        if groups > 1:
+            return f"{_short(label, MAX_LABEL - 6)} ×{groups}"
+    return label
 
 
 def _kind_classes(view: PrecisionMap) -> list[dict[str, str]]:
@@ -243,7 +259,7 @@ def _grid(
             x += 13 + 6 * len(name) + 12
         y += 14
     for component, label in view.rows:
-        canvas.text(x0 - 6, y + ROW - 5, _short(label), anchor="end")
+        canvas.text(x0 - 6, y + ROW - 5, _short(_row_label(view, component, label)), anchor="end")
         for i, layer in enumerate(view.layers):
             cell = view.cells.get((component, layer))
             cx = x0 + i * cell_w
