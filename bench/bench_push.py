@@ -140,7 +140,7 @@ def main() -> None:
 
 
 def run_bench(work: Path, repeat: int) -> str:
-    from publisher.hub.server import DEMO_TOKEN, LocalHub
+    from publisher.localhub.server import DEMO_TOKEN, LocalHub
 
     folder = work / "ckpt"
     folder.mkdir()

@@ -119,7 +119,7 @@ def run_bench(work: Path, repeat: int) -> str:
 
     from publisher.checkpoint.integrity import check_inventory
     from publisher.hub.remote import read_remote_checkpoint
-    from publisher.hub.server import DEMO_TOKEN, LocalHub
+    from publisher.localhub.server import DEMO_TOKEN, LocalHub
 
     folder = work / "ckpt"
     folder.mkdir()

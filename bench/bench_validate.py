@@ -33,8 +33,8 @@ PEAK = "import resource, sys; print('PEAK', resource.getrusage(resource.RUSAGE_S
 WRITE = """
 import json
 from pathlib import Path
-from publisher.synth.sparse import write_sparse_checkpoint
-from publisher.synth.tiny import qwen35_35b_a3b_config
+from publisher.testkit.sparse import write_sparse_checkpoint
+from publisher.testkit.tiny import qwen35_35b_a3b_config
 w = write_sparse_checkpoint(Path({folder!r}), qwen35_35b_a3b_config(), plan="modelopt-default", fmt="modelopt_nvfp4")
 Path({folder!r}, "written.json").write_text(json.dumps({{"tensors": w.tensor_count, "shards": len(w.shards), "bytes": w.total_size}}))
 """

@@ -80,7 +80,7 @@ def _numpy_seed(folder: Path) -> bytes:
 
 def _export_header() -> dict[str, Any]:
     """The header of the genuine tiny ModelOpt NVFP4 export (synth cache, built if missing)."""
-    from publisher.synth.modelopt_export import cached_export
+    from publisher.testkit.modelopt_export import cached_export
 
     cache = Path(os.environ.get("PUBLISHER_SYNTH_CACHE", HERE.parent / ".cache" / "synth"))
     shard = cached_export("dense", cache) / "model.safetensors"

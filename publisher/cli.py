@@ -11,8 +11,8 @@ from types import ModuleType
 
 from publisher import __version__
 from publisher.commands import COMMAND_MODULES
-from publisher.commands.common import printable
 from publisher.errors import EXIT_INPUT, PublisherError
+from publisher.report import printable
 
 EXIT_INTERNAL = 4
 
@@ -81,6 +81,8 @@ def entry() -> None:
 def main(argv: list[str] | None = None) -> int:
     """Run one command; returns its exit code (the library's way in, used by the tests)."""
     argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["--"]:  # `hf extensions exec publisher -- ARGS` passes its `--` on
+        argv = argv[1:]
     parser = build_parser(_chosen_command(argv))
     args = parser.parse_args(argv)
     run = getattr(args, "_run", None)

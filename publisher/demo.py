@@ -35,7 +35,7 @@ def prepare_environment(workdir: Path, port: int) -> str:
         raise RuntimeError(
             "the demo must configure the Hub client before huggingface_hub is imported"
         )
-    from publisher.hub.server import DEMO_TOKEN
+    from publisher.localhub.server import DEMO_TOKEN
 
     endpoint = f"http://127.0.0.1:{port}"
     os.environ.update(
@@ -54,91 +54,140 @@ def prepare_environment(workdir: Path, port: int) -> str:
 
 
 def run_demo(workdir: Path, repo_root: Path) -> int:
-    from publisher.card.pipeline import render_spec
-    from publisher.findings import has_errors
-    from publisher.report import render_text
-    from publisher.spec.collect import collect_spec_paths
-    from publisher.spec.lint import lint_path
-
+    """Run every step in order; the first that fails ends the demo with exit code 1."""
     workdir.mkdir(parents=True, exist_ok=True)
     port = _free_port()
     endpoint = prepare_environment(workdir, port)
+    specs = _lint_shipped_specs(repo_root)
+    if specs is None:
+        return 1
+    cards = _render_cards(specs, workdir)
+    checkpoint = _build_checkpoint(workdir)
+    spec_path = _init_spec(checkpoint, workdir)
+    if not _validate(spec_path, checkpoint):
+        return 1
+    if not _publish_and_audit(workdir, port, endpoint, spec_path, checkpoint):
+        return 1
+    _say(
+        "done",
+        f"cards in {cards}; the repository lived at {endpoint} (data in {workdir / 'hub-data'})",
+    )
+    return 0
+
+
+def _lint_shipped_specs(repo_root: Path) -> list[Path] | None:
+    """Step 1: every spec in model_specs/ lints clean (None when one does not)."""
+    from publisher import api
+    from publisher.spec.collect import collect_spec_paths
 
     specs, _ = collect_spec_paths([repo_root / "model_specs"])
     _say("1. lint", f"{len(specs)} specs in model_specs/")
     for path in specs:
-        loaded = lint_path(path)
-        errors = has_errors(loaded.findings)
+        loaded = api.lint(path)
+        errors = api.has_errors(loaded.findings)
         print(
             f"   {path.name}: {'FAILED' if errors else 'clean'} ({len(loaded.findings)} findings)"
         )
         if errors:
-            sys.stdout.write(render_text(loaded.findings))
-            return 1
+            sys.stdout.write(api.format_findings(loaded.findings))
+            return None
+    return specs
+
+
+def _render_cards(specs: list[Path], workdir: Path) -> Path:
+    """Step 2: their cards, written to workdir/cards/."""
+    from publisher import api
 
     cards = workdir / "cards"
     cards.mkdir(exist_ok=True)
     _say("2. render", f"cards into {cards}")
     for path in specs:
-        result = render_spec(path)
-        assert result.text is not None
+        result = api.render_card(path)
+        assert result.text is not None  # the specs linted clean in step 1
         (cards / f"{path.stem}.md").write_text(result.text, encoding="utf-8")
         print(f"   {path.stem}.md: {len(result.text):,} bytes")
+    return cards
+
+
+def _build_checkpoint(workdir: Path) -> Path:
+    """Step 3: a genuine ModelOpt NVFP4 export of a tiny Qwen3.5 (the test kit builds it)."""
+    import importlib.util
+
+    from publisher.errors import UsageError
+
+    missing = [m for m in ("torch", "modelopt") if importlib.util.find_spec(m) is None]
+    if missing:
+        raise UsageError(
+            f"the demo builds its checkpoint with publisher's test kit, which needs {', '.join(missing)}",
+            fix='pip install "publisher[testkit]"',
+        )
+    from publisher.testkit.modelopt_export import cached_export
 
     _say("3. checkpoint", "a tiny Qwen3.5 (64 layers) quantized to NVFP4 by ModelOpt on the CPU")
-    from publisher.synth.modelopt_export import cached_export
-
     checkpoint = cached_export(
         "dense", Path(os.environ.get("PUBLISHER_SYNTH_CACHE", workdir / "synth"))
     )
     print(f"   {checkpoint}")
+    return checkpoint
+
+
+def _init_spec(checkpoint: Path, workdir: Path) -> Path:
+    """Step 4: a spec written from the checkpoint (what `publisher init` does), then linted."""
+    from publisher import api
 
     spec_dir = workdir / "model_specs"
     spec_dir.mkdir(exist_ok=True)
     spec_path = spec_dir / "Tiny-Qwen3.5-NVFP4.yaml"
     _say("4. init", f"a spec from the checkpoint: {spec_path}")
     _write_demo_spec(checkpoint, spec_path)
-    loaded = lint_path(spec_path)
-    print(f"   lint: {len(loaded.findings)} findings")
+    print(f"   lint: {len(api.lint(spec_path).findings)} findings")
+    return spec_path
+
+
+def _validate(spec_path: Path, checkpoint: Path) -> bool:
+    """Step 5: every tensor of the checkpoint against the spec."""
+    from publisher import api
 
     _say("5. validate", "every tensor against the spec")
-    from publisher.checkpoint.validate import validate_checkpoint
-    from publisher.commands.validate import format_report
+    report = api.validate(spec_path, checkpoint)
+    print(api.format_validation(report))
+    return report.ok
 
-    report = validate_checkpoint(loaded, checkpoint)
-    print(format_report(report, "text"))
-    if not report.ok:
-        return 1
 
-    _say("6. local Hub", f"{endpoint} (starts empty on every demo run)")
+def _publish_and_audit(
+    workdir: Path, port: int, endpoint: str, spec_path: Path, checkpoint: Path
+) -> bool:
+    """Steps 6-9: a fresh local Hub; push; push again (nothing to send); audit the pushed repo."""
     import shutil
 
-    from publisher.hub.server import LocalHub
+    from publisher import api
+    from publisher.checkpoint.audit import audit_inventory
+    from publisher.hub.remote import read_remote_checkpoint
+    from publisher.localhub.server import LocalHub
 
+    _say("6. local Hub", f"{endpoint} (starts empty on every demo run)")
     shutil.rmtree(workdir / "hub-data", ignore_errors=True)
     with LocalHub(workdir / "hub-data", port=port) as hub:
         _say("7. push", f"{DEMO_REPO} with tag {DEMO_TAG}")
-        first = _push(spec_path, checkpoint)
+        first = api.push(spec_path, checkpoint, repo_id=DEMO_REPO, tag=DEMO_TAG)
+        files = len(first.plan.files) if first.plan else 0
         print(
-            f"   {first.status}: commit {first.commit}, {len(first.plan.files) if first.plan else 0} files, "
+            f"   {first.status}: commit {first.commit}, {files} files, "
             f"{first.hash_stats.hashed_bytes:,} bytes hashed, tag {first.tag} {first.tag_state}"
         )
         if first.status not in ("committed", "up-to-date"):
-            sys.stdout.write(render_text(first.findings))
-            return 1
+            sys.stdout.write(api.format_findings(first.findings))
+            return False
         _say("8. push again", "nothing changed, so nothing is sent")
         hub.requests.clear()
-        second = _push(spec_path, checkpoint)
+        second = api.push(spec_path, checkpoint, repo_id=DEMO_REPO, tag=DEMO_TAG)
         puts = sum(1 for r in hub.requests if r.method == "PUT")
         print(
             f"   {second.status}: {second.hash_stats.hashed_bytes:,} bytes re-hashed, {puts} uploads"
         )
         _say("9. remote audit", "headers by HTTP range requests, no weights downloaded")
-        from publisher.checkpoint.audit import audit_inventory
-        from publisher.hub.remote import read_remote_checkpoint
-
         hub.requests.clear()
-        inventory, stats = read_remote_checkpoint(DEMO_REPO, DEMO_TAG)
+        inventory, stats = read_remote_checkpoint(DEMO_REPO, DEMO_TAG)  # to show what it cost
         audit = audit_inventory(inventory)
         print(
             f"   {inventory.tensor_count:,} tensors, format {audit.detected_format}: "
@@ -146,11 +195,7 @@ def run_demo(workdir: Path, repo_root: Path) -> int:
         )
         for summary in audit.components[:4]:
             print(f"   {summary.label}: {summary.counts}")
-    _say(
-        "done",
-        f"cards in {cards}; the repository lived at {endpoint} (data in {workdir / 'hub-data'})",
-    )
-    return 0
+    return True
 
 
 def _write_demo_spec(checkpoint: Path, spec_path: Path) -> None:
@@ -172,9 +217,3 @@ def _write_demo_spec(checkpoint: Path, spec_path: Path) -> None:
     spec_path.write_text(
         yaml.safe_dump(data, sort_keys=False, allow_unicode=True), encoding="utf-8"
     )
-
-
-def _push(spec_path: Path, checkpoint: Path) -> Any:
-    from publisher.hub.push import push
-
-    return push(spec_path, checkpoint, repo_id=DEMO_REPO, tag=DEMO_TAG)

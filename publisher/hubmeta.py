@@ -28,8 +28,9 @@ class ValueList(BaseModel):
     values: tuple[str, ...]
 
 
-class HubMetadata(BaseModel):
-    """Everything in hub_metadata.yaml."""
+class HubVocabulary(BaseModel):
+    """Everything in hub_metadata.yaml: the values the Hub accepts (not a card's metadata, which
+    is the spec's `hub:` section, spec.model.HubMetadata)."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -42,12 +43,12 @@ class HubMetadata(BaseModel):
 
 
 @cache
-def load() -> HubMetadata:
+def load() -> HubVocabulary:
     """Read and validate the packaged data file (once per process)."""
     text = resources.files("publisher").joinpath("data", DATA_FILE).read_text(encoding="utf-8")
     try:
         loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-        return HubMetadata.model_validate(yaml.load(text, Loader=loader))
+        return HubVocabulary.model_validate(yaml.load(text, Loader=loader))
     except (yaml.YAMLError, ValidationError) as error:  # a packaging bug, said plainly
         raise InputError(f"packaged {DATA_FILE} is broken: {error}") from error
 

@@ -1,14 +1,46 @@
-"""Render findings as text, JSON or Markdown: the one reporter every command uses."""
+"""Render findings as text, JSON or Markdown: the one reporter every command, `publisher
+release` and the library use.
+
+Text and Markdown escape control characters in messages, files and pointers (tensor names and
+spec values come from files that may be hostile); JSON escapes them itself.
+"""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Iterable
+from dataclasses import replace
 from typing import Literal
 
 from publisher.findings import Finding, Severity, sorted_findings
 
 Format = Literal["text", "json", "markdown"]
+
+
+def printable(text: object) -> str:
+    """`text` safe to print on one line of a terminal: control characters (newlines, NUL, ESC
+    of colour codes, bidi overrides) escaped as `\\n`, `\\x00`, `\\x1b`, `\\u202e`. Tensor names
+    and spec values come from files that may be hostile."""
+    text = str(text)
+    if text.isprintable():
+        return text
+    return "".join(
+        ch if ch.isprintable() else ch.encode("unicode_escape").decode("ascii") for ch in text
+    )
+
+
+def _printable_finding(f: Finding) -> Finding:
+    loc = f.location
+    location = replace(
+        loc,
+        file=None if loc.file is None else printable(loc.file),
+        pointer=None if loc.pointer is None else printable(loc.pointer),
+    )
+    return replace(f, message=printable(f.message), location=location)
+
+
+def printable_findings(findings: Iterable[Finding]) -> list[Finding]:
+    return [_printable_finding(f) for f in findings]
 
 
 def summary_line(findings: list[Finding]) -> str:
@@ -20,7 +52,8 @@ def summary_line(findings: list[Finding]) -> str:
 
 
 def render_text(findings: Iterable[Finding]) -> str:
-    items = sorted_findings(findings)
+    """One line per finding, control characters escaped, then the summary line."""
+    items = sorted_findings(printable_findings(findings))
     lines = [f"{f.location}: {f.code} {f.severity}: {f.message}" for f in items]
     lines.append(summary_line(items))
     return "\n".join(lines) + "\n"
@@ -40,7 +73,8 @@ def md_cell(text: object) -> str:
 
 
 def render_markdown(findings: Iterable[Finding]) -> str:
-    items = sorted_findings(findings)
+    """A findings table, control characters escaped, then the summary line."""
+    items = sorted_findings(printable_findings(findings))
     if not items:
         return "No findings.\n"
     rows = ["| Code | Severity | Location | Message |", "|---|---|---|---|"]

@@ -15,14 +15,10 @@ from typing import Any
 
 import pytest
 
-from publisher.checkpoint.formats import (
-    TensorSpec,
-    expected_tensors,
-    logical_weight_shape,
-    modelopt_mixed_hf_quant_config,
-)
+from publisher.checkpoint.formats import TensorSpec, expected_tensors, logical_weight_shape
 from publisher.checkpoint.reader import read_checkpoint
-from publisher.synth.sparse import write_sparse_shard
+from publisher.testkit.producer_configs import modelopt_mixed_hf_quant_config
+from publisher.testkit.sparse import write_sparse_shard
 
 Edit = Callable[[dict[str, TensorSpec]], None]
 ConfigEdit = Callable[[dict[str, dict[str, Any]]], None]

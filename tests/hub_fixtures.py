@@ -1,4 +1,4 @@
-"""Pytest fixtures for the local Hub (publisher.hub.server.LocalHub).
+"""Pytest fixtures for the local Hub (publisher.localhub.server.LocalHub).
 
 The client reads HF_ENDPOINT once, at import; tests/conftest.py points it at a free port, so one
 server owns that port for the whole session. Fixtures:
@@ -23,7 +23,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from publisher.hub.server import DEMO_TOKEN, LocalHub
+from publisher.localhub.server import DEMO_TOKEN, LocalHub
 
 if TYPE_CHECKING:
     from huggingface_hub import HfApi

@@ -24,7 +24,7 @@ def synth_cache_dir() -> Path:
 @pytest.fixture(scope="session")
 def tiny_dense_dir(synth_cache_dir: Path) -> Path:
     """save_pretrained of a tiny dense Qwen3.5 (64 layers, 2 vision blocks), BF16."""
-    from publisher.synth.tiny import cached_tiny_checkpoint
+    from publisher.testkit.tiny import cached_tiny_checkpoint
 
     return cached_tiny_checkpoint("dense", synth_cache_dir)
 
@@ -32,7 +32,7 @@ def tiny_dense_dir(synth_cache_dir: Path) -> Path:
 @pytest.fixture(scope="session")
 def tiny_moe_dir(synth_cache_dir: Path) -> Path:
     """save_pretrained of a tiny MoE Qwen3.5 (40 layers, 4 experts, 2 vision blocks), BF16."""
-    from publisher.synth.tiny import cached_tiny_checkpoint
+    from publisher.testkit.tiny import cached_tiny_checkpoint
 
     return cached_tiny_checkpoint("moe", synth_cache_dir)
 
@@ -40,7 +40,7 @@ def tiny_moe_dir(synth_cache_dir: Path) -> Path:
 @pytest.fixture(scope="session")
 def modelopt_dense_dir(synth_cache_dir: Path) -> Path:
     """Genuine ModelOpt 0.47 NVFP4 export of the tiny dense model (same weights, seed 0)."""
-    from publisher.synth.modelopt_export import cached_export
+    from publisher.testkit.modelopt_export import cached_export
 
     return cached_export("dense", synth_cache_dir)
 
@@ -48,7 +48,7 @@ def modelopt_dense_dir(synth_cache_dir: Path) -> Path:
 @pytest.fixture(scope="session")
 def modelopt_moe_dir(synth_cache_dir: Path) -> Path:
     """Genuine ModelOpt 0.47 NVFP4 export of the tiny MoE model."""
-    from publisher.synth.modelopt_export import cached_export
+    from publisher.testkit.modelopt_export import cached_export
 
     return cached_export("moe", synth_cache_dir)
 
@@ -56,7 +56,7 @@ def modelopt_moe_dir(synth_cache_dir: Path) -> Path:
 @pytest.fixture(scope="session")
 def compressed_tensors_dense_dir(synth_cache_dir: Path) -> Path:
     """compressed-tensors NVFP4 layout of `modelopt_dense_dir`."""
-    from publisher.synth.compressed_tensors import cached_compressed_tensors
+    from publisher.testkit.compressed_tensors import cached_compressed_tensors
 
     return cached_compressed_tensors("dense", synth_cache_dir)
 
@@ -64,7 +64,7 @@ def compressed_tensors_dense_dir(synth_cache_dir: Path) -> Path:
 @pytest.fixture(scope="session")
 def compressed_tensors_moe_dir(synth_cache_dir: Path) -> Path:
     """compressed-tensors NVFP4 layout of `modelopt_moe_dir`."""
-    from publisher.synth.compressed_tensors import cached_compressed_tensors
+    from publisher.testkit.compressed_tensors import cached_compressed_tensors
 
     return cached_compressed_tensors("moe", synth_cache_dir)
 

@@ -27,13 +27,13 @@ import pytest
 
 from publisher.checkpoint.formats import TensorSpec
 from publisher.cli import main
-from publisher.hub.server import DEMO_TOKEN
+from publisher.localhub.server import DEMO_TOKEN
 from tests.checkpoint_variants import project_with_templates, write_variant
 
 if TYPE_CHECKING:
     from huggingface_hub import HfApi
 
-    from publisher.hub.server import LocalHub
+    from publisher.localhub.server import LocalHub
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 BASE_SPEC = (REPO_ROOT / "tests" / "specs" / "minimal.yaml").read_text(encoding="utf-8")

@@ -9,6 +9,7 @@ import pytest
 
 from publisher.checkpoint import formats as F
 from publisher.checkpoint.formats import FormatError, TensorSpec
+from publisher.testkit import producer_configs as P
 
 MOD = "model.language_model.layers.0.mlp.down_proj"
 
@@ -132,7 +133,7 @@ def test_tensor_nbytes() -> None:
     ],
 )
 def test_modelopt_default_disabled_patterns(module: str, disabled: bool) -> None:
-    assert F.modelopt_disables(module) is disabled
+    assert P.modelopt_disables(module) is disabled
 
 
 def test_summarize_excluded_folds_only_safe_prefixes() -> None:
@@ -144,7 +145,7 @@ def test_summarize_excluded_folds_only_safe_prefixes() -> None:
         "model.visual.merger.linear_fc1",
         "model.language_model.layers.0.linear_attn.conv1d",
     ]
-    assert F.summarize_excluded(unquantized, quantized) == [
+    assert P.summarize_excluded(unquantized, quantized) == [
         "lm_head",
         "model.language_model.embed_tokens",
         "model.language_model.layers.0.linear_attn*",
@@ -154,11 +155,11 @@ def test_summarize_excluded_folds_only_safe_prefixes() -> None:
 
 def test_summarize_excluded_prefers_dot_star_when_a_sibling_shares_the_prefix() -> None:
     # "a.b*" would also cover the quantized "a.bc": ModelOpt emits "a.b.*" instead.
-    assert F.summarize_excluded(["a.b.c"], ["a.bc"]) == ["a.b.*"]
+    assert P.summarize_excluded(["a.b.c"], ["a.bc"]) == ["a.b.*"]
 
 
 def test_modelopt_configs() -> None:
-    hfq = F.modelopt_hf_quant_config("modelopt_nvfp4", ["lm_head"])
+    hfq = P.modelopt_hf_quant_config("modelopt_nvfp4", ["lm_head"])
     assert hfq == {
         "producer": {"name": "modelopt", "version": "0.47.0"},
         "quantization": {
@@ -168,17 +169,17 @@ def test_modelopt_configs() -> None:
             "exclude_modules": ["lm_head"],
         },
     }
-    cfg = F.modelopt_config_json_quantization(hfq)
+    cfg = P.modelopt_config_json_quantization(hfq)
     assert cfg["quant_method"] == "modelopt" and cfg["ignore"] == ["lm_head"]
     assert cfg["config_groups"]["group_0"]["weights"]["group_size"] == 16
-    fp8 = F.modelopt_hf_quant_config("fp8", [])["quantization"]
+    fp8 = P.modelopt_hf_quant_config("fp8", [])["quantization"]
     assert fp8["quant_algo"] == "FP8" and "group_size" not in fp8
     with pytest.raises(FormatError):
-        F.modelopt_hf_quant_config("ct_nvfp4", [])
+        P.modelopt_hf_quant_config("ct_nvfp4", [])
 
 
 def test_compressed_tensors_config_shape() -> None:
-    cfg = F.ct_quantization_config("ct_nvfp4", ["lm_head"])
+    cfg = P.ct_quantization_config("ct_nvfp4", ["lm_head"])
     assert cfg["quant_method"] == "compressed-tensors"
     assert cfg["format"] == "nvfp4-pack-quantized"
     assert cfg["quantization_status"] == "compressed"
@@ -188,11 +189,11 @@ def test_compressed_tensors_config_shape() -> None:
     assert group["weights"]["group_size"] == 16 and group["weights"]["num_bits"] == 4
     assert group["input_activations"]["dynamic"] == "local"
     assert cfg["ignore"] == ["lm_head"]
-    assert F.ct_quantization_config("ct_fp8", [])["format"] == "float-quantized"
+    assert P.ct_quantization_config("ct_fp8", [])["format"] == "float-quantized"
 
 
 def test_fp8_block_config() -> None:
-    cfg = F.fp8_block_quantization_config(["lm_head"])
+    cfg = P.fp8_block_quantization_config(["lm_head"])
     assert cfg["weight_block_size"] == [128, 128] and cfg["quant_method"] == "fp8"
 
 

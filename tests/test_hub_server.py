@@ -33,9 +33,10 @@ from huggingface_hub.errors import (
 )
 from huggingface_hub.utils import get_session
 
-from publisher.hub.faults import FaultAction
-from publisher.hub.server import DEMO_TOKEN, LocalHub
-from publisher.hub.storage import LFS_SIZE_THRESHOLD, HubStateError
+from publisher.hubprotocol import LFS_SIZE_THRESHOLD
+from publisher.localhub.faults import FaultAction
+from publisher.localhub.records import HubStateError
+from publisher.localhub.server import DEMO_TOKEN, LocalHub
 from tests import hub_fixtures
 
 # The local Hub fixtures (the lead may instead list tests.hub_fixtures in conftest's pytest_plugins;

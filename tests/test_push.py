@@ -27,8 +27,9 @@ from publisher.errors import EXIT_HUB, HubError, InputError, UsageError
 from publisher.hub.client import to_hub_error
 from publisher.hub.hashcache import CACHE_FILE, HashCache, hash_files
 from publisher.hub.plan import State, never_upload_reason
-from publisher.hub.push import Pusher, PushOptions, push
-from publisher.hub.server import DEMO_TOKEN, LocalHub
+from publisher.hub.push import Pusher, push
+from publisher.hub.push_types import PushOptions
+from publisher.localhub.server import DEMO_TOKEN, LocalHub
 from tests import hub_fixtures
 
 if TYPE_CHECKING:
@@ -569,7 +570,7 @@ def test_a_spec_with_lint_errors_stops_the_push(
 
 @pytest.fixture
 def tiny_ckpt(tmp_path: Path) -> Iterator[Path]:
-    from publisher.synth.tiny import cached_tiny_checkpoint
+    from publisher.testkit.tiny import cached_tiny_checkpoint
 
     cache = Path(os.environ.get("PUBLISHER_SYNTH_CACHE", REPO_ROOT / ".cache" / "synth"))
     folder = tmp_path / "tiny"

@@ -34,13 +34,13 @@ from publisher.cli import main
 from publisher.errors import EXIT_HUB, HubError
 from publisher.hub import push as push_mod
 from publisher.hub.client import repo_snapshot
-from publisher.hub.server import DEMO_TOKEN
+from publisher.localhub.server import DEMO_TOKEN
 from tests.checkpoint_variants import copy_export, with_tester_repo
 
 if TYPE_CHECKING:
     from huggingface_hub import HfApi
 
-    from publisher.hub.server import LocalHub
+    from publisher.localhub.server import LocalHub
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 SPEC = REPO_ROOT / "tests" / "specs" / "minimal.yaml"

@@ -21,7 +21,7 @@ import pytest
 
 from publisher.cli import main
 from publisher.errors import EXIT_HUB
-from publisher.hub.server import DEMO_TOKEN, LocalHub
+from publisher.localhub.server import DEMO_TOKEN, LocalHub
 from tests import hub_fixtures
 
 if TYPE_CHECKING:

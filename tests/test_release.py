@@ -17,7 +17,7 @@ from publisher.checkpoint.formats import TensorSpec
 from publisher.cli import main
 from publisher.errors import UsageError
 from publisher.findings import Finding, Location, Severity
-from publisher.hub.server import DEMO_TOKEN, LocalHub
+from publisher.localhub.server import DEMO_TOKEN, LocalHub
 from publisher.release.github import (
     GitHubContext,
     Scrubber,

@@ -17,7 +17,7 @@ from publisher.checkpoint.integrity import check_checkpoint, check_inventory
 from publisher.checkpoint.reader import read_checkpoint
 from publisher.errors import EXIT_HUB, HubError
 from publisher.hub.remote import FIRST_RANGE, read_remote_checkpoint
-from publisher.hub.server import DEMO_TOKEN, LocalHub
+from publisher.localhub.server import DEMO_TOKEN, LocalHub
 from tests import hub_fixtures
 
 if TYPE_CHECKING:

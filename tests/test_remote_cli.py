@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from publisher.cli import main
-from publisher.hub.server import DEMO_TOKEN, LocalHub
+from publisher.localhub.server import DEMO_TOKEN, LocalHub
 
 pytestmark = pytest.mark.slow
 

@@ -25,13 +25,13 @@ from typing import TYPE_CHECKING
 import pytest
 
 from publisher.cli import main
-from publisher.hub.server import DEFAULT_USER, DEMO_TOKEN
+from publisher.localhub.server import DEFAULT_USER, DEMO_TOKEN
 from tests.checkpoint_variants import copy_export, project_with_templates, with_tester_repo
 
 if TYPE_CHECKING:
     from huggingface_hub import HfApi
 
-    from publisher.hub.server import LocalHub
+    from publisher.localhub.server import LocalHub
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 BASE_SPEC = (REPO_ROOT / "tests" / "specs" / "minimal.yaml").read_text(encoding="utf-8")

@@ -16,8 +16,9 @@ from typing import Any
 import pytest
 
 from publisher.checkpoint import formats as F
-from publisher.synth import sparse, tiny
-from publisher.synth.sparse import read_safetensors, read_safetensors_header
+from publisher.testkit import producer_configs as P
+from publisher.testkit import sparse, tiny
+from publisher.testkit.sparse import read_safetensors, read_safetensors_header
 
 EXPORT_FILES = {
     "config.json",
@@ -137,7 +138,7 @@ def test_modelopt_dense_export_facts(modelopt_dense_dir: Path) -> None:
     )
     assert quant["exclude_modules"] == _expected_exclude(64, moe=False)
     config = json.loads((modelopt_dense_dir / "config.json").read_text())
-    assert config["quantization_config"] == F.modelopt_config_json_quantization(hfq)
+    assert config["quantization_config"] == P.modelopt_config_json_quantization(hfq)
 
     saved = shapes(modelopt_dense_dir / "model.safetensors")
     layer = f"{LM}.0.mlp.down_proj"
@@ -357,8 +358,8 @@ def test_sparse_35b_a3b_is_fast_and_holey(tmp_path: Path) -> None:
 def test_sparse_writing_does_not_import_torch(tmp_path: Path) -> None:
     code = f"""
 import sys
-from publisher.synth import sparse
-from publisher.synth.tiny import ModuleInfo
+from publisher.testkit import sparse
+from publisher.testkit.tiny import ModuleInfo
 mods = [ModuleInfo("lm_head", "linear", (512, 64), False),
         ModuleInfo("model.layers.0.mlp.up_proj", "linear", (128, 64), False)]
 sparse.write_sparse_files({str(tmp_path)!r}, mods, {{"model_type": "x"}},

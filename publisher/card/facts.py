@@ -11,12 +11,13 @@ from typing import Any
 
 from publisher.report import md_cell
 from publisher.spec.derive import ModelInventory
-from publisher.spec.model import BenchmarkTable, ModelSpec, format_param_count
+from publisher.spec.model import BenchmarkTable, ModelSpec, Quantization, format_param_count
+from publisher.spec.precision_names import CARD_LABELS
 from publisher.spec.profile import Profile
 
 PLACEHOLDER = re.compile(r"\{(repo_id|served_model_name|name|base_model)\}")
 QUANTIZED = ("nvfp4", "fp8")
-PRECISION_LABELS = {"nvfp4": "NVFP4", "fp8": "FP8", "bf16": "BF16", "f16": "FP16", "f32": "FP32"}
+PRECISION_LABELS = CARD_LABELS
 FORMAT_LABELS = {
     "nvfp4": "NVFP4",
     "fp8": "FP8 (per-tensor scales)",
@@ -237,13 +238,45 @@ def _sizes(spec: ModelSpec, checkpoint: CheckpointFacts | None) -> list[tuple[st
 def _add_quantization(
     facts: CardFacts, spec: ModelSpec, profile: Profile, inventory: ModelInventory
 ) -> None:
+    """The quantization section: how it was made, what was quantized, what stayed, the format."""
     quant = spec.quantization
     assert quant is not None
+    quantized_precisions = {e.precision for e in quant.components if e.precision in QUANTIZED}
+    mixed = len(quantized_precisions) > 1  # a ModelOpt NVFP4 export with some layers in FP8
+    facts.quantization_rows = _how_quantized(quant, mixed)
+    quantized, kept, quantized_total = _component_rows(quant, profile, inventory, mixed)
+    precisions = [p for p in ("nvfp4", "fp8") if p in quantized_precisions]
+    fmt = " and ".join(PRECISION_LABELS[p] for p in precisions) or (
+        "NVFP4" if quant.format == "nvfp4" else "FP8"
+    )
+    facts.quantized_title = f"Quantized to {fmt} ({quantized_total:,} modules)"
+    facts.quantized_rows = quantized
+    facts.kept_title = "Kept in higher precision"
+    facts.kept_rows = kept
+    facts.process = [
+        {
+            "title": step.title,
+            "text": fill(step.text, spec),
+            "code": fill(step.code, spec) if step.code else None,
+            "language": step.language,
+        }
+        for step in quant.process
+    ]
+    facts.format_details = _format_details(
+        quant.format, quant.export_format, quant.group_size or 16
+    )
+    if mixed:
+        facts.format_details.append(
+            "In the layers quantized to FP8 instead: `X.weight` — F8_E4M3, shape [out, in], "
+            "with F32 scalars `X.weight_scale` and `X.input_scale`."
+        )
+
+
+def _how_quantized(quant: Quantization, mixed: bool) -> list[tuple[str, str]]:
+    """Format, producer, layout, block size, calibration, hardware."""
     producer = f"{quant.producer.tool} {quant.producer.version}"
     if quant.producer.recipe:
         producer += f" ({quant.producer.recipe})"
-    quantized_precisions = {e.precision for e in quant.components if e.precision in QUANTIZED}
-    mixed = len(quantized_precisions) > 1  # a ModelOpt NVFP4 export with some layers in FP8
     label = FORMAT_LABELS[quant.format] + (", with FP8 where the table below says" if mixed else "")
     rows = [("Format", label), ("Produced with", producer)]
     rows.append(
@@ -268,7 +301,13 @@ def _add_quantization(
         )
     if quant.hardware:
         rows.append(("Runs on", quant.hardware))
-    facts.quantization_rows = rows
+    return rows
+
+
+def _component_rows(
+    quant: Quantization, profile: Profile, inventory: ModelInventory, mixed: bool
+) -> tuple[list[ComponentRow], list[ComponentRow], int]:
+    """The quantized and the kept components' rows, and how many modules were quantized."""
     quantized: list[ComponentRow] = []
     kept: list[ComponentRow] = []
     quantized_total = 0
@@ -298,31 +337,7 @@ def _add_quantization(
                 details = f"{PRECISION_LABELS[entry.precision]}: {details}"
         row = ComponentRow(md_cell(label), count, md_cell(derivation), md_cell(details))
         (quantized if is_quantized else kept).append(row)
-    precisions = [p for p in ("nvfp4", "fp8") if p in quantized_precisions]
-    fmt = " and ".join(PRECISION_LABELS[p] for p in precisions) or (
-        "NVFP4" if quant.format == "nvfp4" else "FP8"
-    )
-    facts.quantized_title = f"Quantized to {fmt} ({quantized_total:,} modules)"
-    facts.quantized_rows = quantized
-    facts.kept_title = "Kept in higher precision"
-    facts.kept_rows = kept
-    facts.process = [
-        {
-            "title": step.title,
-            "text": fill(step.text, spec),
-            "code": fill(step.code, spec) if step.code else None,
-            "language": step.language,
-        }
-        for step in quant.process
-    ]
-    facts.format_details = _format_details(
-        quant.format, quant.export_format, quant.group_size or 16
-    )
-    if mixed:
-        facts.format_details.append(
-            "In the layers quantized to FP8 instead: `X.weight` — F8_E4M3, shape [out, in], "
-            "with F32 scalars `X.weight_scale` and `X.input_scale`."
-        )
+    return quantized, kept, quantized_total
 
 
 def _format_details(fmt: str, layout: str, group: int) -> list[str]:

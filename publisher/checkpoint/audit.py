@@ -24,6 +24,7 @@ from publisher.checkpoint.precision import (
 )
 from publisher.checkpoint.quant_config import QuantConfig, load_quant_config
 from publisher.findings import Finding
+from publisher.report import printable
 
 MANIFEST_NAME = "quantization_audit.json"
 MANIFEST_VERSION = 1
@@ -52,6 +53,8 @@ class AuditResult:
     logical_parameters: int
     mtp_tensors: int
     findings: list[Finding] = field(default_factory=list)
+    # Why config.json gave no architecture (modules are then grouped by name); None if it did.
+    unrecognised: str | None = None
     # layer → (mixer label, feed-forward kind), from the architecture profile (empty without one)
     layer_kinds: dict[int, tuple[str, str]] = field(default_factory=dict)
     mtp_modules: dict[str, str] = field(default_factory=dict)  # mtp.* module → precision
@@ -70,7 +73,7 @@ def audit_inventory(inventory: CheckpointInventory) -> AuditResult:
         inventory.configs.get("config.json"), inventory.configs.get("hf_quant_config.json")
     )
     config = inventory.configs.get("config.json") or {}
-    profile_name, refs, labels, kinds = _architecture_modules(config)
+    profile_name, refs, labels, unrecognised, kinds = _architecture_modules(config)
     groups = group_tensors(inventory)
     modules: dict[str, tuple[str, str]] = {}
     if refs:
@@ -94,6 +97,7 @@ def audit_inventory(inventory: CheckpointInventory) -> AuditResult:
         written = table_precisions(qc, {n: p for n, (_, p) in modules.items()}, inventory)
         findings += check_layer_table(qc, written, inventory.root)
     result = result_from_modules(inventory, modules, labels, qc, profile_name, findings)
+    result.unrecognised = unrecognised
     result.layer_kinds = kinds
     result.mtp_modules = {
         name: written_module(name, tensors).precision
@@ -134,9 +138,12 @@ def result_from_modules(
 
 def _architecture_modules(
     config: dict[str, Any],
-) -> tuple[str | None, dict[str, tuple[str, str]], dict[str, str], dict[int, tuple[str, str]]]:
-    """(profile name, module → (component, kind), component → label, layer → (mixer label,
-    feed-forward kind)) from config.json."""
+) -> tuple[
+    str | None, dict[str, tuple[str, str]], dict[str, str], str | None, dict[int, tuple[str, str]]
+]:
+    """(profile name, module → (component, kind), component → label, None, layer → (mixer
+    label, feed-forward kind)) from config.json; when it gives no architecture:
+    (None, {}, {}, why, {})."""
     from pydantic import ValidationError
 
     from publisher.spec.derive import derive
@@ -146,24 +153,27 @@ def _architecture_modules(
     from publisher.spec.profile import ProfileNotFound, load_profile
 
     if not config:
-        return None, {}, {}, {}
+        return None, {}, {}, "there is no config.json", {}
+    fields = architecture_fields(config)
+    fields["parameters"] = {"total": "1"}
+    fields = {k: v for k, v in fields.items() if v is not None}
+    model_type = printable(str(config.get("model_type", "")))[:60]
     try:
-        fields = architecture_fields(config)
-        fields["parameters"] = {"total": "1"}
-        fields = {k: v for k, v in fields.items() if v is not None}
+        profile = load_profile(str(fields.get("profile", "")))
         arch = Architecture.model_validate(fields)
-        profile = load_profile(arch.profile)
         model = derive(arch, profile)
-    except (
-        ValidationError,
-        ProfileNotFound,
-        LayoutError,
-        ValueError,
-        KeyError,
-        TypeError,
-        StopIteration,
-    ):
-        return None, {}, {}, {}
+    except ProfileNotFound as error:
+        return None, {}, {}, f"config.json model_type '{model_type}': {error}", {}
+    except ValidationError as error:
+        return (
+            None,
+            {},
+            {},
+            f"config.json does not describe a spec architecture: {first_validation_problem(error)}",
+            {},
+        )
+    except (LayoutError, ValueError) as error:  # the layout or a derived count does not hold
+        return None, {}, {}, f"config.json's architecture does not derive: {error}", {}
     refs: dict[str, tuple[str, str]] = {
         ref.name: (ref.component, ref.kind) for ref in model.all_modules()
     }
@@ -174,7 +184,14 @@ def _architecture_modules(
     kinds = {
         i: (profile.mixers[layer.mixer].label, layer.ffn) for i, layer in enumerate(model.layers)
     }
-    return profile.name, refs, labels, kinds
+    return profile.name, refs, labels, None, kinds
+
+
+def first_validation_problem(error: Any) -> str:
+    """The first problem of a pydantic ValidationError, as `field: message`."""
+    problem = error.errors()[0]
+    where = ".".join(str(part) for part in problem["loc"])
+    return f"architecture.{where}: {problem['msg']}" if where else str(problem["msg"])
 
 
 def _fallback_component(name: str) -> str:

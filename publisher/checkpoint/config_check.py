@@ -11,26 +11,16 @@ from pathlib import Path
 from typing import Any
 
 from publisher.findings import Finding, Location
+from publisher.spec.config_keys import REQUIRED_TEXT_KEYS, TEXT_KEYS, VISION_KEYS, compared_pairs
 from publisher.spec.layout import parse_layout
 from publisher.spec.model import ModelSpec
 from publisher.spec.profile import load_profile
-
-TEXT_KEYS = (
-    "num_hidden_layers",
-    "hidden_size",
-    "num_attention_heads",
-    "num_key_value_heads",
-    "head_dim",
-    "vocab_size",
-    "max_position_embeddings",
-    "layer_types",
-)
 
 
 def resolved_config(config: dict[str, Any]) -> dict[str, Any]:
     """config.json with transformers' defaults filled in where keys are absent."""
     text = config.get("text_config", config)
-    if isinstance(text, dict) and all(key in text for key in TEXT_KEYS):
+    if isinstance(text, dict) and all(key in text for key in REQUIRED_TEXT_KEYS):
         return config
     model_type = config.get("model_type")
     if not isinstance(model_type, str):
@@ -56,86 +46,7 @@ def check_config_json(spec: ModelSpec, config: dict[str, Any] | None, where: str
     if not isinstance(text, dict):
         return [Finding("VAL020", "config.json text_config is not an object", Location(location))]
     arch = spec.architecture
-    pairs: list[tuple[str, Any, Any, str]] = [
-        (
-            "num_hidden_layers",
-            text.get("num_hidden_layers"),
-            arch.num_layers,
-            "architecture.num_layers",
-        ),
-        ("hidden_size", text.get("hidden_size"), arch.hidden_size, "architecture.hidden_size"),
-        ("vocab_size", text.get("vocab_size"), arch.vocab_size, "architecture.vocab_size"),
-        (
-            "num_attention_heads",
-            text.get("num_attention_heads"),
-            arch.attention.q_heads,
-            "architecture.attention.q_heads",
-        ),
-        (
-            "num_key_value_heads",
-            text.get("num_key_value_heads"),
-            arch.attention.kv_heads,
-            "architecture.attention.kv_heads",
-        ),
-        (
-            "head_dim",
-            text.get("head_dim"),
-            arch.attention.head_dim,
-            "architecture.attention.head_dim",
-        ),
-        (
-            "max_position_embeddings",
-            text.get("max_position_embeddings"),
-            arch.context.native,
-            "architecture.context.native",
-        ),
-    ]
-    if arch.deltanet:
-        pairs += [
-            (
-                "linear_num_value_heads",
-                text.get("linear_num_value_heads"),
-                arch.deltanet.v_heads,
-                "architecture.deltanet.v_heads",
-            ),
-            (
-                "linear_num_key_heads",
-                text.get("linear_num_key_heads"),
-                arch.deltanet.qk_heads,
-                "architecture.deltanet.qk_heads",
-            ),
-            (
-                "linear_value_head_dim",
-                text.get("linear_value_head_dim"),
-                arch.deltanet.head_dim,
-                "architecture.deltanet.head_dim",
-            ),
-        ]
-    if arch.ffn:
-        pairs.append(
-            (
-                "intermediate_size",
-                text.get("intermediate_size"),
-                arch.ffn.intermediate_size,
-                "architecture.ffn.intermediate_size",
-            )
-        )
-    if arch.moe:
-        pairs += [
-            ("num_experts", text.get("num_experts"), arch.moe.experts, "architecture.moe.experts"),
-            (
-                "num_experts_per_tok",
-                text.get("num_experts_per_tok"),
-                arch.moe.routed,
-                "architecture.moe.routed",
-            ),
-            (
-                "moe_intermediate_size",
-                text.get("moe_intermediate_size"),
-                arch.moe.expert_intermediate_size,
-                "architecture.moe.expert_intermediate_size",
-            ),
-        ]
+    pairs = compared_pairs(arch, text, TEXT_KEYS)
     tied = config.get("tie_word_embeddings", text.get("tie_word_embeddings"))
     if tied is not None:
         pairs.append(
@@ -143,24 +54,7 @@ def check_config_json(spec: ModelSpec, config: dict[str, Any] | None, where: str
         )
     vision = config.get("vision_config")
     if isinstance(vision, dict) and arch.vision:
-        if arch.vision.depth:
-            pairs.append(
-                (
-                    "vision_config.depth",
-                    vision.get("depth"),
-                    arch.vision.depth,
-                    "architecture.vision.depth",
-                )
-            )
-        if arch.vision.hidden_size:
-            pairs.append(
-                (
-                    "vision_config.hidden_size",
-                    vision.get("hidden_size"),
-                    arch.vision.hidden_size,
-                    "architecture.vision.hidden_size",
-                )
-            )
+        pairs += compared_pairs(arch, vision, VISION_KEYS, prefix="vision_config.")
     findings = [
         Finding(
             "VAL020",

@@ -8,8 +8,9 @@ from typing import Any
 
 import yaml
 
-from publisher.checkpoint.audit import AuditResult
+from publisher.checkpoint.audit import AuditResult, first_validation_problem
 from publisher.checkpoint.inventory import CheckpointInventory
+from publisher.report import printable
 from publisher.spec.from_config import architecture_fields
 from publisher.spec.model import format_param_count
 
@@ -37,9 +38,10 @@ def starting_spec(name: str, inventory: CheckpointInventory, audit: AuditResult)
         },
         "architecture": arch,
     }
-    quantization = _quantization(inventory, audit)
+    notes = [f"Not recognised: {audit.unrecognised}."] if audit.unrecognised else []
+    quantization = _quantization(inventory, audit, notes)
     if quantization:
-        _fill_counts(arch, quantization["components"])
+        notes += _fill_counts(arch, quantization["components"])
     if quantization:
         spec["hub"]["base_model"] = ["your-org/base-model"]
         spec["hub"]["base_model_relation"] = "quantized"
@@ -49,10 +51,14 @@ def starting_spec(name: str, inventory: CheckpointInventory, audit: AuditResult)
         "# Written by `publisher init` from config.json and the safetensors headers.\n"
         "# Check every value; set repo_id, the base model, the license and the summary.\n"
     )
+    header += "".join(f"# {printable(note)}\n" for note in notes)
     return header + yaml.safe_dump(spec, sort_keys=False, allow_unicode=True, width=100)
 
 
-def _quantization(inventory: CheckpointInventory, audit: AuditResult) -> dict[str, Any] | None:
+def _quantization(
+    inventory: CheckpointInventory, audit: AuditResult, notes: list[str]
+) -> dict[str, Any] | None:
+    """The spec's `quantization` section as the headers show it; `notes` gets what it leaves out."""
     qc = audit.quant_config
     fmt = audit.detected_format
     if fmt == "bf16" and qc.format == "none":
@@ -67,6 +73,13 @@ def _quantization(inventory: CheckpointInventory, audit: AuditResult) -> dict[st
     for component, precision in by_component:
         precisions[component].add(precision)
     components = []
+    unexplained = sorted({component for component, _ in by_component if "*" in component})
+    if unexplained:
+        shown = ", ".join(unexplained[:5]) + (", ..." if len(unexplained) > 5 else "")
+        notes.append(
+            f"Left out of quantization.components: {len(unexplained)} module group(s) no "
+            f"profile component explains ({shown}); describe them by hand."
+        )
     for (component, precision), locals_ in by_component.items():
         if "*" in component:
             continue
@@ -93,8 +106,9 @@ def _quantization(inventory: CheckpointInventory, audit: AuditResult) -> dict[st
     return result
 
 
-def _fill_counts(arch: dict[str, Any], components: list[dict[str, Any]]) -> None:
-    """Counts as the spec's own derivation makes them (tensors for tensor-counted components)."""
+def _fill_counts(arch: dict[str, Any], components: list[dict[str, Any]]) -> list[str]:
+    """Counts as the spec's own derivation makes them (tensors for tensor-counted components);
+    when the architecture does not derive, the counts stay as audited and the note says why."""
     from pydantic import ValidationError
 
     from publisher.spec.derive import derive
@@ -104,9 +118,14 @@ def _fill_counts(arch: dict[str, Any], components: list[dict[str, Any]]) -> None
     try:
         profile = load_profile(arch["profile"])
         model = derive(Architecture.model_validate(arch), profile)
-    except (ProfileNotFound, ValidationError, ValueError):
-        return  # config.json values the spec cannot hold: the counts stay as audited; lint says why
+    except (ProfileNotFound, ValidationError, ValueError) as error:  # lint will say it too
+        if isinstance(error, ValidationError):
+            reason = first_validation_problem(error)
+        else:
+            reason = str(error)
+        return [f"Counts are as audited, not derived: the architecture does not hold ({reason})."]
     for entry in components:
         component = profile.component(entry["component"])
         if component is not None:
             entry["count"] = model.count(entry["component"], entry.get("modules"), component.unit)
+    return []

@@ -11,21 +11,13 @@ from collections.abc import Iterable
 from functools import lru_cache
 from typing import NamedTuple
 
-from publisher.checkpoint.formats import detect_format
+from publisher.checkpoint.formats import SCALE_SUFFIXES, WEIGHT_SUFFIXES, detect_format
 from publisher.checkpoint.inventory import CheckpointInventory, TensorInfo
+from publisher.spec.precision_names import REPORT_LABELS
 
 # Suffixes a module's tensors can carry: the weight, its bias, and every quantization scale.
-SCALE_SUFFIXES = frozenset(
-    {
-        "weight_scale",
-        "weight_scale_2",
-        "input_scale",
-        "weight_global_scale",
-        "input_global_scale",
-        "weight_scale_inv",
-    }
-)
-MODULE_SUFFIXES = SCALE_SUFFIXES | {"weight", "bias", "weight_packed"}
+MODULE_SUFFIXES = SCALE_SUFFIXES | WEIGHT_SUFFIXES | {"bias"}
+LABELS = REPORT_LABELS  # how reports name a precision
 FLOAT_PRECISION = {
     "BF16": "bf16",
     "F16": "f16",
@@ -33,15 +25,6 @@ FLOAT_PRECISION = {
     "F64": "f64",
     "F8_E4M3": "fp8",
     "F8_E5M2": "fp8",
-}
-LABELS = {
-    "nvfp4": "NVFP4",
-    "fp8": "FP8",
-    "bf16": "BF16",
-    "f16": "F16",
-    "f32": "F32",
-    "f64": "F64",
-    "missing": "missing",
 }
 
 

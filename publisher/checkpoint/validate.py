@@ -38,8 +38,10 @@ from publisher.checkpoint.precision import (
     written_param,
 )
 from publisher.checkpoint.quant_config import HF_QUANT_FILE, QuantConfig, load_quant_config
+from publisher.errors import UsageError
 from publisher.findings import Finding, Location, Severity
 from publisher.spec.derive import ModelInventory
+from publisher.spec.loader import LoadedSpec
 from publisher.spec.model import ModelSpec, Quantization
 from publisher.spec.profile import ModuleRef, Profile
 
@@ -587,20 +589,32 @@ def _detected_format(modules: Any) -> str:
     return storages.most_common(1)[0][0] or "unknown"
 
 
-def validate_checkpoint(source: Any, checkpoint: Path) -> ValidationReport:
-    """Validate a local checkpoint folder against a spec.
-
-    `source` is a ModelSpec, or anything with `.spec` (a LoadedSpec or RenderResult) and
-    optionally `.path`. Raises CheckpointError when the folder holds no checkpoint at all.
-    """
-    from publisher.checkpoint.integrity import check_checkpoint
+def validate_read(
+    spec: ModelSpec,
+    inventory: CheckpointInventory,
+    read_findings: list[Finding],
+    *,
+    spec_file: str,
+) -> ValidationReport:
+    """Derive what the spec implies, then compare it with a checkpoint already read (from a
+    folder or from the Hub's headers): the one assembly every caller goes through."""
     from publisher.spec.lint import derive_inventory
 
-    spec: ModelSpec = source if isinstance(source, ModelSpec) else source.spec
-    path = getattr(source, "path", None) or getattr(getattr(source, "loaded", None), "path", None)
-    spec_file = Path(path).name if path else f"{spec.name}.yaml"
-    inventory, read_findings = check_checkpoint(checkpoint)
     profile, model = derive_inventory(spec)
     return validate_inventory(
         spec, profile, model, inventory, spec_file=spec_file, read_findings=read_findings
     )
+
+
+def validate_checkpoint(loaded: LoadedSpec, checkpoint: Path) -> ValidationReport:
+    """Read a local checkpoint folder's headers and validate them against a loaded spec.
+
+    Raises CheckpointError when the folder holds no checkpoint at all, UsageError when the spec
+    did not load (lint it first).
+    """
+    from publisher.checkpoint.integrity import check_checkpoint
+
+    if loaded.spec is None:
+        raise UsageError(f"{loaded.path} did not load; lint it first")
+    inventory, read_findings = check_checkpoint(checkpoint)
+    return validate_read(loaded.spec, inventory, read_findings, spec_file=loaded.path.name)

@@ -48,24 +48,9 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 def load(target: str, revision: str | None) -> Any:
     """Audit a local folder, or a Hub repo read by range requests."""
-    from publisher.checkpoint.audit import audit_inventory
-    from publisher.checkpoint.integrity import check_checkpoint, check_inventory
+    from publisher.api import audit
 
-    path = Path(target)
-    try:
-        local = path.exists()
-    except (OSError, ValueError):  # not a usable path (too long...): the reader says so
-        local = True
-    if local or "/" not in target or target.startswith((".", "/")):
-        inventory, findings = check_checkpoint(path)
-    else:
-        from publisher.hub.remote import read_remote_checkpoint
-
-        inventory, _stats = read_remote_checkpoint(target, revision)
-        findings = check_inventory(inventory)
-    result = audit_inventory(inventory)
-    result.findings = findings + result.findings
-    return result
+    return audit(target, revision)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -165,6 +150,10 @@ def _layer_table_line(qc: Any) -> list[str]:
     return [f"Quantization config: {printable(qc.layer_summary())} ({source})"]
 
 
+def _unknown_profile(why: str | None) -> str:
+    return f"unknown (grouped by module name: {printable(why)})" if why else "unknown"
+
+
 def format_audit(
     result: Any, fmt: str, changes: list[tuple[str, str, str]] | None, against: str | None
 ) -> str:
@@ -176,6 +165,8 @@ def format_audit(
 
     if fmt == "json":
         extra: dict[str, Any] = {"audit": manifest(result), "profile": result.profile}
+        if result.unrecognised:
+            extra["unrecognised"] = result.unrecognised
         if changes is not None:
             extra["changes"] = [{"module": m, "before": a, "after": b} for m, a, b in changes]
         return render_json(result.findings, **extra)
@@ -191,7 +182,7 @@ def format_audit(
         f"Checkpoint: {result.root}",
         f"Format: {result.detected_format} (quant config: {qc.format}, producer {qc.producer or '-'} {qc.producer_version or ''}, group size {qc.group_size or '-'})",
         *_layer_table_line(qc),
-        f"Architecture profile: {result.profile or 'unknown (grouped by module name)'}",
+        f"Architecture profile: {result.profile or _unknown_profile(result.unrecognised)}",
         f"Parameters: {result.logical_parameters:,} logical (packed FP4 counted ×2, scales apart); "
         f"{result.stored_elements:,} stored elements (what the Hub's size panel counts)",
         f"mtp.* tensors: {result.mtp_tensors}",

@@ -7,13 +7,32 @@ import os
 import sys
 import tempfile
 from collections.abc import Sequence
-from dataclasses import replace
 from pathlib import Path
 
-from publisher import report
 from publisher.errors import EXIT_FINDINGS, EXIT_OK
 from publisher.findings import Finding, has_errors
-from publisher.report import Format
+
+# The renderers live in publisher.report (the library and `publisher release` use them too);
+# the command modules import them from here.
+from publisher.report import (
+    Format,
+    printable,
+    printable_findings,
+    render,
+    render_markdown,
+    render_text,
+)
+
+__all__ = [
+    "add_format_option",
+    "emit_findings",
+    "printable",
+    "printable_findings",
+    "render",
+    "render_markdown",
+    "render_text",
+    "write_atomically",
+]
 
 
 def add_format_option(
@@ -25,47 +44,6 @@ def add_format_option(
         default="text",
         help="report format (default: text)",
     )
-
-
-def printable(text: object) -> str:
-    """`text` safe to print on one line of a terminal: control characters (newlines, NUL, ESC
-    of colour codes, bidi overrides) escaped as `\\n`, `\\x00`, `\\x1b`, `\\u202e`. Tensor names
-    and spec values come from files that may be hostile."""
-    text = str(text)
-    if text.isprintable():
-        return text
-    return "".join(
-        ch if ch.isprintable() else ch.encode("unicode_escape").decode("ascii") for ch in text
-    )
-
-
-def _printable_finding(f: Finding) -> Finding:
-    loc = f.location
-    location = replace(
-        loc,
-        file=None if loc.file is None else printable(loc.file),
-        pointer=None if loc.pointer is None else printable(loc.pointer),
-    )
-    return replace(f, message=printable(f.message), location=location)
-
-
-def printable_findings(findings: Sequence[Finding]) -> list[Finding]:
-    return [_printable_finding(f) for f in findings]
-
-
-def render_text(findings: Sequence[Finding]) -> str:
-    """report.render_text with control characters escaped (JSON escapes them itself)."""
-    return report.render_text(printable_findings(findings))
-
-
-def render_markdown(findings: Sequence[Finding]) -> str:
-    return report.render_markdown(printable_findings(findings))
-
-
-def render(findings: Sequence[Finding], fmt: Format) -> str:
-    if fmt == "json":
-        return report.render_json(findings)
-    return report.render(printable_findings(findings), fmt)
 
 
 def emit_findings(findings: list[Finding], fmt: Format) -> int:

@@ -55,7 +55,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _serve(args: argparse.Namespace) -> int:
-    from publisher.hub.server import DEFAULT_USER, DEMO_TOKEN, LocalHub
+    from publisher.localhub.server import DEFAULT_USER, DEMO_TOKEN, LocalHub
 
     if not 0 <= args.port <= 65535:
         raise UsageError(f"--port must be between 0 and 65535, not {args.port}")

@@ -10,7 +10,7 @@ from publisher.commands.common import add_format_option, render
 from publisher.errors import EXIT_FINDINGS, EXIT_INPUT, EXIT_OK, UsageError
 from publisher.findings import Finding, has_errors
 from publisher.report import render_json
-from publisher.spec.collect import collect_spec_paths
+from publisher.spec.collect import collect_spec_paths, is_family_file
 
 NAME = "lint"
 HELP = "check model specs: schema, layout, derived counts, Hub metadata"
@@ -18,16 +18,23 @@ HELP = "check model specs: schema, layout, derived counts, Hub metadata"
 
 def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
-        "paths", nargs="*", type=Path, help="spec files or folders (default: model_specs/)"
+        "paths",
+        nargs="*",
+        type=Path,
+        help="spec files or folders (default: model_specs/); a family file checks the specs "
+        "that extend it",
     )
     add_format_option(parser, ("text", "json", "markdown"))
 
 
 def run(args: argparse.Namespace) -> int:
-    from publisher.spec.lint import lint_path
+    from publisher.api import lint as lint_path
 
     paths = args.paths or [Path("model_specs")]
     spec_paths, missing = collect_spec_paths(paths)
+    if not spec_paths and not missing and all(is_family_file(p) for p in paths):
+        print(f"no spec extends {', '.join(map(str, paths))}: nothing to check")
+        return EXIT_OK
     if not spec_paths and not missing:
         raise UsageError("no spec files (*.yaml) found", where=", ".join(map(str, paths)))
     findings: list[Finding] = list(missing)

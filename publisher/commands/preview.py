@@ -50,8 +50,8 @@ def run(args: argparse.Namespace) -> int:
     from rich.console import Console
     from rich.markdown import Markdown
 
+    from publisher.api import render_card as render_spec
     from publisher.card.html import split_frontmatter
-    from publisher.card.pipeline import render_spec
     from publisher.commands.common import render_text
 
     result = render_spec(args.spec)

@@ -26,6 +26,12 @@ def configure(parser: argparse.ArgumentParser) -> None:
         "--checkpoint", type=Path, help="the exported checkpoint, to state its measured size"
     )
     parser.add_argument(
+        "--check",
+        action="store_true",
+        help="write nothing: exit 1 with a diff when a card at -o / --out-dir differs from its "
+        "spec's render (pre-commit's publisher-render-check)",
+    )
+    parser.add_argument(
         "--force",
         action="store_true",
         help="overwrite an output file that was not written by publisher",
@@ -56,8 +62,14 @@ def run(args: argparse.Namespace) -> int:
         _refuse_same_names(spec_paths)
     if several and args.checkpoint:
         raise UsageError("--checkpoint belongs to one spec", fix="render that spec on its own")
+    if args.check and args.output is None and args.out_dir is None:
+        raise UsageError(
+            "--check compares with cards already written",
+            fix="name them with -o CARD (one spec) or --out-dir DIR (DIR/<spec name>/README.md)",
+        )
     checkpoint = checkpoint_facts(args.checkpoint) if args.checkpoint else None
     status = EXIT_OK
+    stale = 0
     for spec_path in spec_paths:
         result = render_spec(spec_path, checkpoint=checkpoint)
         if result.text is None:
@@ -68,9 +80,41 @@ def run(args: argparse.Namespace) -> int:
         if output is None:
             sys.stdout.write(result.text)
             continue
+        if args.check:
+            if not card_matches(output, result.text, spec_path):
+                stale += 1
+                status = max(status, EXIT_FINDINGS)
+            continue
         write_card(output, result.text, force=args.force)
         print(f"wrote {output} ({len(result.text.encode()):,} bytes)")
+    if args.check and status == EXIT_OK:
+        print(f"{len(spec_paths)} card(s) match their specs")
+    elif args.check and stale:
+        print(
+            f"{stale} card(s) differ from their specs: run the same command without --check "
+            "to write them"
+        )
     return status
+
+
+def card_matches(path: Path, text: str, spec_path: Path) -> bool:
+    """Whether the card at `path` is what `spec_path` renders to; prints the diff when not."""
+    from publisher.card.compare import CardDiff
+
+    try:
+        standing: str | None = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        standing = None
+    except (OSError, UnicodeDecodeError) as error:
+        raise InputError(f"cannot read the card: {error}", where=str(path)) from None
+    diff = CardDiff(str(path), f"{path} (rendered from {spec_path})", standing, text)
+    if not diff.changed:
+        return True
+    if standing is None:
+        print(f"{path}: no card yet for {spec_path}")
+    else:
+        sys.stdout.write(diff.unified())
+    return False
 
 
 def _refuse_same_names(spec_paths: list[Path]) -> None:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
-from typing import Any
 
 from publisher.commands.common import add_format_option
 from publisher.errors import EXIT_FINDINGS, EXIT_INPUT, EXIT_OK, UsageError
@@ -27,9 +26,10 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from publisher.checkpoint.validate import ValidationReport, validate_inventory
+    from publisher.api import format_validation as format_report
+    from publisher.api import lint as lint_path
+    from publisher.api import validate, validate_on_hub
     from publisher.commands.common import render_text
-    from publisher.spec.lint import derive_inventory, lint_path
 
     if (args.checkpoint is None) == (args.repo is None):
         raise UsageError("give a checkpoint folder or --repo ID (one of them)")
@@ -38,73 +38,8 @@ def run(args: argparse.Namespace) -> int:
         sys.stdout.write(render_text(loaded.findings))
         return EXIT_INPUT if loaded.unusable else EXIT_FINDINGS
     if args.repo:
-        from publisher.checkpoint.integrity import check_inventory
-        from publisher.hub.remote import read_remote_checkpoint
-
-        inventory, _stats = read_remote_checkpoint(args.repo, args.revision)
-        read_findings = check_inventory(inventory)
+        report = validate_on_hub(loaded, args.repo, args.revision)
     else:
-        from publisher.checkpoint.integrity import check_checkpoint
-
-        inventory, read_findings = check_checkpoint(args.checkpoint)
-    profile, model = derive_inventory(loaded.spec)
-    report: ValidationReport = validate_inventory(
-        loaded.spec,
-        profile,
-        model,
-        inventory,
-        spec_file=args.spec.name,
-        read_findings=read_findings,
-    )
+        report = validate(loaded, args.checkpoint)
     sys.stdout.write(format_report(report, args.format))
     return EXIT_OK if report.ok else EXIT_FINDINGS
-
-
-def format_report(report: Any, fmt: str) -> str:
-    from publisher.checkpoint.precision import LABELS
-    from publisher.checkpoint.report_tables import markdown_table, precision_counts, text_table
-    from publisher.commands.common import render_markdown, render_text
-    from publisher.report import render_json
-
-    header = ["Component", "Spec", "Spec count", "In the files", "Agrees"]
-    rows = [
-        [
-            row.label,
-            LABELS.get(row.spec_precision, row.spec_precision),
-            f"{row.spec_count:,}",
-            precision_counts(row.file_counts),
-            "yes" if row.agrees else "NO",
-        ]
-        for row in report.components
-    ]
-    if fmt == "json":
-        return render_json(
-            report.findings,
-            spec=report.spec_name,
-            checkpoint=report.checkpoint,
-            detected_format=report.detected_format,
-            tensors=report.tensor_count,
-            mtp_tensors=report.mtp_tensors,
-            components=[
-                {
-                    "component": r.component,
-                    "label": r.label,
-                    "spec_precision": r.spec_precision,
-                    "spec_count": r.spec_count,
-                    "file_counts": r.file_counts,
-                    "agrees": r.agrees,
-                }
-                for r in report.components
-            ],
-            ok=report.ok,
-        )
-    title = f"{report.spec_name} vs {report.checkpoint}: {report.tensor_count:,} tensors, format {report.detected_format}, mtp.* tensors: {report.mtp_tensors}"
-    if fmt == "markdown":
-        verdict = "passed" if report.ok else "failed"
-        return (
-            f"### Validation {verdict}: {title}\n\n"
-            + markdown_table(header, rows)
-            + "\n"
-            + render_markdown(report.findings)
-        )
-    return title + "\n\n" + text_table(header, rows) + "\n" + render_text(report.findings)

@@ -17,7 +17,7 @@ from typing import Any, Literal
 
 from publisher.errors import InputError
 from publisher.hub.pulls import PullRequest
-from publisher.hub.storage import DEFAULT_LFS_PATTERNS, lfs_patterns, upload_mode
+from publisher.hubprotocol import DEFAULT_LFS_PATTERNS, lfs_patterns, upload_mode
 
 Mode = Literal["lfs", "regular"]
 

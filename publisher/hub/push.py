@@ -19,26 +19,18 @@ ref (refs/pr/N) so that pull request updates; if there is none, a new one is ope
 
 from __future__ import annotations
 
-import importlib.util
-import io
 import json
-import threading
-from collections.abc import Callable, Iterator
-from contextlib import AbstractContextManager, ExitStack, contextmanager
-from dataclasses import dataclass, field
+from contextlib import AbstractContextManager, ExitStack
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal, Protocol
+from typing import TYPE_CHECKING, Any, Literal
 
 from publisher import __version__
 from publisher.errors import HubError, UsageError
-from publisher.findings import Finding, has_errors
+from publisher.findings import Finding
 from publisher.hub.client import (
-    RepoSnapshot,
     check_repo_id,
-    endpoint_url,
     hub_errors,
     make_api,
-    repo_snapshot,
     require_token,
     resolve_token,
 )
@@ -50,11 +42,11 @@ from publisher.hub.hashcache import (
     hash_files,
     pending_bytes,
 )
+from publisher.hub.metering import Meter, MeteredFile, xet_in_use
 from publisher.hub.plan import (
     LocalFile,
     Plan,
     PlannedFile,
-    RemoteFile,
     RemoteState,
     Skipped,
     collect_folder,
@@ -69,171 +61,36 @@ from publisher.hub.pulls import (
     commit_description,
     publisher_pull_requests,
 )
+from publisher.hub.push_types import Gate, Progress, PushOptions, PushResult, QuietProgress
+from publisher.hub.remote_state import (
+    DEFAULT_BRANCH,
+    download_small,
+    fetch_pull_request,
+    fetch_remote,
+)
 
 if TYPE_CHECKING:
     from huggingface_hub import CommitInfo, CommitOperationAdd, HfApi
 
+    from publisher.spec.loader import LoadedSpec
+
 CARD_FILE = "README.md"
 AUDIT_FILE = "quantization_audit.json"
-DEFAULT_BRANCH = "main"
 _AGAIN = "run the push again: it sends only what is still missing"
 
-Advance = Callable[[int], None]
-# "already-proposed": an open pull request of publisher's already holds these files.
-Status = Literal["blocked", "dry-run", "up-to-date", "already-proposed", "committed"]
 
-
-class Progress(Protocol):
-    """Where a push reports what it is doing (the CLI shows bars or plain lines)."""
-
-    def task(self, label: str, total: int) -> AbstractContextManager[Advance]: ...
-
-    def note(self, text: str) -> None: ...
-
-
-class QuietProgress:
-    """Reports nothing (the library default)."""
-
-    @contextmanager
-    def task(self, label: str, total: int) -> Iterator[Advance]:
-        yield lambda n: None
-
-    def note(self, text: str) -> None:
-        return None
-
-
-@dataclass
-class PushOptions:
-    repo_id: str | None = None
-    revision: str | None = None
-    create_pr: bool = False
-    private: bool = False
-    tag: str | None = None
-    message: str | None = None
-    delete: tuple[str, ...] = ()
-    dry_run: bool = False
-
-    def check(self) -> None:
-        if self.tag and self.create_pr:
-            raise UsageError("--tag and --create-pr do not go together: tag after merging the PR")
-        if self.revision and self.revision.startswith(("refs/", "/")):
-            raise UsageError("--revision takes a branch name (e.g. dev), not a ref")
-
-
-@dataclass
-class Gate:
-    """What the checks said, and the generated files when they passed."""
-
-    findings: list[Finding]
-    unusable: bool = False
-    card: str | None = None
-    manifest: dict[str, Any] | None = None
-
-    @property
-    def blocked(self) -> bool:
-        return self.card is None or has_errors(self.findings)
-
-
-@dataclass
-class PushResult:
-    status: Status
-    findings: list[Finding] = field(default_factory=list)
-    unusable: bool = False
-    plan: Plan | None = None
-    commit: str | None = None
-    commit_url: str | None = None
-    pull_request: PullRequest | None = None
-    pr_action: PullRequestAction | None = None
-    tag: str | None = None
-    tag_state: Literal["created", "present"] | None = None
-    created_repo: bool = False
-    hash_stats: HashStats = field(default_factory=HashStats)
-    uploaded_bytes: int | None = 0
-    notes: list[str] = field(default_factory=list)
-
-    @property
-    def pr_url(self) -> str | None:
-        """The pull request opened, updated or reused (in a dry run: that would be)."""
-        return self.pull_request.url if self.pull_request else None
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "status": self.status,
-            "commit": self.commit,
-            "commit_url": self.commit_url,
-            "pr_url": self.pr_url,
-            "pull_request": self._pull_request_json(),
-            "tag": self.tag,
-            "tag_state": self.tag_state,
-            "created_repo": self.created_repo,
-            "hashed_bytes": self.hash_stats.hashed_bytes,
-            "hashed_files": self.hash_stats.hashed_files,
-            "cached_files": self.hash_stats.cached_files,
-            "uploaded_bytes": self.uploaded_bytes,
-            "notes": self.notes,
-            "plan": self.plan.to_json() if self.plan else None,
-            "findings": [f.to_dict() for f in self.findings],
-        }
-
-    def _pull_request_json(self) -> dict[str, Any] | None:
-        if self.pr_action is None:
-            return None
-        if self.pull_request is None:  # one still to open: no number yet
-            return {"action": self.pr_action, "num": None, "ref": None, "url": None}
-        return {"action": self.pr_action, **self.pull_request.to_json()}
-
-
-def validate(render_result: Any, checkpoint: Path) -> tuple[list[Finding], dict[str, Any]]:
-    """Findings and the audit manifest of a checkpoint checked against the rendered spec.
-
-    Contract: `validate_checkpoint(spec_or_result, folder) -> report` with `.findings` and
-    `.manifest` (the content of quantization_audit.json).
-    """
+def validate(loaded: LoadedSpec, checkpoint: Path) -> tuple[list[Finding], dict[str, Any]]:
+    """Findings and the audit manifest (quantization_audit.json) of a checkpoint checked
+    against the spec."""
     from publisher.checkpoint.validate import validate_checkpoint
 
-    report = validate_checkpoint(render_result, checkpoint)
+    report = validate_checkpoint(loaded, checkpoint)
     return list(report.findings), dict(report.manifest)
 
 
 def manifest_bytes(manifest: dict[str, Any]) -> bytes:
     """quantization_audit.json, byte-stable for the same manifest (so a re-push is a no-op)."""
     return (json.dumps(manifest, indent=2, ensure_ascii=False) + "\n").encode()
-
-
-def xet_in_use() -> bool:
-    """Whether huggingface_hub will upload through Xet (then it streams files itself)."""
-    from huggingface_hub import constants
-
-    return not constants.HF_HUB_DISABLE_XET and importlib.util.find_spec("hf_xet") is not None
-
-
-class _Meter:
-    """Counts bytes read from files by LFS uploads, while enabled."""
-
-    def __init__(self) -> None:
-        self.bytes = 0
-        self.enabled = False
-        self.advance: Advance = lambda n: None
-        self._lock = threading.Lock()
-
-    def add(self, n: int) -> None:
-        if self.enabled and n:
-            with self._lock:
-                self.bytes += n
-            self.advance(n)
-
-
-class _MeteredFile(io.BufferedReader):
-    """A file whose reads are counted (the client uploads LFS objects by reading it)."""
-
-    def __init__(self, path: Path, meter: _Meter):
-        super().__init__(io.FileIO(path, "rb"), buffer_size=1024 * 1024)
-        self._meter = meter
-
-    def read(self, size: int | None = -1, /) -> bytes:
-        data = super().read(size)
-        self._meter.add(len(data))
-        return data
 
 
 class Pusher:
@@ -262,7 +119,7 @@ class Pusher:
         self.cache = cache
         self.hash_stats = HashStats()
         self.repo_id = self.options.repo_id or ""
-        self._meter = _Meter()
+        self._meter = Meter()
         self._tag_target: str | None = None
         self._api: HfApi | None = None
 
@@ -278,7 +135,7 @@ class Pusher:
         if result.text is None or result.spec is None:
             return gate
         if self.checkpoint_dir is not None:
-            findings, gate.manifest = validate(result, self.checkpoint_dir)
+            findings, gate.manifest = validate(result.loaded, self.checkpoint_dir)
             gate.findings += findings
         gate.card = result.text
         self.repo_id = check_repo_id(self.options.repo_id or result.spec.repo_id)
@@ -492,7 +349,7 @@ class Pusher:
         op = CommitOperationAdd(local.path, str(local.source))
         op.upload_info.sha256 = bytes.fromhex(local.sha256)  # known: the file is not read again
         if not xet_in_use():  # Xet streams paths itself; plain LFS reads our counted file
-            op.path_or_fileobj = stack.enter_context(_MeteredFile(local.source, self._meter))
+            op.path_or_fileobj = stack.enter_context(MeteredFile(local.source, self._meter))
         return op
 
     def _ensure_branch(self, plan: Plan) -> None:
@@ -609,57 +466,6 @@ def _disk_file(rel: str, path: Path, digest: FileDigest, origin: str) -> LocalFi
         rel, digest.size, digest.sha256, digest.git_sha1, read_sample(path), source=path,
         origin=origin,
     )  # fmt: skip
-
-
-def fetch_remote(
-    repo_id: str, revision: str | None, *, token: str | None, endpoint: str | None = None
-) -> RemoteState:
-    """The remote branch's head and files (sizes, blob ids, LFS sha256) in one request.
-    A missing repository or branch is not an error: the push creates it."""
-    from huggingface_hub.errors import RepositoryNotFoundError, RevisionNotFoundError
-
-    state = RemoteState(repo_id, revision or DEFAULT_BRANCH)
-    try:
-        snapshot = repo_snapshot(repo_id, state.revision, token=token, endpoint=endpoint)
-        state.branch_exists = True
-    except RevisionNotFoundError:
-        snapshot = repo_snapshot(repo_id, None, token=token, endpoint=endpoint)
-    except RepositoryNotFoundError as error:
-        status = error.response.status_code if error.response is not None else 404
-        if status == 404 or not token:
-            return state
-        raise
-    return _with_snapshot(state, snapshot)
-
-
-def fetch_pull_request(
-    repo_id: str, pull_request: PullRequest, *, token: str | None, endpoint: str | None = None
-) -> RemoteState:
-    """An open pull request's head and files (its ref, refs/pr/N), in one request."""
-    snapshot = repo_snapshot(repo_id, pull_request.ref, token=token, endpoint=endpoint)
-    state = RemoteState(repo_id, pull_request.ref, pull_request=pull_request)
-    state.branch_exists = True  # a commit can go to the pull request's ref
-    return _with_snapshot(state, snapshot)
-
-
-def _with_snapshot(state: RemoteState, snapshot: RepoSnapshot) -> RemoteState:
-    state.exists, state.head, state.private = True, snapshot.commit, snapshot.private
-    for path, item in snapshot.files.items():
-        state.files[path] = RemoteFile(path, item.size, item.blob_id, item.lfs_sha256)
-    return state
-
-
-def download_small(
-    repo_id: str, path: str, revision: str, *, token: str | None, endpoint: str | None = None
-) -> bytes:
-    """One small file's bytes at a revision, in one request."""
-    from huggingface_hub import hf_hub_url
-    from huggingface_hub.utils import build_hf_headers, get_session, hf_raise_for_status
-
-    url = hf_hub_url(repo_id, path, revision=revision, endpoint=endpoint_url(endpoint))
-    response = get_session().get(url, headers=build_hf_headers(token=token or False))
-    hf_raise_for_status(response)
-    return response.content
 
 
 def push(

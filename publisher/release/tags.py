@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from publisher.errors import InputError, UsageError
+from publisher.spec.chain import extends_chain
 
 SPECS_DIR = "model_specs"
 SEMVER = (
@@ -31,7 +32,6 @@ SEMVER = (
 _ALL = re.compile(rf"^v(?P<version>{SEMVER})$")
 _ONE = re.compile(rf"^(?P<name>[A-Za-z0-9][A-Za-z0-9._-]*)/v(?P<version>{SEMVER})$")
 SCHEME = "<spec-name>/v<major>.<minor>.<patch> (one model) or v<major>.<minor>.<patch> (every changed spec)"
-MAX_EXTENDS = 16
 VersionKey = tuple[int, int, int, bool, tuple[tuple[int, int, str], ...]]
 
 
@@ -176,35 +176,6 @@ def spec_files(root: Path, specs_dir: str = SPECS_DIR) -> list[Path]:
     if not folder.is_dir():
         return []
     return sorted(p for p in folder.iterdir() if p.is_file() and p.suffix in (".yaml", ".yml"))
-
-
-def _read_mapping(path: Path) -> dict[str, Any] | None:
-    """The spec's top-level mapping, read the way lint reads it (bounded, never raising); None
-    for a file lint will report as unusable."""
-    from publisher.spec.yamlsource import YamlProblem, load_yaml, read_text
-
-    try:
-        data, _ = load_yaml(read_text(path), str(path))
-    except YamlProblem:
-        return None
-    return data if isinstance(data, dict) else None
-
-
-def extends_chain(path: Path) -> list[Path]:
-    """The spec and every file its `extends:` chain pulls in (resolved; stops at a problem)."""
-    chain = [path.resolve()]
-    current = path
-    while len(chain) <= MAX_EXTENDS:
-        data = _read_mapping(current)
-        parent = data.get("extends") if data else None
-        if not isinstance(parent, str):
-            break
-        current = current.parent / parent
-        resolved = current.resolve()
-        if resolved in chain or not resolved.is_file():
-            break
-        chain.append(resolved)
-    return chain
 
 
 def relative(path: Path, root: Path) -> str:

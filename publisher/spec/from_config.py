@@ -1,12 +1,14 @@
 """Read architecture facts out of a checkpoint's config.json (plain JSON, no transformers import).
 
-Used by `publisher init` (to write a starting spec) and by validation (to compare config.json
-with the spec). Works with composite configs (text_config / vision_config) and flat ones.
+Used by `publisher init` (to write a starting spec). Which key states which spec field is
+spec/config_keys.py, shared with validation's config.json check. Works with composite configs (text_config / vision_config) and flat ones.
 """
 
 from __future__ import annotations
 
 from typing import Any
+
+from publisher.spec.config_keys import config_key
 
 PROFILE_BY_MODEL_TYPE = {"qwen3_5": "qwen3_5", "qwen3_5_moe": "qwen3_5_moe"}
 MIXER_LABELS = {"linear_attention": "Gated DeltaNet", "full_attention": "Gated Attention"}
@@ -51,21 +53,21 @@ def architecture_fields(config: dict[str, Any]) -> dict[str, Any]:
         layer_types = []  # a hand-edited or foreign config: lint will ask for a layout
     fields: dict[str, Any] = {
         "profile": PROFILE_BY_MODEL_TYPE.get(model_type, model_type),
-        "hidden_size": text.get("hidden_size"),
-        "vocab_size": text.get("vocab_size"),
-        "num_layers": text.get("num_hidden_layers"),
+        "hidden_size": text.get(config_key("hidden_size")),
+        "vocab_size": text.get(config_key("vocab_size")),
+        "num_layers": text.get(config_key("num_layers")),
         "layout": layout_from_layer_types(layer_types, "MoE" if is_moe else "FFN")
         if layer_types
         else None,
         "attention": {
-            "q_heads": text.get("num_attention_heads"),
-            "kv_heads": text.get("num_key_value_heads"),
-            "head_dim": text.get("head_dim"),
+            "q_heads": text.get(config_key("attention.q_heads")),
+            "kv_heads": text.get(config_key("attention.kv_heads")),
+            "head_dim": text.get(config_key("attention.head_dim")),
         },
         "lm_output": "tied"
         if config.get("tie_word_embeddings", text.get("tie_word_embeddings"))
         else "separate",
-        "context": {"native": text.get("max_position_embeddings")},
+        "context": {"native": text.get(config_key("context.native"))},
     }
     rope = text.get("rope_parameters") or text.get("rope_scaling") or {}
     rope = rope if isinstance(rope, dict) else {}
@@ -79,26 +81,26 @@ def architecture_fields(config: dict[str, Any]) -> dict[str, Any]:
         fields["attention"]["rotary_dim"] = int(rotary)
     if "linear_num_value_heads" in text:
         fields["deltanet"] = {
-            "v_heads": text.get("linear_num_value_heads"),
-            "qk_heads": text.get("linear_num_key_heads"),
-            "head_dim": text.get("linear_value_head_dim"),
+            "v_heads": text.get(config_key("deltanet.v_heads")),
+            "qk_heads": text.get(config_key("deltanet.qk_heads")),
+            "head_dim": text.get(config_key("deltanet.head_dim")),
         }
     if is_moe:
         fields["moe"] = {
-            "experts": text.get("num_experts"),
-            "routed": text.get("num_experts_per_tok"),
+            "experts": text.get(config_key("moe.experts")),
+            "routed": text.get(config_key("moe.routed")),
             "shared": 1 if text.get("shared_expert_intermediate_size") else 0,
-            "expert_intermediate_size": text.get("moe_intermediate_size"),
+            "expert_intermediate_size": text.get(config_key("moe.expert_intermediate_size")),
         }
         if text.get("shared_expert_intermediate_size"):
             fields["moe"]["shared_intermediate_size"] = text["shared_expert_intermediate_size"]
     else:
-        fields["ffn"] = {"intermediate_size": text.get("intermediate_size")}
+        fields["ffn"] = {"intermediate_size": text.get(config_key("ffn.intermediate_size"))}
     vision = config.get("vision_config")
     if isinstance(vision, dict):
         fields["vision"] = {
-            "depth": vision.get("depth"),
-            "hidden_size": vision.get("hidden_size"),
-            "intermediate_size": vision.get("intermediate_size"),
+            "depth": vision.get(config_key("vision.depth")),
+            "hidden_size": vision.get(config_key("vision.hidden_size")),
+            "intermediate_size": vision.get(config_key("vision.intermediate_size")),
         }
     return fields

@@ -7,7 +7,7 @@ Point the real client at it::
         os.environ["HF_HUB_DISABLE_XET"] = "1"     # this Hub speaks LFS, not Xet
         HfApi(endpoint=hub.endpoint, token=DEMO_TOKEN).create_repo("me/model")
 
-Tests and benchmarks can program faults (`hub.faults.add(...)`, see publisher.hub.faults),
+Tests and benchmarks can program faults (`hub.faults.add(...)`, see publisher.localhub.faults),
 add latency to every request (`hub.latency = 0.05`), and read the request log
 (`hub.requests`, a list of (method, path, range) tuples; `hub.requests.clear()`).
 """
@@ -27,9 +27,10 @@ from types import TracebackType
 from typing import Any, BinaryIO
 from urllib.parse import parse_qs, urlsplit
 
-from publisher.hub.api import HubApp, Request, Response, json_response
-from publisher.hub.faults import Fault, FaultSet, LoggedRequest
-from publisher.hub.storage import Storage
+from publisher.localhub.app import HubApp
+from publisher.localhub.faults import Fault, FaultSet, LoggedRequest
+from publisher.localhub.messages import Request, Response, json_response
+from publisher.localhub.storage import Storage
 
 DEMO_TOKEN = "hf_local_publisher_demo"
 DEFAULT_USER = "local-user"

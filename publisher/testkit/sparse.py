@@ -19,24 +19,26 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from publisher.checkpoint.formats import (
-    MODELOPT_047_DISABLED,
     QUANTIZER_KINDS,
     TensorSpec,
-    ct_quantization_config,
     expected_tensors,
     format_rule,
-    fp8_block_quantization_config,
     is_shard_name,
+    shard_name,
+    tensor_nbytes,
+)
+from publisher.testkit.producer_configs import (
+    MODELOPT_047_DISABLED,
+    ct_quantization_config,
+    fp8_block_quantization_config,
     modelopt_config_json_quantization,
     modelopt_disables,
     modelopt_hf_quant_config,
-    shard_name,
     summarize_excluded,
-    tensor_nbytes,
 )
 
 if TYPE_CHECKING:
-    from publisher.synth.tiny import ModuleInfo
+    from publisher.testkit.tiny import ModuleInfo
 
 DEFAULT_SHARD_BYTES = 5_000_000_000
 SAFETENSORS_METADATA = {"format": "pt"}
@@ -306,7 +308,7 @@ def write_sparse_checkpoint(
     shard_bytes: float = DEFAULT_SHARD_BYTES,
 ) -> SparseCheckpoint:
     """A full-size sparse checkpoint for a transformers `config` (meta model for the names)."""
-    from publisher.synth.tiny import module_inventory
+    from publisher.testkit.tiny import module_inventory
 
     plan = plan_by_name(plan) if isinstance(plan, str) else plan
     modules = module_inventory(config)

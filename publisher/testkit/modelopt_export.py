@@ -17,7 +17,7 @@ from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
-from publisher.synth.tiny import Kind, build_tiny_model, cache_key, cached_dir
+from publisher.testkit.tiny import Kind, build_tiny_model, cache_key, cached_dir
 
 QUANT_CONFIGS: dict[str, str] = {"nvfp4": "NVFP4_DEFAULT_CFG", "fp8": "FP8_DEFAULT_CFG"}
 

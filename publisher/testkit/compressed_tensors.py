@@ -21,9 +21,10 @@ import struct
 from pathlib import Path
 from typing import Any
 
-from publisher.checkpoint.formats import TensorSpec, ct_quantization_config
-from publisher.synth.sparse import read_safetensors, write_safetensors
-from publisher.synth.tiny import Kind, cache_key, cached_dir, module_inventory
+from publisher.checkpoint.formats import TensorSpec
+from publisher.testkit.producer_configs import ct_quantization_config
+from publisher.testkit.sparse import read_safetensors, write_safetensors
+from publisher.testkit.tiny import Kind, cache_key, cached_dir, module_inventory
 
 RENAMES = {"weight": "weight_packed", "weight_scale": "weight_scale"}
 RECIPROCALS = {"weight_scale_2": "weight_global_scale", "input_scale": "input_global_scale"}
@@ -87,7 +88,7 @@ def cached_compressed_tensors(
     kind: Kind, cache_dir: str | os.PathLike[str], **tiny_kwargs: Any
 ) -> Path:
     """The compressed-tensors layout of the cached tiny ModelOpt NVFP4 export."""
-    from publisher.synth.modelopt_export import cached_export
+    from publisher.testkit.modelopt_export import cached_export
 
     src = cached_export(kind, cache_dir, "nvfp4", **tiny_kwargs)
     key = cache_key(f"ct-nvfp4-{kind}", source=src.name)

@@ -8,7 +8,7 @@ Layout under the data directory::
     repos/<type>s/<ns>/<name>/commits/<commit id>.json  parent, message, author, full file tree
     tmp/                                 temporary files, emptied at start
 
-Upload mode (the preupload answer): LFS for paths matching a `filter=lfs` pattern of the
+Upload mode (the preupload answer; rules in publisher/hubprotocol.py): LFS for paths matching a `filter=lfs` pattern of the
 revision's .gitattributes (a new repository gets the Hub's default one: *.safetensors, *.bin,
 *.pt, ...), for files of LFS_SIZE_THRESHOLD (10 MiB) or more, and for binary content (a NUL
 byte in the first 512 bytes); everything else is committed inline. LFS objects are stored
@@ -22,7 +22,6 @@ points at it, and repo.json is replaced in one rename.
 from __future__ import annotations
 
 import copy
-import fnmatch
 import hashlib
 import json
 import os
@@ -30,361 +29,42 @@ import re
 import shutil
 import tempfile
 import threading
-from collections.abc import Callable, Iterable, Iterator, Mapping
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any
 
-REPO_TYPES = ("model", "dataset", "space")
-DEFAULT_BRANCH = "main"
-# Files of this size or larger must go through LFS; a regular (inline) file this big is refused.
-LFS_SIZE_THRESHOLD = 10 * 1024 * 1024
-# The .gitattributes the Hub puts in the first commit of a new repository.
-DEFAULT_LFS_PATTERNS = (
-    "*.7z", "*.arrow", "*.bin", "*.bz2", "*.ckpt", "*.ftz", "*.gz", "*.h5", "*.joblib",
-    "*.lfs.*", "*.mlmodel", "*.model", "*.msgpack", "*.npy", "*.npz", "*.onnx", "*.ot",
-    "*.parquet", "*.pb", "*.pickle", "*.pkl", "*.pt", "*.pth", "*.rar", "*.safetensors",
-    "saved_model/**/*", "*.tar.*", "*.tar", "*.tflite", "*.tgz", "*.wasm", "*.xz", "*.zip",
-    "*.zst", "*tfevents*",
-)  # fmt: skip
-DEFAULT_GITATTRIBUTES = "".join(
-    f"{pattern} filter=lfs diff=lfs merge=lfs -text\n" for pattern in DEFAULT_LFS_PATTERNS
-).encode()
+from publisher.hubprotocol import DEFAULT_GITATTRIBUTES
+from publisher.localhub.objects import ObjectStore, atomic_write
+from publisher.localhub.records import (
+    DEFAULT_BRANCH,
+    REPO_TYPES,
+    Commit,
+    CommitResult,
+    Discussion,
+    FileEntry,
+    HubStateError,
+    Operation,
+    Repo,
+    apply_operations,
+    check_repo_name,
+    make_commit,
+    now_iso,
+    repo_not_found,
+    revision_not_found,
+)
 
-_OID_RE = re.compile(r"[0-9a-f]{64}")
-_NAME_RE = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9._-]{0,94}[A-Za-z0-9])?")
 _PR_REF_RE = re.compile(r"refs/pr/(\d+)")
 _COMMIT_PREFIX_RE = re.compile(r"[0-9a-f]{7,40}")
-_CHUNK = 1024 * 1024
 
 
-class HubStateError(Exception):
-    """A request the state refuses: carries the HTTP status and the Hub's X-Error-Code."""
-
-    def __init__(
-        self,
-        status: int,
-        message: str,
-        code: str | None = None,
-        headers: Mapping[str, str] | None = None,
-    ):
-        super().__init__(message)
-        self.status = status
-        self.message = message
-        self.code = code
-        self.headers = dict(headers or {})
-
-
-def repo_not_found(repo_id: str) -> HubStateError:
-    return HubStateError(404, f"Repository not found: {repo_id}", "RepoNotFound")
-
-
-def revision_not_found(revision: str) -> HubStateError:
-    return HubStateError(404, f"Invalid rev id: {revision}", "RevisionNotFound")
-
-
-def entry_not_found(path: str) -> HubStateError:
-    return HubStateError(404, f"Entry not found: {path}", "EntryNotFound")
-
-
-def now_iso() -> str:
-    """The current UTC time in the Hub's format, e.g. 2024-05-01T12:00:00.123Z."""
-    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
-
-
-def git_blob_id(data: bytes) -> str:
-    """The git object id (sha1) of a blob with this content."""
-    return hashlib.sha1(b"blob %d\0" % len(data) + data).hexdigest()
-
-
-def lfs_pointer(oid: str, size: int) -> bytes:
-    """The git-lfs pointer file that stands in git for an LFS object."""
-    return f"version https://git-lfs.github.com/spec/v1\noid sha256:{oid}\nsize {size}\n".encode()
-
-
-def is_oid(value: object) -> bool:
-    return isinstance(value, str) and _OID_RE.fullmatch(value) is not None
-
-
-def check_repo_name(namespace: str, name: str) -> None:
-    """Refuse names the Hub refuses (and anything that could escape the data directory)."""
-    for part in (namespace, name):
-        if not _NAME_RE.fullmatch(part) or "--" in part or ".." in part or part.endswith(".git"):
-            raise HubStateError(400, f"Invalid repo name: {namespace}/{name}")
-
-
-def check_path(path: str) -> str:
-    """A file path inside a repository: relative, no empty, '.' or '..' parts, not under .git."""
-    parts = path.split("/")
-    if not path or any(part in ("", ".", "..") for part in parts) or parts[0] == ".git":
-        raise HubStateError(400, f"Invalid path in repo: {path!r}")
-    return path
-
-
-@dataclass(frozen=True)
-class FileEntry:
-    """One file of a tree: where its content is (sha256) and how git sees it (blob id)."""
-
-    path: str
-    size: int
-    sha256: str
-    blob_id: str  # for LFS files, the id of the pointer file, as on the Hub
-    lfs: bool
-
-    @property
-    def pointer_size(self) -> int:
-        return len(lfs_pointer(self.sha256, self.size))
-
-    def to_json(self) -> dict[str, Any]:
-        return {"size": self.size, "sha256": self.sha256, "blobId": self.blob_id, "lfs": self.lfs}
-
-    @classmethod
-    def from_json(cls, path: str, data: Mapping[str, Any]) -> FileEntry:
-        return cls(path, int(data["size"]), data["sha256"], data["blobId"], bool(data["lfs"]))
-
-
-@dataclass(frozen=True)
-class Commit:
-    """A commit: parents, message, author, date and the full file tree (a snapshot)."""
-
-    id: str
-    parents: tuple[str, ...]
-    title: str
-    message: str
-    author: str
-    date: str
-    tree: Mapping[str, FileEntry]
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "id": self.id,
-            "parents": list(self.parents),
-            "title": self.title,
-            "message": self.message,
-            "author": self.author,
-            "date": self.date,
-            "tree": {path: entry.to_json() for path, entry in sorted(self.tree.items())},
-        }
-
-    @classmethod
-    def from_json(cls, data: Mapping[str, Any]) -> Commit:
-        tree = {path: FileEntry.from_json(path, entry) for path, entry in data["tree"].items()}
-        return cls(
-            id=data["id"],
-            parents=tuple(data["parents"]),
-            title=data["title"],
-            message=data["message"],
-            author=data["author"],
-            date=data["date"],
-            tree=tree,
-        )
-
-
-def make_commit(
-    parents: tuple[str, ...], title: str, message: str, author: str, tree: Mapping[str, FileEntry]
-) -> Commit:
-    """Build a commit whose id is the sha1 of its content, like git."""
-    body = {
-        "parents": list(parents),
-        "title": title,
-        "message": message,
-        "author": author,
-        "date": now_iso(),
-        "tree": {path: entry.to_json() for path, entry in sorted(tree.items())},
-    }
-    commit_id = hashlib.sha1(json.dumps(body, sort_keys=True).encode()).hexdigest()
-    return Commit.from_json({"id": commit_id, **body})
-
-
-@dataclass
-class Discussion:
-    """A discussion or pull request. A pull request's commits live on refs/pr/<num>."""
-
-    num: int
-    title: str
-    author: str
-    created_at: str
-    is_pull_request: bool
-    status: str  # "draft" | "open" | "merged" | "closed"
-    target_branch: str | None = None
-    base_commit: str | None = None
-    merge_commit: str | None = None
-    events: list[dict[str, Any]] = field(default_factory=list)
-
-    def to_json(self) -> dict[str, Any]:
-        return dict(self.__dict__)
-
-    @classmethod
-    def from_json(cls, data: Mapping[str, Any]) -> Discussion:
-        return cls(**data)
-
-
-@dataclass
-class Repo:
-    """A repository's mutable metadata: visibility and refs."""
-
-    type: str
-    id: str
-    private: bool
-    author: str
-    created_at: str
-    last_modified: str
-    branches: dict[str, str] = field(default_factory=dict)
-    tags: dict[str, str] = field(default_factory=dict)
-    pull_requests: dict[int, str] = field(default_factory=dict)
-    discussions: list[Discussion] = field(default_factory=list)
-
-    def to_json(self) -> dict[str, Any]:
-        data = dict(self.__dict__)
-        data["pull_requests"] = {str(num): oid for num, oid in self.pull_requests.items()}
-        data["discussions"] = [discussion.to_json() for discussion in self.discussions]
-        return data
-
-    @classmethod
-    def from_json(cls, data: Mapping[str, Any]) -> Repo:
-        fields = dict(data)
-        fields["pull_requests"] = {int(num): oid for num, oid in data["pull_requests"].items()}
-        fields["discussions"] = [Discussion.from_json(item) for item in data["discussions"]]
-        return cls(**fields)
-
-    def discussion(self, num: int) -> Discussion:
-        for item in self.discussions:
-            if item.num == num:
-                return item
-        raise HubStateError(404, f"Discussion #{num} not found")
-
-
-@dataclass(frozen=True)
-class AddFile:
-    """Commit operation: put `entry` at `entry.path` (its content is already stored)."""
-
-    entry: FileEntry
-
-
-@dataclass(frozen=True)
-class DeletePath:
-    """Commit operation: remove a file, or every file under a folder."""
-
-    path: str
-    folder: bool
-
-
-Operation = AddFile | DeletePath
-
-
-@dataclass(frozen=True)
-class CommitResult:
-    commit: Commit
-    pr_num: int | None
-
-
-def atomic_write(path: Path, data: bytes) -> None:
-    """Write `data` to `path` so readers see either the old file or the whole new one."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp_name, path)
-    except BaseException:
-        Path(tmp_name).unlink(missing_ok=True)
-        raise
-
-
-def apply_operations(
-    tree: Mapping[str, FileEntry], ops: Iterable[Operation]
-) -> dict[str, FileEntry]:
-    """The tree after `ops`, in order; refuses deleting what is not there."""
-    new = dict(tree)
-    for op in ops:
-        if isinstance(op, AddFile):
-            new[op.entry.path] = op.entry
-        elif op.folder:
-            prefix = op.path.rstrip("/") + "/"
-            doomed = [path for path in new if path.startswith(prefix)]
-            if not doomed:
-                raise entry_not_found(f"{op.path} (no such folder)")
-            for path in doomed:
-                del new[path]
-        elif new.pop(op.path, None) is None:
-            raise entry_not_found(f"{op.path} (A file with this name doesn't exist)")
-    _check_no_file_folder_clash(new)
-    return new
-
-
-def _check_no_file_folder_clash(tree: Mapping[str, FileEntry]) -> None:
-    folders = {path.rsplit("/", 1)[0] for path in tree if "/" in path}
-    folders |= {
-        folder.rsplit("/", i)[0] for folder in folders for i in range(folder.count("/") + 1)
-    }
-    clash = sorted(folders & tree.keys())
-    if clash:
-        raise HubStateError(400, f"'{clash[0]}' cannot be both a file and a folder")
-
-
-def lfs_patterns(gitattributes: bytes | None) -> list[str]:
-    """The patterns a .gitattributes routes to LFS (the Hub default when there is none)."""
-    if gitattributes is None:
-        return list(DEFAULT_LFS_PATTERNS)
-    patterns = []
-    for line in gitattributes.decode("utf-8", "replace").splitlines():
-        parts = line.split()
-        if len(parts) >= 2 and not parts[0].startswith("#") and "filter=lfs" in parts[1:]:
-            patterns.append(parts[0])
-    return patterns
-
-
-def matches_pattern(path: str, pattern: str) -> bool:
-    """gitattributes/gitignore matching, simplified: no '/' matches the basename, else the path."""
-    pattern = pattern.lstrip("/")
-    if "/" not in pattern.rstrip("/"):
-        return fnmatch.fnmatchcase(path.rsplit("/", 1)[-1], pattern)
-    return fnmatch.fnmatchcase(path, pattern.replace("**/", "*").replace("/**", "/*"))
-
-
-def upload_mode(path: str, size: int, sample: bytes, patterns: Iterable[str]) -> str:
-    """'lfs' for files matching an LFS pattern, of LFS_SIZE_THRESHOLD bytes or more, or binary."""
-    if size >= LFS_SIZE_THRESHOLD or b"\0" in sample:
-        return "lfs"
-    return "lfs" if any(matches_pattern(path, pattern) for pattern in patterns) else "regular"
-
-
-def is_ignored(path: str, gitignore: str | None) -> bool:
-    """Whether a .gitignore ignores `path` (no negation; a pattern may name a parent folder)."""
-    if not gitignore:
-        return False
-    candidates = [path] + ["/".join(path.split("/")[: i + 1]) for i in range(path.count("/"))]
-    for line in gitignore.splitlines():
-        pattern = line.strip()
-        if not pattern or pattern.startswith(("#", "!")):
-            continue
-        if any(matches_pattern(candidate, pattern.rstrip("/")) for candidate in candidates):
-            return True
-    return False
-
-
-def folder_id(tree: Mapping[str, FileEntry], folder: str) -> str:
-    """A stable id for a folder: the sha1 of what it holds."""
-    prefix = folder + "/" if folder else ""
-    body = "".join(f"{p} {e.blob_id}\n" for p, e in sorted(tree.items()) if p.startswith(prefix))
-    return hashlib.sha1(body.encode()).hexdigest()
-
-
-class Storage:
+class Storage(ObjectStore):
     """All state of the local Hub, on disk under `root`. Thread-safe."""
 
     def __init__(self, root: Path):
         self.root = Path(root)
-        self.objects_dir = self.root / "objects"
-        self.tmp_dir = self.root / "tmp"
+        super().__init__(self.root)  # objects/ and tmp/
         self.repos_dir = self.root / "repos"
-        for folder in (self.objects_dir, self.repos_dir):
-            folder.mkdir(parents=True, exist_ok=True)
-        shutil.rmtree(self.tmp_dir, ignore_errors=True)  # leftovers of a crash
-        self.tmp_dir.mkdir()
+        self.repos_dir.mkdir(parents=True, exist_ok=True)
         self._lock = threading.RLock()
         self._repos: dict[tuple[str, str], Repo] = {}
         self._commits: dict[tuple[str, str, str], Commit] = {}
@@ -406,64 +86,6 @@ class Storage:
                 folder.mkdir(parents=True)
             self._repos.clear()
             self._commits.clear()
-
-    # ---- objects ------------------------------------------------------------------------
-
-    def object_path(self, oid: str) -> Path:
-        if not is_oid(oid):
-            raise HubStateError(400, f"Invalid object id: {oid!r}")
-        return self.objects_dir / oid[:2] / oid[2:4] / oid
-
-    def has_object(self, oid: str) -> bool:
-        return is_oid(oid) and self.object_path(oid).is_file()
-
-    def object_size(self, oid: str) -> int:
-        return self.object_path(oid).stat().st_size
-
-    def put_bytes(self, data: bytes) -> str:
-        """Store `data`; return its sha256."""
-        oid = hashlib.sha256(data).hexdigest()
-        if not self.has_object(oid):
-            atomic_write(self.object_path(oid), data)
-        return oid
-
-    def put_stream(self, read: Callable[[int], bytes], size: int, oid: str) -> None:
-        """Store exactly `size` bytes from `read`; keep them only if their sha256 is `oid`."""
-        target = self.object_path(oid)
-        fd, tmp_name = tempfile.mkstemp(dir=self.tmp_dir, prefix="upload-")
-        try:
-            digest = _copy_hashing(read, size, fd)
-            if digest != oid:
-                raise HubStateError(400, f"Uploaded content has sha256 {digest}, expected {oid}")
-            target.parent.mkdir(parents=True, exist_ok=True)
-            os.replace(tmp_name, target)
-        finally:
-            Path(tmp_name).unlink(missing_ok=True)
-
-    def read_object(self, oid: str) -> bytes:
-        return self.object_path(oid).read_bytes()
-
-    def open_object(self, oid: str) -> BinaryIO:
-        return self.object_path(oid).open("rb")
-
-    def regular_entry(self, path: str, data: bytes) -> FileEntry:
-        """Store an inline (non-LFS) file; refuse one that should have gone through LFS."""
-        if len(data) >= LFS_SIZE_THRESHOLD:
-            raise HubStateError(
-                400,
-                f"Your push was rejected because it contains files larger than 10 MiB: {path}. "
-                "Please use LFS for large files.",
-            )
-        return FileEntry(path, len(data), self.put_bytes(data), git_blob_id(data), lfs=False)
-
-    def lfs_entry(self, path: str, oid: str, size: int | None = None) -> FileEntry:
-        """The entry of an already uploaded LFS object; refuses a missing or wrong-sized one."""
-        if not self.has_object(oid):
-            raise HubStateError(400, f"LFS object {oid} for {path} was never uploaded")
-        actual = self.object_size(oid)
-        if size is not None and size != actual:
-            raise HubStateError(400, f"LFS object {oid} has {actual} bytes, not {size}")
-        return FileEntry(path, actual, oid, git_blob_id(lfs_pointer(oid, actual)), lfs=True)
 
     # ---- repositories -------------------------------------------------------------------
 
@@ -825,20 +447,3 @@ def _comment_event(author: str, text: str) -> dict[str, Any]:
 
 def _commit_event(commit: Commit) -> dict[str, Any]:
     return _event("commit", commit.author, {"subject": commit.title, "oid": commit.id})
-
-
-def _copy_hashing(read: Callable[[int], bytes], size: int, fd: int) -> str:
-    """Copy `size` bytes from `read` into `fd` (then close it); return their sha256."""
-    digest = hashlib.sha256()
-    with os.fdopen(fd, "wb") as out:
-        remaining = size
-        while remaining > 0:
-            chunk = read(min(_CHUNK, remaining))
-            if not chunk:
-                raise HubStateError(400, "Upload ended before Content-Length bytes")
-            digest.update(chunk)
-            out.write(chunk)
-            remaining -= len(chunk)
-        out.flush()
-        os.fsync(out.fileno())
-    return digest.hexdigest()

@@ -1,0 +1,240 @@
+"""publisher as a library: the steps the CLI runs, for scripts and notebooks.
+
+    from pathlib import Path
+    import publisher.api as pub
+
+    spec = pub.lint(Path("model_specs/My-Model-NVFP4.yaml"))     # LoadedSpec
+    print(pub.format_findings(spec.findings))
+    card = pub.render_card(spec.path)                              # RenderResult (.text)
+    report = pub.validate(spec, Path("export/"))                   # ValidationReport
+    audit = pub.audit(Path("export/"))                             # AuditResult
+    result = pub.push(spec.path, Path("export/"), dry_run=True)   # PushResult (.plan)
+
+Every function returns a typed result; its `findings` are `publisher.findings.Finding`s (a
+stable code, a message, a location, a severity). Unusable input raises a
+`publisher.errors.PublisherError` subclass naming the file and the fix; each carries the exit
+code the CLI uses (`error.exit_code`). The CLI, `publisher release` and `publisher demo` call
+these functions. Importing this module is cheap: each function imports what it needs.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Literal
+
+from publisher.errors import SpecError
+from publisher.findings import Finding, has_errors
+
+if TYPE_CHECKING:
+    from publisher.card.facts import CheckpointFacts
+    from publisher.card.pipeline import RenderResult
+    from publisher.checkpoint.audit import AuditResult
+    from publisher.checkpoint.validate import ValidationReport
+    from publisher.hub.push_types import Progress, PushResult
+    from publisher.spec.loader import LoadedSpec
+
+ReportFormat = Literal["text", "json", "markdown"]
+
+__all__ = [
+    "Finding",
+    "ReportFormat",
+    "audit",
+    "check_card",
+    "format_audit_manifest",
+    "format_findings",
+    "format_validation",
+    "has_errors",
+    "lint",
+    "load_spec",
+    "push",
+    "render_card",
+    "validate",
+    "validate_on_hub",
+]
+
+
+# ---- specs and cards ----------------------------------------------------------------------
+
+
+def load_spec(path: Path) -> LoadedSpec:
+    """Read a spec (YAML, `extends:` merged) and check it against the schema; problems with the
+    file become findings (`.findings`), `.spec` is the ModelSpec when it is valid."""
+    from publisher.spec.loader import load_spec as load
+
+    return load(Path(path))
+
+
+def lint(path: Path) -> LoadedSpec:
+    """`load_spec` plus every lint check: layout, derived counts, Hub metadata, paths."""
+    from publisher.spec.lint import lint_path
+
+    return lint_path(Path(path))
+
+
+def render_card(spec_path: Path, checkpoint: Path | None = None) -> RenderResult:
+    """Lint the spec and, when it has no errors, render its card (`.text`; None otherwise).
+    With `checkpoint`, the card states the checkpoint's measured size."""
+    from publisher.card.pipeline import checkpoint_facts, render_spec
+
+    facts: CheckpointFacts | None = checkpoint_facts(Path(checkpoint)) if checkpoint else None
+    return render_spec(Path(spec_path), checkpoint=facts)
+
+
+def check_card(card: Path, spec: Path | None = None) -> list[Finding]:
+    """Findings (CARD codes) for a hand-written model card; with `spec`, the card is also
+    compared with the spec's repo id, base models and parameter count."""
+    from publisher.card.check import check_card_file, facts_from_spec
+
+    if spec is None:
+        return check_card_file(Path(card))
+    spec = Path(spec)
+    if not spec.is_file():
+        raise SpecError("no such spec file", where=str(spec))
+    loaded = load_spec(spec)
+    if loaded.unusable or (loaded.spec is None and loaded.data is None):
+        first = loaded.findings[0] if loaded.findings else None
+        message = f"{first.code}: {first.message}" if first else "cannot be loaded"
+        raise SpecError(message, where=str(spec), fix="run `publisher lint` on it")
+    facts = facts_from_spec(loaded.spec if loaded.spec is not None else loaded.data)
+    return check_card_file(Path(card), facts)
+
+
+# ---- checkpoints --------------------------------------------------------------------------
+
+
+def validate(spec: LoadedSpec | Path, checkpoint: Path) -> ValidationReport:
+    """Check every tensor, the quantization config and config.json of a local checkpoint
+    folder against a spec (headers only). `spec` is a path (linted here) or `lint()`'s result;
+    a spec with lint errors raises SpecError."""
+    from publisher.checkpoint.validate import validate_checkpoint
+
+    return validate_checkpoint(_linted(spec), Path(checkpoint))
+
+
+def validate_on_hub(
+    spec: LoadedSpec | Path,
+    repo_id: str,
+    revision: str | None = None,
+    *,
+    token: str | None = None,
+    endpoint: str | None = None,
+) -> ValidationReport:
+    """`validate` for the checkpoint already on the Hub: its headers by range requests."""
+    from publisher.hub.remote_validation import validate_on_hub as on_hub
+
+    report, _stats = on_hub(_linted(spec), repo_id, revision, token=token, endpoint=endpoint)
+    return report
+
+
+def audit(
+    checkpoint: Path | str,
+    revision: str | None = None,
+    *,
+    token: str | None = None,
+    endpoint: str | None = None,
+) -> AuditResult:
+    """Which modules were quantized and which stayed BF16, from the files alone (no spec).
+    `checkpoint` is a folder, or a Hub repo id (`owner/name`) when no such folder exists."""
+    from publisher.checkpoint.audit import audit_inventory
+    from publisher.checkpoint.integrity import check_checkpoint, check_inventory
+
+    target = str(checkpoint)
+    if _is_local(target):
+        inventory, findings = check_checkpoint(Path(target))
+    else:
+        from publisher.hub.remote import read_remote_checkpoint
+
+        inventory, _stats = read_remote_checkpoint(target, revision, token=token, endpoint=endpoint)
+        findings = check_inventory(inventory)
+    result = audit_inventory(inventory)
+    result.findings = findings + result.findings
+    return result
+
+
+# ---- the Hub ------------------------------------------------------------------------------
+
+
+def push(
+    spec_path: Path,
+    checkpoint: Path | None = None,
+    *,
+    extra_files: Path | None = None,
+    repo_id: str | None = None,
+    revision: str | None = None,
+    create_pr: bool = False,
+    private: bool = False,
+    tag: str | None = None,
+    message: str | None = None,
+    delete: tuple[str, ...] = (),
+    dry_run: bool = False,
+    token: str | None = None,
+    endpoint: str | None = None,
+    progress: Progress | None = None,
+) -> PushResult:
+    """Lint, render and validate; when everything passes, publish the card, the checkpoint and
+    its audit manifest in one commit (`dry_run`: only the plan). `.status` says what happened
+    ("blocked" when a check failed: nothing was sent); HubError when the Hub fails."""
+    from publisher.hub.push import push as run_push
+
+    return run_push(
+        Path(spec_path),
+        Path(checkpoint) if checkpoint else None,
+        extra_files=Path(extra_files) if extra_files else None,
+        repo_id=repo_id,
+        revision=revision,
+        create_pr=create_pr,
+        private=private,
+        tag=tag,
+        message=message,
+        delete=delete,
+        dry_run=dry_run,
+        token=token,
+        endpoint=endpoint,
+        progress=progress,
+    )
+
+
+# ---- reports ------------------------------------------------------------------------------
+
+
+def format_findings(findings: list[Finding], fmt: ReportFormat = "text") -> str:
+    """Findings as the CLI prints them (text and Markdown escape control characters)."""
+    from publisher.report import render
+
+    return render(findings, fmt)
+
+
+def format_validation(report: ValidationReport, fmt: ReportFormat = "text") -> str:
+    """A validation report as `publisher validate` prints it."""
+    from publisher.checkpoint.validation_report import format_report
+
+    return format_report(report, fmt)
+
+
+def format_audit_manifest(result: AuditResult) -> dict[str, object]:
+    """The `quantization_audit.json` content for an audit (what push publishes)."""
+    from publisher.checkpoint.audit import manifest
+
+    return manifest(result)
+
+
+# ---- helpers ------------------------------------------------------------------------------
+
+
+def _linted(spec: LoadedSpec | Path) -> LoadedSpec:
+    loaded = lint(spec) if isinstance(spec, str | Path) else spec
+    if loaded.spec is None or has_errors(loaded.findings):
+        raise SpecError(
+            "the spec has lint errors", where=str(loaded.path), fix="run `publisher lint` on it"
+        )
+    return loaded
+
+
+def _is_local(target: str) -> bool:
+    """A folder (or what the reader should call a bad folder), not a Hub repo id."""
+    try:
+        if Path(target).exists():
+            return True
+    except (OSError, ValueError):  # not a usable path (too long...): the reader says so
+        return True
+    return "/" not in target or target.startswith((".", "/"))
