@@ -33,8 +33,8 @@ ROOT = Path(__file__).resolve().parents[1]
 WRITE = """
 import json
 from pathlib import Path
-from publisher.synth.sparse import write_sparse_checkpoint
-from publisher.synth.tiny import qwen35_35b_a3b_config
+from publisher.testkit.sparse import write_sparse_checkpoint
+from publisher.testkit.tiny import qwen35_35b_a3b_config
 w = write_sparse_checkpoint(Path({folder!r}), qwen35_35b_a3b_config(), plan="modelopt-default", fmt="modelopt_nvfp4")
 print(json.dumps({{"tensors": w.tensor_count}}))
 """

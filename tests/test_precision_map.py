@@ -32,8 +32,8 @@ def _audit(folder: Path) -> AuditResult:
 
 @pytest.fixture(scope="module")
 def sparse_27b(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from publisher.synth.sparse import write_sparse_checkpoint
-    from publisher.synth.tiny import qwen35_27b_config
+    from publisher.testkit.sparse import write_sparse_checkpoint
+    from publisher.testkit.tiny import qwen35_27b_config
 
     folder = tmp_path_factory.mktemp("27b")
     write_sparse_checkpoint(folder, qwen35_27b_config(), "modelopt-default", "modelopt_nvfp4")
@@ -42,8 +42,8 @@ def sparse_27b(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def sparse_35b(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from publisher.synth.sparse import write_sparse_checkpoint
-    from publisher.synth.tiny import qwen35_35b_a3b_config
+    from publisher.testkit.sparse import write_sparse_checkpoint
+    from publisher.testkit.tiny import qwen35_35b_a3b_config
 
     folder = tmp_path_factory.mktemp("35b")
     write_sparse_checkpoint(folder, qwen35_35b_a3b_config(), "modelopt-default", "modelopt_nvfp4")
