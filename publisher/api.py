@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     from publisher.checkpoint.audit import AuditResult
     from publisher.checkpoint.validate import ValidationReport
     from publisher.hub.push_types import Progress, PushResult
+    from publisher.review.diff import ReviewResult
     from publisher.spec.loader import LoadedSpec
 
 ReportFormat = Literal["text", "json", "markdown"]
@@ -40,7 +41,9 @@ __all__ = [
     "ReportFormat",
     "audit",
     "check_card",
+    "diff_cards",
     "format_audit_manifest",
+    "format_card_diff",
     "format_findings",
     "format_validation",
     "has_errors",
@@ -97,6 +100,17 @@ def check_card(card: Path, spec: Path | None = None) -> list[Finding]:
         raise SpecError(message, where=str(spec), fix="run `publisher lint` on it")
     facts = facts_from_spec(loaded.spec if loaded.spec is not None else loaded.data)
     return check_card_file(Path(card), facts)
+
+
+def diff_cards(
+    specs: list[Path], against: str = "hub", *, changed_since: str | None = None
+) -> ReviewResult:
+    """What each spec's card would change against the README the Hub serves (`hub`), the card
+    a git revision renders to, or a card file; with `changed_since`, only the specs a change
+    since that revision affects (own file, family files, template folder, overrides)."""
+    from publisher.review.diff import review
+
+    return review([Path(p) for p in specs], against, changed_since=changed_since)
 
 
 # ---- checkpoints --------------------------------------------------------------------------
@@ -216,6 +230,17 @@ def format_audit_manifest(result: AuditResult) -> dict[str, object]:
     from publisher.checkpoint.audit import manifest
 
     return manifest(result)
+
+
+def format_card_diff(result: ReviewResult, fmt: ReportFormat = "text") -> str:
+    """`diff_cards`' result as text (changes and unified diffs), Markdown or JSON."""
+    from publisher.review import report
+
+    if fmt == "json":
+        return report.render_json_report(result)
+    if fmt == "markdown":
+        return report.render_markdown_report(result)
+    return report.render_text_report(result)
 
 
 # ---- helpers ------------------------------------------------------------------------------

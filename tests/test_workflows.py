@@ -213,3 +213,45 @@ def test_zizmor_passes() -> None:
     )
     assert done.returncode == 0, done.stdout + done.stderr
     assert "No findings" in done.stdout
+
+
+def test_pull_requests_get_a_read_only_card_diff_in_the_job_summary() -> None:
+    job = _jobs(CI)["card-diff"]
+    assert job["if"] == "github.event_name == 'pull_request'"
+    assert job["permissions"] == {"contents": "read"}
+    checkout = job["steps"][0]
+    assert checkout["with"]["fetch-depth"] == 0  # the base commit
+    step = next(s for s in job["steps"] if "publisher diff" in s.get("run", ""))
+    assert step["env"] == {"BASE_SHA": "${{ github.event.pull_request.base.sha }}"}
+    assert '--changed-since "$BASE_SHA" --format markdown' in step["run"]
+    assert '>> "$GITHUB_STEP_SUMMARY"' in step["run"]
+
+
+@pytest.mark.parametrize(
+    ("diff_exit", "job_fails"), [(0, False), (1, False), (3, False), (2, True), (4, True)]
+)
+def test_the_card_diff_job_fails_only_when_a_spec_cannot_be_rendered(
+    tmp_path: Path, diff_exit: int, job_fails: bool
+) -> None:
+    """Run the job's script with a stand-in publisher that writes Markdown and exits as told."""
+    job = _jobs(CI)["card-diff"]
+    step = next(s for s in job["steps"] if "publisher diff" in s.get("run", ""))
+    stub = tmp_path / "bin" / "publisher"
+    stub.parent.mkdir()
+    stub.write_text(
+        f'#!/usr/bin/env bash\necho "## Model cards ($*)"\nexit {diff_exit}\n', encoding="utf-8"
+    )
+    stub.chmod(stub.stat().st_mode | stat.S_IXUSR)
+    summary = tmp_path / "summary.md"
+    env = {
+        "PATH": f"{stub.parent}:{os.environ.get('PATH', '')}",
+        "BASE_SHA": "abc123",
+        "GITHUB_STEP_SUMMARY": str(summary),
+    }
+    done = subprocess.run(
+        ["bash", "-e", "-c", step["run"]], env=env, cwd=tmp_path, capture_output=True, text=True
+    )
+    assert (done.returncode != 0) is job_fails
+    assert summary.read_text() == (
+        "## Model cards (diff --changed-since abc123 --format markdown)\n"
+    )

@@ -18,4 +18,5 @@ COMMAND_MODULES: tuple[str, ...] = (
     "push",
     "hub",
     "release",
+    "diff",
 )
