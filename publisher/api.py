@@ -184,9 +184,11 @@ def push(
     token: str | None = None,
     endpoint: str | None = None,
     progress: Progress | None = None,
+    precision_map: bool = False,
 ) -> PushResult:
     """Lint, render and validate; when everything passes, publish the card, the checkpoint and
-    its audit manifest in one commit (`dry_run`: only the plan). `.status` says what happened
+    its audit manifest in one commit (`dry_run`: only the plan); with `precision_map` (and a
+    checkpoint), also precision_map.svg, which the card embeds. `.status` says what happened
     ("blocked" when a check failed: nothing was sent); HubError when the Hub fails."""
     from publisher.hub.push import push as run_push
 
@@ -205,6 +207,7 @@ def push(
         token=token,
         endpoint=endpoint,
         progress=progress,
+        precision_map=precision_map,
     )
 
 

@@ -18,11 +18,16 @@ from publisher.checkpoint.audit import AuditResult, audit_inventory, compare
 from publisher.checkpoint.formats import TensorSpec, expected_tensors
 from publisher.checkpoint.integrity import check_checkpoint
 from publisher.cli import main
+from tests import hub_fixtures
 from tests.checkpoint_variants import to_fp8, write_mixed_variant, write_variant
 
 pytestmark = pytest.mark.slow
 
 LM = "model.language_model.layers"
+local_hub = hub_fixtures.local_hub
+hub = hub_fixtures.hub
+hub_api = hub_fixtures.hub_api
+hub_repo_id = hub_fixtures.hub_repo_id
 
 
 def _audit(folder: Path) -> AuditResult:
@@ -356,3 +361,41 @@ def test_hostile_module_names_stay_text(modelopt_dense_dir: Path, tmp_path: Path
     page = audit_page(result, title="<t>")
     assert "<script" not in page and "\x1b" not in page
     page.encode()
+
+
+# ---- published beside the weights ---------------------------------------------------------
+
+
+def test_push_publishes_the_map_and_the_card_embeds_it(
+    hub: object, hub_api: object, hub_repo_id: str, modelopt_dense_spec: Path,
+    modelopt_dense_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:  # fmt: skip
+    from huggingface_hub import HfApi
+
+    from publisher.localhub.server import DEMO_TOKEN
+    from tests.checkpoint_variants import with_tester_repo
+
+    assert isinstance(hub_api, HfApi)
+    monkeypatch.setenv("HF_TOKEN", DEMO_TOKEN)
+    repo_id = hub_repo_id.rstrip("-")
+    spec = with_tester_repo(modelopt_dense_spec, tmp_path / "Tiny-NVFP4.yaml")
+    argv = ["push", str(spec), str(modelopt_dense_dir), "--repo", repo_id, "--precision-map"]
+    assert main(argv) == 0, capsys.readouterr().out
+    files = set(hub_api.list_repo_files(repo_id))
+    assert {"precision_map.svg", "README.md", "quantization_audit.json"} <= files
+    svg = Path(hub_api.hf_hub_download(repo_id, "precision_map.svg", cache_dir=tmp_path / "c"))
+    assert (
+        svg.read_bytes()
+        == draw_svg(build_map(_audit(modelopt_dense_dir), title=spec.stem)).encode()
+    )
+    card = Path(hub_api.hf_hub_download(repo_id, "README.md", cache_dir=tmp_path / "c")).read_text()
+    assert "![Precision map of Tiny-NVFP4: 64 layers × 7 per-layer components" in card
+    assert "](precision_map.svg)" in card
+    capsys.readouterr()
+    assert main(argv) == 0  # the same bytes again: nothing to send
+    assert "up to date" in capsys.readouterr().out
+    # a map is drawn from a checkpoint: without one, the flag is a usage error
+    capsys.readouterr()
+    assert main(["push", str(spec), "--precision-map", "--repo", repo_id]) == 2
+    assert "give CHECKPOINT too" in capsys.readouterr().err

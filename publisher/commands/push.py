@@ -62,6 +62,12 @@ def configure(parser: argparse.ArgumentParser) -> None:
         "publish (repeatable); other remote files are always kept",
     )
     parser.add_argument("--dry-run", action="store_true", help="show the plan; send nothing")
+    parser.add_argument(
+        "--precision-map",
+        action="store_true",
+        help="also publish precision_map.svg, drawn from the checkpoint's headers, and embed it"
+        " in the card (needs CHECKPOINT)",
+    )
     add_format_option(parser)
 
 
@@ -84,6 +90,7 @@ def run(args: argparse.Namespace) -> int:
         delete=tuple(args.delete),
         dry_run=args.dry_run,
         progress=make_progress(),
+        precision_map=args.precision_map,
     )
     if result.status == "blocked":
         return _blocked(result, args.format)

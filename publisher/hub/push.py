@@ -76,6 +76,7 @@ if TYPE_CHECKING:
 
 CARD_FILE = "README.md"
 AUDIT_FILE = "quantization_audit.json"
+MAP_FILE = "precision_map.svg"  # = publisher.auditview.MAP_FILE (that module loads on demand)
 _AGAIN = "run the push again: it sends only what is still missing"
 
 
@@ -130,8 +131,17 @@ class Pusher:
         from publisher.card.pipeline import checkpoint_facts, render_spec
 
         facts = checkpoint_facts(self.checkpoint_dir) if self.checkpoint_dir else None
+        drawn = None
+        if facts is not None and self.checkpoint_dir is not None and self.options.precision_map:
+            from dataclasses import replace
+
+            from publisher.auditview.publish import precision_map_for
+
+            drawn = precision_map_for(self.checkpoint_dir, title=self.spec_path.stem)
+            facts = replace(facts, precision_map=(drawn.path, drawn.alt))
         result = render_spec(self.spec_path, checkpoint=facts)
         gate = Gate(list(result.findings), unusable=result.unusable)
+        gate.precision_map = drawn.data if drawn is not None else None
         if result.text is None or result.spec is None:
             return gate
         if self.checkpoint_dir is not None:
@@ -211,6 +221,8 @@ class Pusher:
         generated = {CARD_FILE: gate.card.encode()}
         if gate.manifest is not None:
             generated[AUDIT_FILE] = manifest_bytes(gate.manifest)
+        if gate.precision_map is not None:
+            generated[MAP_FILE] = gate.precision_map
         disk, skipped = self._disk_files(set(generated))
         digests = self._hash([path for path, _ in disk.values()])
         files = [_generated_file(path, data) for path, data in generated.items()]
@@ -484,16 +496,22 @@ def push(
     token: str | None = None,
     endpoint: str | None = None,
     progress: Progress | None = None,
+    precision_map: bool = False,
 ) -> PushResult:
     """Gate, plan and (unless `dry_run`) publish.
 
     `checkpoint_dir` is validated against the spec and published with the card and the
-    audit manifest; `extra_files` is a folder published as it is, without validation. The
+    audit manifest (and, with `precision_map`, precision_map.svg, which the card embeds);
+    `extra_files` is a folder published as it is, without validation. The
     token comes from `token`, else HF_TOKEN, else the stored login. Returns a PushResult
     (status "blocked" when a check failed: nothing was sent); raises HubError (exit 3) when
     the Hub or the network fails, InputError/UsageError (exit 2) for unusable input.
     """
-    options = PushOptions(repo_id, revision, create_pr, private, tag, message, delete, dry_run)
+    if precision_map and checkpoint_dir is None:
+        raise UsageError("--precision-map draws the map of a checkpoint: give CHECKPOINT too")
+    options = PushOptions(
+        repo_id, revision, create_pr, private, tag, message, delete, dry_run, precision_map
+    )
     pusher = Pusher(
         spec_path, checkpoint_dir, extra_files=extra_files, options=options, token=token,
         endpoint=endpoint, progress=progress,

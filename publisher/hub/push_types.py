@@ -57,6 +57,7 @@ class PushOptions:
     message: str | None = None
     delete: tuple[str, ...] = ()
     dry_run: bool = False
+    precision_map: bool = False  # publish precision_map.svg beside the weights, card links it
 
     def check(self) -> None:
         if self.tag and self.create_pr:
@@ -73,6 +74,7 @@ class Gate:
     unusable: bool = False
     card: str | None = None
     manifest: dict[str, Any] | None = None
+    precision_map: bytes | None = None  # precision_map.svg, drawn from the checkpoint's audit
 
     @property
     def blocked(self) -> bool:
