@@ -124,6 +124,7 @@ def _push(
         token=options.token,
         endpoint=options.endpoint,
         progress=progress,
+        precision_map=options.precision_map and checkpoint is not None,
     )
     outcome.push = result
     if result.status == "blocked":  # the push's own gate disagreed: report what it found
