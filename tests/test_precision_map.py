@@ -399,3 +399,20 @@ def test_push_publishes_the_map_and_the_card_embeds_it(
     capsys.readouterr()
     assert main(["push", str(spec), "--precision-map", "--repo", repo_id]) == 2
     assert "give CHECKPOINT too" in capsys.readouterr().err
+
+
+def test_the_library_draws_what_the_command_writes(
+    modelopt_dense_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import publisher.api as pub
+
+    variant = write_mixed_variant(modelopt_dense_dir, tmp_path / "mixed")
+    result, other = pub.audit(modelopt_dense_dir), pub.audit(variant)
+    svg = pub.precision_map(result, title="tiny", against=other, against_name="mixed")
+    assert svg.count('class="chg"/>') == 16 + 1
+    out = tmp_path / "map.svg"
+    argv = ["audit", str(modelopt_dense_dir), "--against", str(variant), "--format", "svg"]
+    assert main([*argv, "-o", str(out)]) == 0
+    written = out.read_text(encoding="utf-8")
+    assert written.count('class="chg"/>') == 16 + 1
+    assert pub.format_audit_page(result, title="tiny").startswith("<!doctype html>")
