@@ -395,10 +395,13 @@ def test_push_publishes_the_map_and_the_card_embeds_it(
     capsys.readouterr()
     assert main(argv) == 0  # the same bytes again: nothing to send
     assert "up to date" in capsys.readouterr().out
-    # a map is drawn from a checkpoint: without one, the flag is a usage error
-    capsys.readouterr()
-    assert main(["push", str(spec), "--precision-map", "--repo", repo_id]) == 2
-    assert "give CHECKPOINT too" in capsys.readouterr().err
+    # without a checkpoint the map is drawn from the weights on the Hub: the same bytes
+    assert main(["push", str(spec), "--precision-map", "--repo", repo_id]) == 0
+    assert "up to date" in capsys.readouterr().out
+    # a repository without weights has nothing to draw
+    empty = f"{repo_id}-empty"
+    assert main(["push", str(spec), "--precision-map", "--repo", empty]) == 2
+    assert f"give CHECKPOINT, or push the weights to {empty} first" in capsys.readouterr().err
 
 
 def test_the_library_draws_what_the_command_writes(

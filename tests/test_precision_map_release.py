@@ -4,6 +4,7 @@ it, and the step summary links it (local Hub, genuine tiny ModelOpt export)."""
 from __future__ import annotations
 
 import re
+import shutil
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -46,6 +47,20 @@ def test_release_publishes_the_map_and_the_summary_links_it(
     )
     assert link, text
     assert link.group(1) == f"{hub.endpoint}/{hub_repo_id}/blob/{head}/precision_map.svg"
+
+    # v1.1.0 changes only the card: no local checkpoint, so the map is drawn from the weights
+    # on the Hub and the card keeps embedding it
+    shutil.rmtree(root / "checkpoints")
+    spec = root / "model_specs" / "Tiny-NVFP4.yaml"
+    spec.write_text(spec.read_text().replace("describe the model", "Describe the model"))
+    sha = _commit(root, "Reword", tag="v1.1.0")
+    _output, summary = _actions_env(monkeypatch, root, "v1.1.0", sha)
+    assert main(["release", "--precision-map"]) == 0, capsys.readouterr().out
+    card = Path(hub_api.hf_hub_download(hub_repo_id, "README.md", cache_dir=tmp_path / "d"))
+    assert "Describe the model" in card.read_text(encoding="utf-8")
+    assert "](precision_map.svg)" in card.read_text(encoding="utf-8")
+    head = hub_api.list_repo_commits(hub_repo_id)[0].commit_id
+    assert f"/blob/{head}/precision_map.svg)" in summary.read_text(encoding="utf-8")
 
 
 def test_a_dry_run_says_the_map_would_be_published(

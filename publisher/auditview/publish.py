@@ -1,5 +1,6 @@
 """The precision map a push publishes beside the weights: `precision_map.svg`, drawn from the
-checkpoint's own audit (its headers, never the spec), and the alt text the card gives it."""
+checkpoint's own audit (its headers, never the spec), and the alt text the card gives it. The
+checkpoint is a local folder, or the weights already on the Hub (read by range requests)."""
 
 from __future__ import annotations
 
@@ -25,3 +26,22 @@ def precision_map_for(checkpoint: Path, title: str) -> PublishedMap:
     inventory, _ = check_checkpoint(checkpoint)  # its findings are validation's to report
     view = build_map(audit_inventory(inventory), title=title)
     return PublishedMap(MAP_FILE, draw_svg(view).encode(), view.summary())
+
+
+def precision_map_on_hub(
+    repo_id: str,
+    revision: str | None,
+    title: str,
+    *,
+    token: str | None = None,
+    endpoint: str | None = None,
+) -> tuple[PublishedMap, int, int]:
+    """The map of the weights already on the Hub, with their (total bytes, safetensors files).
+    Raises CheckpointError when the revision holds no weights, HubError when the Hub fails."""
+    from publisher.checkpoint.audit import audit_inventory
+    from publisher.hub.remote import read_remote_checkpoint
+
+    inventory, _stats = read_remote_checkpoint(repo_id, revision, token=token, endpoint=endpoint)
+    view = build_map(audit_inventory(inventory), title=title)
+    sizes = [shard.file_size for shard in inventory.shards.values()]
+    return PublishedMap(MAP_FILE, draw_svg(view).encode(), view.summary()), sum(sizes), len(sizes)

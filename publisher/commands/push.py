@@ -65,8 +65,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--precision-map",
         action="store_true",
-        help="also publish precision_map.svg, drawn from the checkpoint's headers, and embed it"
-        " in the card (needs CHECKPOINT)",
+        help="also publish precision_map.svg, drawn from the checkpoint's headers (without"
+        " CHECKPOINT: from the weights already on the Hub), and embed it in the card",
     )
     add_format_option(parser)
 

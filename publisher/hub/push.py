@@ -72,6 +72,8 @@ from publisher.hub.remote_state import (
 if TYPE_CHECKING:
     from huggingface_hub import CommitInfo, CommitOperationAdd, HfApi
 
+    from publisher.auditview.publish import PublishedMap
+    from publisher.card.facts import CheckpointFacts
     from publisher.spec.loader import LoadedSpec
 
 CARD_FILE = "README.md"
@@ -132,13 +134,8 @@ class Pusher:
 
         facts = checkpoint_facts(self.checkpoint_dir) if self.checkpoint_dir else None
         drawn = None
-        if facts is not None and self.checkpoint_dir is not None and self.options.precision_map:
-            from dataclasses import replace
-
-            from publisher.auditview.publish import precision_map_for
-
-            drawn = precision_map_for(self.checkpoint_dir, title=self.spec_path.stem)
-            facts = replace(facts, precision_map=(drawn.path, drawn.alt))
+        if self.options.precision_map:
+            drawn, facts = self._precision_map(facts)
         result = render_spec(self.spec_path, checkpoint=facts)
         gate = Gate(list(result.findings), unusable=result.unusable)
         gate.precision_map = drawn.data if drawn is not None else None
@@ -150,6 +147,42 @@ class Pusher:
         gate.card = result.text
         self.repo_id = check_repo_id(self.options.repo_id or result.spec.repo_id)
         return gate
+
+    def _precision_map(
+        self, facts: CheckpointFacts | None
+    ) -> tuple[PublishedMap | None, CheckpointFacts | None]:
+        """precision_map.svg of the local checkpoint, else of the weights already on the Hub
+        (then their sizes are the card's checkpoint facts too), and the facts linking it."""
+        from dataclasses import replace
+
+        from publisher.auditview.publish import precision_map_for, precision_map_on_hub
+        from publisher.card.facts import CheckpointFacts
+        from publisher.errors import CheckpointError
+        from publisher.spec.loader import load_spec
+
+        title = self.spec_path.stem
+        if self.checkpoint_dir is not None and facts is not None:
+            drawn = precision_map_for(self.checkpoint_dir, title)
+            return drawn, replace(facts, precision_map=(drawn.path, drawn.alt))
+        spec = load_spec(self.spec_path).spec
+        if spec is None and not self.options.repo_id:
+            return None, facts  # the render says what is wrong with the spec
+        repo_id = check_repo_id(self.options.repo_id or (spec.repo_id if spec else ""))
+        nothing = UsageError(
+            f"--precision-map draws the map of a checkpoint: give CHECKPOINT, or push the"
+            f" weights to {repo_id} first"
+        )
+        with hub_errors(f"reading {repo_id}", repo_id=repo_id, token=self.token):
+            exists = make_api(self.token or False, self.endpoint).repo_exists(repo_id)
+        if not exists:
+            raise nothing
+        try:
+            drawn, total, files = precision_map_on_hub(
+                repo_id, self.options.revision, title, token=self.token, endpoint=self.endpoint
+            )
+        except CheckpointError:
+            raise nothing from None
+        return drawn, CheckpointFacts(total, files, (drawn.path, drawn.alt))
 
     # ---- plan ---------------------------------------------------------------------------
 
@@ -501,14 +534,13 @@ def push(
     """Gate, plan and (unless `dry_run`) publish.
 
     `checkpoint_dir` is validated against the spec and published with the card and the
-    audit manifest (and, with `precision_map`, precision_map.svg, which the card embeds);
+    audit manifest (and, with `precision_map`, precision_map.svg, which the card embeds, drawn
+    from the checkpoint or, without one, from the weights already on the Hub);
     `extra_files` is a folder published as it is, without validation. The
     token comes from `token`, else HF_TOKEN, else the stored login. Returns a PushResult
     (status "blocked" when a check failed: nothing was sent); raises HubError (exit 3) when
     the Hub or the network fails, InputError/UsageError (exit 2) for unusable input.
     """
-    if precision_map and checkpoint_dir is None:
-        raise UsageError("--precision-map draws the map of a checkpoint: give CHECKPOINT too")
     options = PushOptions(
         repo_id, revision, create_pr, private, tag, message, delete, dry_run, precision_map
     )
