@@ -419,3 +419,21 @@ def test_the_library_draws_what_the_command_writes(
     written = out.read_text(encoding="utf-8")
     assert written.count('class="chg"/>') == 16 + 1
     assert pub.format_audit_page(result, title="tiny").startswith("<!doctype html>")
+
+
+def test_the_same_files_draw_the_same_bytes_in_any_process(
+    modelopt_moe_dir: Path, tmp_path: Path
+) -> None:
+    import os
+    import subprocess
+    import sys
+
+    drawn = []
+    for seed in ("1", "2"):  # set and dict orders that depend on string hashing would differ
+        out = tmp_path / f"map-{seed}.svg"
+        env = {**os.environ, "PYTHONHASHSEED": seed}
+        code = "from publisher.cli import entry; entry()"
+        argv = [sys.executable, "-c", code, "audit", str(modelopt_moe_dir), "--format", "svg"]
+        subprocess.run([*argv, "-o", str(out)], env=env, check=True, capture_output=True)
+        drawn.append(out.read_bytes())
+    assert drawn[0] == drawn[1] and drawn[0].startswith(b"<svg ")
