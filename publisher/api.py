@@ -20,7 +20,7 @@ these functions. Importing this module is cheap: each function imports what it n
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from publisher.errors import SpecError
 from publisher.findings import Finding, has_errors
@@ -158,9 +158,7 @@ def audit(
     if _is_local(target):
         inventory, findings = check_checkpoint(Path(target))
     else:
-        from publisher.hub.remote import read_remote_checkpoint
-
-        inventory, _stats = read_remote_checkpoint(target, revision, token=token, endpoint=endpoint)
+        inventory = _remote_inventory(target, revision, token=token, endpoint=endpoint)
         findings = check_inventory(inventory)
     result = audit_inventory(inventory)
     result.findings = findings + result.findings
@@ -183,15 +181,19 @@ def push(
     message: str | None = None,
     delete: tuple[str, ...] = (),
     dry_run: bool = False,
+    include: tuple[str, ...] = (),
     token: str | None = None,
     endpoint: str | None = None,
     progress: Progress | None = None,
     precision_map: bool = False,
 ) -> PushResult:
     """Lint, render and validate; when everything passes, publish the card, the checkpoint and
-    its audit manifest in one commit (`dry_run`: only the plan); with `precision_map` (and a
-    checkpoint), also precision_map.svg, which the card embeds. `.status` says what happened
-    ("blocked" when a check failed: nothing was sent); HubError when the Hub fails."""
+    its audit manifest in one commit (`dry_run`: only the plan). Only what a model repository
+    holds is published, plus files an `include` fnmatch pattern names; a token-like string in
+    a text file blocks the push (PUSH101). `.status` says what happened ("blocked" when a
+    check failed: nothing was sent); HubError when the Hub fails. With `precision_map`, also
+    precision_map.svg (drawn from the checkpoint, else from the weights already on the Hub),
+    which the card embeds."""
     from publisher.hub.push import push as run_push
 
     return run_push(
@@ -206,6 +208,7 @@ def push(
         message=message,
         delete=delete,
         dry_run=dry_run,
+        include=tuple(include),
         token=token,
         endpoint=endpoint,
         progress=progress,
@@ -290,10 +293,36 @@ def _linted(spec: LoadedSpec | Path) -> LoadedSpec:
 
 
 def _is_local(target: str) -> bool:
-    """A folder (or what the reader should call a bad folder), not a Hub repo id."""
+    """A folder (or what the reader should call a bad folder), not a Hub repo id: it exists,
+    or it is not `owner/name`, or its owner folder exists (`exports/ckpt` beside an `exports/`
+    folder is a mistyped path, never sent to the Hub with the token)."""
     try:
         if Path(target).exists():
             return True
     except (OSError, ValueError):  # not a usable path (too long...): the reader says so
         return True
-    return "/" not in target or target.startswith((".", "/"))
+    if target.count("/") != 1 or target.startswith((".", "/", "~")):
+        return True
+    try:
+        return Path(target).parent.exists()
+    except (OSError, ValueError):
+        return True
+
+
+def _remote_inventory(
+    target: str, revision: str | None, *, token: str | None, endpoint: str | None
+) -> Any:
+    """A Hub repository's inventory (its report names it hf://owner/name); when the Hub cannot
+    be read either, the error says first that no local folder has the name."""
+    from publisher.errors import HubError
+    from publisher.hub.remote import read_remote_checkpoint
+
+    try:
+        inventory, _stats = read_remote_checkpoint(target, revision, token=token, endpoint=endpoint)
+    except HubError as error:
+        raise HubError(
+            f"no folder {target} here, and the Hub repository {target} could not be read: "
+            f"{error.message}",
+            fix=error.fix or "check the folder's path, or the repository id",
+        ) from None
+    return inventory

@@ -14,8 +14,19 @@ EXIT_FOR_PREFIX = {
     "QCFG": "1",
     "VAL": "1",
     "AUD": "1",
+    "PUSH": "1",
 }
 UNUSABLE_SPEC = {"SPEC001", "SPEC002", "SPEC003", "SPEC004", "SPEC005", "SPEC006", "SPEC007"}
+WARNINGS = frozenset(
+    {
+        "CKPT015", "CKPT036", "CKPT037", "CKPT038",
+        "QCFG005", "QCFG007", "QCFG008", "QCFG009",
+        "SPEC032", "SPEC038", "SPEC061",
+        "VAL031",
+    }
+)  # fmt: skip
+"""Codes always reported as warnings: alone they leave the exit code 0, and the table says so
+(card codes carry their severity in their own table)."""
 
 
 @dataclass(frozen=True)
@@ -33,19 +44,26 @@ def all_codes() -> list[CodeInfo]:
     from publisher.checkpoint.integrity import CODES as CKPT
     from publisher.checkpoint.quant_config import QCFG_CODES
     from publisher.checkpoint.validate import CODES as VAL
+    from publisher.findings import Severity
+    from publisher.hub.secret_scan import CODES as PUSH
     from publisher.spec.lint import CODES as SPEC
 
     rows: list[CodeInfo] = []
     rows += [CodeInfo(c, "spec", m, 2 if c in UNUSABLE_SPEC else 1) for c, m in SPEC.items()]
-    rows += [CodeInfo(c, "card", m, 1) for c, (_severity, m) in CARD.items()]
+    rows += [
+        CodeInfo(c, "card", m, 0 if severity is Severity.WARNING else 1)
+        for c, (severity, m) in CARD.items()
+    ]
     rows += [CodeInfo(c, "checkpoint files", m, 1) for c, m in CKPT.items()]
     rows += [CodeInfo(c, "quantization config", m, 1) for c, m in QCFG_CODES.items()]
     rows += [CodeInfo(c, "validation", m, 1) for c, m in VAL.items()]
     rows += [CodeInfo(c, "audit", m, 1) for c, m in AUDIT_CODES.items()]
+    rows += [CodeInfo(c, "push", m, 1) for c, m in PUSH.items()]
     from publisher.fixes import FIXES
 
     # A code without a fix keeps fix="" so tests/test_codes.py fails instead of the import.
     rows = [replace(r, fix=FIXES.get(r.code, "")) for r in rows]
+    rows = [replace(r, exit_code=0) if r.code in WARNINGS else r for r in rows]
     return sorted(rows, key=lambda r: r.code)
 
 

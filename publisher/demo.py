@@ -18,6 +18,22 @@ DEMO_REPO = "publisher-demo/Tiny-Qwen3.5-NVFP4"
 DEMO_TAG = "v0.1.0"
 
 
+_PACKAGE = Path(__file__).resolve().parent
+SHIPPED_SPECS = (
+    _PACKAGE / "model_specs"  # an installed wheel carries them (pyproject force-include)
+    if (_PACKAGE / "model_specs").is_dir()
+    else _PACKAGE.parent / "model_specs"  # a source checkout's own
+)
+
+
+def specs_root(cwd: Path) -> Path:
+    """The folder whose model_specs/ the demo lints and renders: the current one when it has
+    model_specs/ (a publisher repository), else the specs publisher ships."""
+    if (cwd / "model_specs").is_dir():
+        return cwd
+    return SHIPPED_SPECS.parent
+
+
 def _say(step: str, text: str = "") -> None:
     print(f"\n== {step}" + (f": {text}" if text else ""))
     sys.stdout.flush()
@@ -85,9 +101,7 @@ def _lint_shipped_specs(repo_root: Path) -> list[Path] | None:
     for path in specs:
         loaded = api.lint(path)
         errors = api.has_errors(loaded.findings)
-        print(
-            f"   {path.name}: {'FAILED' if errors else 'clean'} ({len(loaded.findings)} findings)"
-        )
+        print(f"   {path.name}: {'FAILED' if errors else 'clean'} ({_count(loaded.findings)})")
         if errors:
             sys.stdout.write(api.format_findings(loaded.findings))
             return None
@@ -105,7 +119,8 @@ def _render_cards(specs: list[Path], workdir: Path) -> Path:
         result = api.render_card(path)
         assert result.text is not None  # the specs linted clean in step 1
         (cards / f"{path.stem}.md").write_text(result.text, encoding="utf-8")
-        print(f"   {path.stem}.md: {len(result.text):,} bytes")
+        size = len(result.text.encode("utf-8"))
+        print(f"   {path.stem}.md: {size:,} bytes ({len(result.text):,} characters)")
     return cards
 
 
@@ -140,7 +155,7 @@ def _init_spec(checkpoint: Path, workdir: Path) -> Path:
     spec_path = spec_dir / "Tiny-Qwen3.5-NVFP4.yaml"
     _say("4. init", f"a spec from the checkpoint: {spec_path}")
     _write_demo_spec(checkpoint, spec_path)
-    print(f"   lint: {len(api.lint(spec_path).findings)} findings")
+    print(f"   lint: {_count(api.lint(spec_path).findings)}")
     return spec_path
 
 
@@ -217,3 +232,10 @@ def _write_demo_spec(checkpoint: Path, spec_path: Path) -> None:
     spec_path.write_text(
         yaml.safe_dump(data, sort_keys=False, allow_unicode=True), encoding="utf-8"
     )
+
+
+def _count(findings: list[Any]) -> str:
+    """ "1 finding", "3 findings", "no findings"."""
+    if not findings:
+        return "no findings"
+    return f"{len(findings)} finding{'' if len(findings) == 1 else 's'}"

@@ -10,6 +10,8 @@ FIXES: dict[str, str] = {
     "AUD001": "Pass a manifest written by publisher audit; regenerate it if it was edited or comes from another tool.",
     "AUD002": "Re-export the module in the manifest's precision, or re-run publisher audit if the new precision is intended.",
     "AUD003": "Re-run publisher audit to record the module, or remove it from the checkpoint if it should not ship.",
+    # push
+    "PUSH101": "Remove the secret from the file and revoke it, or leave the file out of the push; the finding names file and line.",
     # card
     "CARD001": "Add a YAML frontmatter block between '---' lines at the top of the card.",
     "CARD002": "Restore the frontmatter's line breaks: put '---' and each key on its own line.",
@@ -94,6 +96,9 @@ FIXES: dict[str, str] = {
     "SPEC021": "Make the layout's layer count equal num_layers, or correct num_layers.",
     "SPEC022": "Make the layout's FFN/MoE blocks match the architecture, or fix the architecture.",
     "SPEC023": "Add the architecture section for the layer kind, or remove that kind from the layout.",
+    "SPEC201": "Add the value the message names under architecture (it is in config.json under the key it gives).",
+    "SPEC202": "Fix the profile file at the place the message gives; `publisher profile check FILE` lists every problem.",
+    "SPEC203": "Keep the profile file inside the spec's repository and name it by a relative path.",
     "SPEC030": "Correct the count to the derived number shown in the message, or fix the architecture values it is derived from.",
     "SPEC031": "Remove the double count: narrow one entry's modules or drop the duplicate entry.",
     "SPEC032": "Add a component entry for the unaccounted modules.",
@@ -132,5 +137,6 @@ FIXES: dict[str, str] = {
     "VAL015": "Remove the entry, or correct its name to the module name on disk (as the safetensors headers spell it).",
     "VAL020": "Correct config.json or the spec's architecture so they agree.",
     "VAL030": "Include the mtp.* tensors in the checkpoint, or stop declaring MTP weights in the spec.",
+    "VAL201": "Add the architecture value lint's SPEC201 names, so these shapes are checked.",
     "VAL031": "Declare the MTP weights in the spec, or drop the mtp.* tensors from the checkpoint.",
 }

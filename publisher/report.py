@@ -59,6 +59,27 @@ def render_text(findings: Iterable[Finding]) -> str:
     return "\n".join(lines) + "\n"
 
 
+SUMMARY_THRESHOLD = 30
+"""More findings than this are summarised by code (the full list stays one flag away)."""
+
+
+def render_summary(findings: Iterable[Finding], *, first: int = 3) -> str:
+    """Findings grouped by code: how many of each and the first few, most frequent first,
+    then the usual total line. Used when a full list would run to hundreds of lines."""
+    items = sorted_findings(findings)
+    by_code: dict[str, list[Finding]] = {}
+    for f in items:
+        by_code.setdefault(f.code, []).append(f)
+    lines = []
+    for code, group in sorted(by_code.items(), key=lambda kv: (-len(kv[1]), kv[0])):
+        lines.append(f"{code} {group[0].severity}: {len(group)} finding(s)")
+        lines += [f"  {f.location}: {f.message}" for f in group[:first]]
+        if len(group) > first:
+            lines.append(f"  … and {len(group) - first} more")
+    lines.append(summary_line(items))
+    return "\n".join(lines) + "\n"
+
+
 def render_json(findings: Iterable[Finding], **extra: object) -> str:
     items = sorted_findings(findings)
     payload: dict[str, object] = dict(extra)

@@ -23,7 +23,9 @@ def test_audit_groups_the_modelopt_export_by_component(
     assert "Format: nvfp4 (quant config: nvfp4, producer modelopt 0.47.0, group size 16)" in out
     assert re.search(r"DeltaNet projections +144 NVFP4, 96 BF16\n", out)
     assert re.search(r"MLP projections +192 NVFP4\n", out)
-    assert "Layer matrix" in out and "\n3      Q4   ·              Q4" in out
+    assert "Layer matrix" in out
+    assert re.search(r"\n3 +Gated Attention +dense +Q4 +· +Q4", out)
+    assert re.search(r"\n0 +Gated DeltaNet +dense +Q4 +B/Q4 +·", out)
 
 
 def test_parameters_counted_two_ways(

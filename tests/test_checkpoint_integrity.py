@@ -437,7 +437,7 @@ def test_shard_that_is_a_fifo_does_not_hang(tmp_path: Path) -> None:
     os.mkfifo(tmp_path / SHARD2)
     _, findings = run(tmp_path)
     assert where(findings) == {("CKPT039", SHARD2, None)}
-    assert "not a regular file" in findings[0].message
+    assert "is a FIFO (named pipe), not a file" in findings[0].message
 
 
 @settings(max_examples=300, deadline=None)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -18,7 +19,7 @@ def test_demo_runs_end_to_end(
     env = dict(os.environ, PUBLISHER_SYNTH_CACHE=str(synth_cache_dir))
     done = subprocess.run(
         [sys.executable, "-m", "publisher", "demo", "--workdir", str(tmp_path / "demo")],
-        cwd=repo_root,
+        cwd=tmp_path,  # any folder: the demo runs on the specs publisher ships
         env=env,
         capture_output=True,
         text=True,
@@ -26,7 +27,8 @@ def test_demo_runs_end_to_end(
     )
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     out = done.stdout
-    assert "Qwen3.5-27B-NVFP4.yaml: clean" in out
+    assert "Qwen3.5-27B-NVFP4.yaml: clean (no findings)" in out
+    assert re.search(r"Qwen3\.5-27B-NVFP4\.md: [\d,]+ bytes \([\d,]+ characters\)", out)
     assert "committed: commit " in out and "tag v0.1.0 created" in out
     assert "up-to-date: 0 bytes re-hashed, 0 uploads" in out
     assert "DeltaNet projections: {'nvfp4': 144, 'bf16': 96}" in out

@@ -49,10 +49,10 @@ def test_27b_card_as_published_is_flagged_as_a_double_count(
         "  quantized_total: 606\n  components:\n"
         "    - component: vision_linear\n      precision: nvfp4\n      count: 110\n",
     )
-    family = repo_root / "model_specs" / "families" / "qwen3_5_nvfp4.yaml"
-    as_published = as_published.replace(
-        "extends: families/qwen3_5_nvfp4.yaml", f"extends: {family}"
-    )
+    families = tmp_path / "families"  # `extends` stays inside the spec's repository
+    families.mkdir()
+    for family in (repo_root / "model_specs" / "families").glob("*.yaml"):
+        (families / family.name).write_text(family.read_text(encoding="utf-8"))
     spec_path = tmp_path / "as-published.yaml"
     spec_path.write_text(as_published, encoding="utf-8")
     from publisher.spec.lint import lint_path

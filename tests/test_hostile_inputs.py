@@ -151,7 +151,9 @@ def test_nested_entry_values_never_reach_a_recursion_limit(tmp_path: Path) -> No
     (tmp_path / "model.safetensors").write_bytes(struct.pack("<Q", len(header)) + header + b"xx")
     report = bounded(codes_of(tmp_path))
     within(report, seconds=5, rss_mb=256)
-    assert {r[0] for r in report["result"]} <= {"CKPT006", "CKPT011", "CKPT024"}
+    assert [(r[0], r[1], r[3]) for r in report["result"]] == [
+        ("CKPT006", "model.safetensors", "header JSON is nested too deeply to parse")
+    ]
 
 
 def test_a_million_tensors_in_one_header(tmp_path: Path) -> None:
@@ -229,7 +231,8 @@ def test_tensor_names_with_control_characters_and_separators_are_printed_escaped
     )
     within(report, seconds=10, rss_mb=256)
     for key, (code, out) in report["result"].items():
-        assert code in (0, 1), key
+        # audit has no spec to break: the names are odd, not wrong; validate finds them unknown
+        assert code == (0 if key.startswith("audit") else 1), key
         if key.endswith(":json"):
             payload = json.loads(out)
             pointers = {f["location"].get("pointer") for f in payload["findings"]}
@@ -264,8 +267,10 @@ def test_shard_names_in_the_index_are_never_paths(tmp_path: Path) -> None:
     found = {(code, pointer) for code, _, pointer, _ in report["result"]}
     assert {code for code, _ in found} == {"CKPT032"}
     messages = " ".join(r[3] for r in report["result"])
-    assert messages.count("not a plain relative path") == 3  # ../, absolute, backslashes
-    assert "does not exist" in messages  # the odd but plain name was looked up, inside
+    # ../, absolute, backslashes, and a control character (a newline; a NUL crashed the reader):
+    # names read from a file are checked before they reach the file system, never looked up
+    assert messages.count("not a plain relative path") == 4
+    assert "does not exist" not in messages
 
 
 # ---- specs --------------------------------------------------------------------------------
@@ -355,13 +360,15 @@ def test_check_card_on_a_100_kb_line_is_linear(tmp_path: Path, line: str) -> Non
                     f"|---|---|\n| MLP | {line} |\n", encoding="utf-8")  # fmt: skip
     report = bounded(
         f"""
-        import io, contextlib
-        with contextlib.redirect_stdout(io.StringIO()):
-            result = main(['check-card', {str(card)!r}])
+        import io, contextlib, json
+        buffer = io.StringIO()
+        with contextlib.redirect_stdout(buffer):
+            code = main(['check-card', {str(card)!r}, '--format', 'json'])
+        result = [code, json.loads(buffer.getvalue())["findings"]]
         """
     )
     within(report, seconds=5, rss_mb=256)
-    assert report["result"] in (0, 1)
+    assert report["result"] == [0, []]  # a long line of digits or dashes is not a defect
 
 
 def test_a_regex_that_backtracks_exponentially_is_not_run(tmp_path: Path) -> None:

@@ -98,10 +98,10 @@ def test_the_35b_map_summarises_256_experts_per_layer_under_200_kb(sparse_35b: P
     svg = draw_svg(build_map(result, title="Qwen3.5-35B-A3B-NVFP4"))
     titles = _titles(svg)
     assert (
-        "Layer 0 (Gated DeltaNet, moe) · Routed experts: 256 experts (768 modules), all NVFP4"
+        "Layer 0 (Gated DeltaNet, MoE) · Routed experts: 256 experts (768 modules), all NVFP4"
         in titles
     )
-    assert "Layer 39 (Gated Attention, moe) · Router: 1 module, all BF16" in titles
+    assert "Layer 39 (Gated Attention, MoE) · Router: 1 module, all BF16" in titles
     assert "experts.17" not in svg  # summarised, never drawn expert by expert
     assert ">Routed experts ×256</text>" in svg
     assert len(svg.encode()) < 200_000

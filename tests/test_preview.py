@@ -79,10 +79,10 @@ def test_served_page_in_headless_chromium(repo_root: Path, tmp_path: Path) -> No
 def test_page_version_changes_when_the_spec_changes(repo_root: Path, tmp_path: Path) -> None:
     spec_text = (repo_root / "model_specs" / "Qwen3.5-2B.yaml").read_text(encoding="utf-8")
     family = repo_root / "model_specs" / "families" / "qwen3_5.yaml"
+    (tmp_path / "families").mkdir()  # `extends` stays inside the spec's repository
+    (tmp_path / "families" / family.name).write_text(family.read_text(encoding="utf-8"))
     spec = tmp_path / "spec.yaml"
-    spec.write_text(
-        spec_text.replace("extends: families/qwen3_5.yaml", f"extends: {family}"), encoding="utf-8"
-    )
+    spec.write_text(spec_text, encoding="utf-8")
     server = PreviewServer(spec, port=0)
     server.start()
     try:

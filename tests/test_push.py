@@ -7,10 +7,12 @@ which skips validation; the full gate (validation against a spec) has its own te
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import re
 import shutil
+import sys
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -22,7 +24,7 @@ from safetensors.numpy import save_file
 
 from publisher import __version__
 from publisher.cli import main
-from publisher.commands.push import RichProgress
+from publisher.commands.push import PlainProgress, RichProgress, make_progress
 from publisher.errors import EXIT_HUB, HubError, InputError, UsageError
 from publisher.hub.client import to_hub_error
 from publisher.hub.hashcache import CACHE_FILE, HashCache, hash_files
@@ -401,12 +403,49 @@ def test_a_pull_request_needs_an_existing_branch(hub: LocalHub, hub_repo_id: str
     assert _writes(hub) == []
 
 
-def test_rich_progress_bars_run_on_a_terminal() -> None:
+def test_a_terminal_gets_bars_and_ci_gets_plain_lines(monkeypatch: pytest.MonkeyPatch) -> None:
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    monkeypatch.delenv("CI", raising=False)
+    monkeypatch.setattr(sys, "stderr", Terminal())
+    assert isinstance(make_progress(), RichProgress)
+    monkeypatch.setenv("CI", "true")
+    assert isinstance(make_progress(), PlainProgress)
+    monkeypatch.delenv("CI")
+    monkeypatch.setattr(sys, "stderr", io.StringIO())  # a pipe or a log file
+    assert isinstance(make_progress(), PlainProgress)
+
+
+def test_rich_progress_draws_a_bar_that_fills_and_then_clears() -> None:
+    from rich.console import Console
+
+    screen = io.StringIO()
     progress = RichProgress()
-    with progress.task("hashing", 100) as advance:
-        advance(60)
-        advance(40)
-    progress.note("done")
+    progress.console = Console(file=screen, force_terminal=True, width=100, color_system=None)
+    with progress.task("hashing", 2048) as advance:
+        advance(1024)
+        advance(1024)
+    progress.note("done [not markup]")
+
+    frames = screen.getvalue().split("\r")
+    assert any(f.startswith("\x1b[2Khashing") and "0.0/2.0 KiB" in f for f in frames)
+    last_bar = [f for f in frames if "hashing" in f][-1]
+    assert "━" * 40 in last_bar and "2.0/2.0 KiB" in last_bar  # full when the work is done
+    assert screen.getvalue().endswith("\x1b[1A\x1b[2Kdone [not markup]\n")  # bar erased
+
+
+def test_plain_progress_says_what_it_did(capsys: pytest.CaptureFixture[str]) -> None:
+    progress = PlainProgress(sys.stderr)
+    with progress.task("hashing", 3 * 1024 * 1024) as advance:
+        advance(3 * 1024 * 1024)
+    with progress.task("uploading", 0):  # nothing to do: nothing said
+        pass
+
+    lines = capsys.readouterr().err.splitlines()
+    assert len(lines) == 1
+    assert re.fullmatch(r"publisher: hashing: 3\.0 MiB in \d+\.\d s", lines[0])
 
 
 def test_an_xet_failure_says_how_to_reach_a_hub_without_xet() -> None:
@@ -433,7 +472,7 @@ def test_the_token_never_appears_in_output_logs_or_files(
     capsys: pytest.CaptureFixture[str],
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    code, out, err = _cli(capsys, SPEC, "--repo", hub_repo_id, "--tag", "v1")
+    code, out, err = _cli(capsys, SPEC, "--repo", hub_repo_id, "--tag", "v1.0.0")
     assert code == 0
     monkeypatch.setenv("HF_TOKEN", WRONG_TOKEN)
     wrong = _cli(capsys, SPEC, "--repo", hub_repo_id)

@@ -18,6 +18,15 @@ SPEC_NAMES = [
     "Qwen3.5-2B-NVFP4",
     "Qwen3.5-0.8B",
     "Qwen3.5-2B",
+    # one real published model per family (facts from its public config.json and card)
+    "Llama-3.1-8B-Instruct-NVFP4",
+    "Mistral-7B-Instruct-v0.3-NVFP4",
+    "Qwen3-8B-NVFP4",
+    "Qwen3-30B-A3B-NVFP4",
+    "DeepSeek-V3.1-NVFP4",
+    "GLM-4.5-Air-NVFP4",
+    "Gemma-3-27B-IT-NVFP4",
+    "Nemotron-H-8B-Base-8K-NVFP4",
 ]
 
 
@@ -39,15 +48,22 @@ def test_card_matches_golden_and_is_deterministic(repo_root: Path, name: str) ->
 
 @pytest.mark.parametrize("name", SPEC_NAMES)
 def test_frontmatter_is_valid_yaml_with_hub_keys(repo_root: Path, name: str) -> None:
+    from publisher.spec.loader import load_spec
+
+    spec = load_spec(repo_root / "model_specs" / f"{name}.yaml").spec
+    assert spec is not None
     text = _render(repo_root, name)
     assert text.startswith("---\n")
     meta = yaml.safe_load(text.split("---\n", 2)[1])
-    assert meta["license"] == "apache-2.0"
-    assert meta["pipeline_tag"] == "image-text-to-text"
+    assert meta["license"] == spec.hub.license
+    assert meta["pipeline_tag"] == spec.hub.pipeline_tag
     assert meta["library_name"] == "transformers"
+    if name.startswith("Qwen3.5"):
+        assert (meta["license"], meta["pipeline_tag"]) == ("apache-2.0", "image-text-to-text")
     if name.endswith("NVFP4"):
         assert meta["base_model_relation"] == "quantized"
-        assert isinstance(meta["base_model"], list) and meta["base_model"][0].startswith("Qwen/")
+        assert isinstance(meta["base_model"], list)
+        assert meta["base_model"] == list(spec.hub.base_model) and "/" in meta["base_model"][0]
     else:
         assert "base_model_relation" not in meta
 
@@ -96,11 +112,9 @@ def _spec_with(tmp_path: Path, repo_root: Path, extra: str) -> Path:
     base = (repo_root / "model_specs" / "Qwen3.5-2B.yaml").read_text(encoding="utf-8")
     family = repo_root / "model_specs" / "families" / "qwen3_5.yaml"
     spec = tmp_path / "model_specs" / "spec.yaml"
-    spec.parent.mkdir(parents=True, exist_ok=True)
-    spec.write_text(
-        base.replace("extends: families/qwen3_5.yaml", f"extends: {family}") + extra,
-        encoding="utf-8",
-    )
+    (spec.parent / "families").mkdir(parents=True, exist_ok=True)  # `extends` stays inside
+    (spec.parent / "families" / family.name).write_text(family.read_text(encoding="utf-8"))
+    spec.write_text(base + extra, encoding="utf-8")
     return spec
 
 

@@ -134,8 +134,9 @@ def test_family_files_are_not_linted_as_specs(
 def _quantized_spec(tmp_path: Path, export_format: str) -> Path:
     """NVFP4 MLP with the attention projections in FP8 (ModelOpt MIXED_PRECISION's shape)."""
     path = tmp_path / "Tiny-2B-NVFP4.yaml"
+    (tmp_path / "minimal.yaml").write_text((SPECS / "minimal.yaml").read_text(encoding="utf-8"))
     path.write_text(
-        f"extends: {SPECS / 'minimal.yaml'}\n"
+        "extends: minimal.yaml\n"
         "hub:\n  base_model: [example-org/Tiny-2B-base]\n  base_model_relation: quantized\n"
         "quantization:\n  format: nvfp4\n"
         f"  export_format: {export_format}\n"

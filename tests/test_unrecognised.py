@@ -45,26 +45,27 @@ def _checkpoint(folder: Path, model_type: str) -> Path:
 def test_audit_says_why_it_grouped_by_module_name(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    folder = _checkpoint(tmp_path / "llama", "llama")
+    folder = _checkpoint(tmp_path / "falcon", "falcon")
     assert main(["audit", str(folder)]) == 0
     out = capsys.readouterr().out
     assert (
-        "Architecture profile: unknown (grouped by module name: config.json model_type 'llama': "
-        "unknown architecture profile 'llama' (known: qwen3_5, qwen3_5_moe))"
+        "Architecture profile: unknown (grouped by module name: config.json model_type 'falcon': "
+        "unknown architecture profile 'falcon' (known: deepseek_v3, gemma3, "
     ) in out
+    assert "publisher profile check FILE" in out
     assert main(["audit", str(folder), "--format", "json"]) == 0
     report = json.loads(capsys.readouterr().out)
     assert report["profile"] is None
-    assert "unknown architecture profile 'llama'" in report["unrecognised"]
+    assert "unknown architecture profile 'falcon'" in report["unrecognised"]
 
 
 def test_init_says_what_it_left_out_and_why(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    folder = _checkpoint(tmp_path / "llama", "llama")
+    folder = _checkpoint(tmp_path / "falcon", "falcon")
     assert main(["init", str(folder)]) == 0
     text = capsys.readouterr().out
-    assert "# Not recognised: config.json model_type 'llama': unknown architecture profile" in text
+    assert "# Not recognised: config.json model_type 'falcon': unknown architecture profile" in text
     assert (
         "# Left out of quantization.components: 1 module group(s) no profile component "
         "explains (model.layers.*.mlp.down_proj); describe them by hand." in text
@@ -74,7 +75,7 @@ def test_init_says_what_it_left_out_and_why(
 def test_a_hostile_model_type_stays_inside_its_comment(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    folder = _checkpoint(tmp_path / "evil", "llama\nrepo_id: attacker/model\x1b[2J")
+    folder = _checkpoint(tmp_path / "evil", "falcon\nrepo_id: attacker/model\x1b[2J")
     assert main(["init", str(folder)]) == 0
     text = capsys.readouterr().out
     assert "\x1b" not in text

@@ -28,6 +28,42 @@ def _codes(spec: Path, checkpoint: Path) -> list[tuple[str, str | None]]:
     return [(f.code, f.location.pointer) for f in report.findings]
 
 
+# What the tiny dense Qwen3.5 must hold, worked out from how it is built (publisher/synth/tiny.py:
+# 64 layers, 16 × (3 DeltaNet + 1 attention), so 48 DeltaNet and 16 attention layers) and from
+# ModelOpt 0.47's default NVFP4 recipe (in_proj_a/in_proj_b, conv1d, A_log, dt_bias, embeddings
+# and lm_head stay BF16), never read from the export or from `publisher init`.
+DELTANET_LAYERS, ATTENTION_LAYERS = 16 * 3, 16 * 1
+EXPECTED_COMPONENTS = [
+    ("attention_proj", "nvfp4", ATTENTION_LAYERS * 4, None),  # q, k, v, o
+    ("deltanet_proj", "nvfp4", DELTANET_LAYERS * 3, ["in_proj_qkv", "in_proj_z", "out_proj"]),
+    ("mlp", "nvfp4", (DELTANET_LAYERS + ATTENTION_LAYERS) * 3, None),  # gate, up, down
+    ("deltanet_a_log", "bf16", DELTANET_LAYERS, None),
+    ("deltanet_conv1d", "bf16", DELTANET_LAYERS, None),
+    ("deltanet_dt_bias", "bf16", DELTANET_LAYERS, None),
+    ("deltanet_proj", "bf16", DELTANET_LAYERS * 2, ["in_proj_a", "in_proj_b"]),
+    ("embed_tokens", "bf16", 1, None),
+    ("lm_head", "bf16", 1, None),
+    # two per layer (input, post-attention), the DeltaNet gate norm, q_norm and k_norm, the final
+    ("text_norms", "bf16", 64 * 2 + DELTANET_LAYERS + ATTENTION_LAYERS * 2 + 1, None),
+]
+
+
+def test_init_spec_states_what_the_model_was_built_with(spec_path: Path) -> None:
+    import yaml
+
+    spec = yaml.safe_load(spec_path.read_text(encoding="utf-8"))
+    arch, quant = spec["architecture"], spec["quantization"]
+    assert (arch["num_layers"], arch["hidden_size"], arch["vocab_size"]) == (64, 64, 512)
+    assert arch["layout"] == "16 × (3 × (Gated DeltaNet → FFN) → 1 × (Gated Attention → FFN))"
+    assert (quant["format"], quant["export_format"]) == ("nvfp4", "modelopt")
+    written = [
+        (c["component"], c["precision"], c["count"], c.get("modules"))
+        for c in quant["components"]
+        if c["component"] not in ("vision", "vision_linear", "vision_other")
+    ]
+    assert written == EXPECTED_COMPONENTS
+
+
 def test_init_spec_lints_clean_and_validates_the_export(
     spec_path: Path, modelopt_dense_dir: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -197,18 +233,29 @@ def _drop_quant_config(configs: dict[str, dict[str, Any]]) -> None:
 
 
 @pytest.mark.parametrize(
-    ("edit_configs", "code"),
+    ("edit_configs", "expected"),
     [
-        (_exclude_a_quantized_module, "VAL011"),
-        (_group_size_32, "VAL012"),
-        (_drop_quant_config, "VAL013"),
+        (_exclude_a_quantized_module, [("VAL011", "model.language_model.layers.0.mlp.gate_proj")]),
+        (
+            _group_size_32,  # both configs say 32 (a warning each), the scales say 16
+            [
+                ("QCFG007", "quantization_config.config_groups"),
+                ("QCFG007", "quantization.group_size"),
+                ("VAL012", "quantization_config"),
+            ],
+        ),
+        (_drop_quant_config, [("VAL013", "quantization_config")]),
     ],
 )
 def test_quant_config_contradicting_the_tensors(
-    spec_path: Path, modelopt_dense_dir: Path, tmp_path: Path, edit_configs: Any, code: str
+    spec_path: Path,
+    modelopt_dense_dir: Path,
+    tmp_path: Path,
+    edit_configs: Any,
+    expected: list[tuple[str, str]],
 ) -> None:
     variant = write_variant(modelopt_dense_dir, tmp_path / "variant", edit_configs=edit_configs)
-    assert code in {c for c, _ in _codes(spec_path, variant)}
+    assert _codes(spec_path, variant) == expected
 
 
 def test_undeclared_mtp_tensors_are_a_warning(

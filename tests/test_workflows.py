@@ -21,8 +21,9 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 GITHUB = REPO_ROOT / ".github"
 CI = GITHUB / "workflows" / "ci.yml"
 RELEASE = GITHUB / "workflows" / "release.yml"
+NEWEST = GITHUB / "workflows" / "newest-dependencies.yml"
 ACTION = GITHUB / "actions" / "publish" / "action.yml"
-FILES = (CI, RELEASE, ACTION)
+FILES = (CI, RELEASE, NEWEST, ACTION)
 PINNED = re.compile(r"^[\w.-]+/[\w.-]+(/[\w./-]+)?@[0-9a-f]{40} # v\d+\.\d+\.\d+$")
 
 
@@ -79,7 +80,7 @@ def test_checkouts_keep_no_credentials() -> None:
 
 
 def test_permissions_are_least_privilege() -> None:
-    for path in (CI, RELEASE):
+    for path in (CI, RELEASE, NEWEST):
         assert _load(path)["permissions"] == {}
         for name, job in _jobs(path).items():
             permissions = job["permissions"]
@@ -99,7 +100,7 @@ def test_no_untrusted_input_reaches_a_script() -> None:
 
 
 def test_secrets_only_in_the_release_job_behind_its_environment() -> None:
-    for path in (CI, ACTION):
+    for path in (CI, NEWEST, ACTION):
         assert "secrets." not in path.read_text(encoding="utf-8")
     for name, job in _jobs(RELEASE).items():
         uses_secrets = "secrets." in yaml.safe_dump(job)
@@ -143,6 +144,35 @@ def test_ci_lints_type_checks_tests_and_checks_the_workflows() -> None:
     for command in ("ruff check", "ruff format --check", "mypy", "make test", "actionlint"):
         assert command in scripts
     assert "zizmor --offline .github/" in scripts
+
+
+def test_make_test_installs_the_locked_versions(repo_root: Path) -> None:
+    """A fresh clone tests what CI tests: `make test` installs from constraints.txt, which
+    pins every package of the environment, and `make lock` is the one command that rewrites it."""
+    makefile = (repo_root / "Makefile").read_text(encoding="utf-8")
+    install = makefile.split("$(BIN)/.installed:", 1)[1].split("\n\n", 1)[0]
+    assert "$(LOCK)" in install.splitlines()[0]  # a changed lock reinstalls
+    assert "--constraint $(LOCK)" in install
+    assert "\nlock:" in makefile and "pip freeze --exclude-editable" in makefile
+    pins = [
+        line for line in (repo_root / "constraints.txt").read_text().splitlines()
+        if line and not line.startswith("#")
+    ]  # fmt: skip
+    assert all(re.fullmatch(r"[A-Za-z0-9_.-]+==[0-9][0-9A-Za-z.!-]*", p) for p in pins), pins
+    named = {p.split("==")[0].lower().replace("_", "-") for p in pins}
+    assert {"pyyaml", "pydantic", "jinja2", "huggingface-hub", "pytest", "torch"} <= named
+    assert "make lock" in (repo_root / "README.md").read_text(encoding="utf-8")
+
+
+def test_a_scheduled_job_tests_the_newest_release_of_every_dependency(repo_root: Path) -> None:
+    data = _load(NEWEST)
+    assert set(data["on"]) == {"schedule", "workflow_dispatch"}
+    assert data["on"]["schedule"][0]["cron"]
+    scripts = "\n".join(s.get("run", "") for s in _steps(NEWEST))
+    assert "make test-newest" in scripts
+    makefile = (repo_root / "Makefile").read_text(encoding="utf-8")
+    recipe = makefile.split("\ntest-newest:", 1)[1].split("\n\n", 1)[0]
+    assert "--upgrade" in recipe and "$(LOCK)" not in recipe and "pytest" in recipe
 
 
 def test_the_composite_action_declares_its_interface() -> None:

@@ -30,6 +30,7 @@ NUMBERED = re.compile(r"\.(\d+)(?:\.|$)")
 IN_LAYER = re.compile(r"\.layers\.\d+\..*?([A-Za-z_]\w*)\.(\d+)\.")
 ANYWHERE = re.compile(r"([A-Za-z_]\w*)\.(\d+)\.")
 MTP = "mtp."
+NO_KIND = "·"  # the audit's label for a part a layer does not have (a layer without feed-forward)
 MAX_RUNS = 12  # beyond this many alternations, a cell shows its precisions' shares instead
 
 
@@ -95,8 +96,8 @@ class PrecisionMap:
     def cell_title(self, component: str, layer: int) -> str:
         """The accessible name of one cell: where it is and what it holds."""
         label = dict(self.rows).get(component, component)
-        kind = self.layer_kinds.get(layer)
-        where = f"Layer {layer}" + (f" ({kind[0]}, {kind[1]})" if kind else "")
+        kinds = [k for k in self.layer_kinds.get(layer, ()) if k != NO_KIND]
+        where = f"Layer {layer}" + (f" ({', '.join(kinds)})" if kinds else "")
         cell = self.cells.get((component, layer))
         return f"{where} · {label}: " + (cell.describe() if cell else "absent")
 

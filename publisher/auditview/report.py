@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from publisher.auditview.grid import PrecisionMap, build_map
+from publisher.auditview.grid import NO_KIND, PrecisionMap, build_map
 from publisher.auditview.palette import css_class, order_key, swatch
 from publisher.auditview.svg import draw_svg, xml_char
 
@@ -74,8 +74,8 @@ def matrix_table(view: PrecisionMap) -> str:
     header = ["Layer", *(_e(label) for _, label in view.rows)]
     rows = []
     for layer in view.layers:
-        kind = view.layer_kinds.get(layer)
-        cells = [_td(f"{layer}" + (f" ({_e(kind[0])}, {_e(kind[1])})" if kind else ""))]
+        kinds = [k for k in view.layer_kinds.get(layer, ()) if k != NO_KIND]
+        cells = [_td(f"{layer}" + (f" ({_e(', '.join(kinds))})" if kinds else ""))]
         for component, _ in view.rows:
             cell = view.cells.get((component, layer))
             text = "absent" if cell is None else "/".join(swatch(p).label for p in cell.counts)

@@ -9,7 +9,7 @@ the layer, the component and what it holds, so the picture reads aloud and hover
 
 from __future__ import annotations
 
-from publisher.auditview.grid import Cell, PrecisionMap
+from publisher.auditview.grid import NO_KIND, Cell, PrecisionMap
 from publisher.auditview.palette import (
     ABSENT,
     CHANGED_STROKE,
@@ -217,6 +217,8 @@ def _kind_classes(view: PrecisionMap) -> list[dict[str, str]]:
     classes: list[dict[str, str]] = [{}, {}]
     for layer in view.layers:
         for position, name in enumerate(view.layer_kinds.get(layer, ())):
+            if name == NO_KIND:
+                continue
             table, prefix, fills = (
                 (classes[0], "m", MIXER_FILLS) if position == 0 else (classes[1], "f", FFN_FILLS)
             )
@@ -238,7 +240,7 @@ def _grid(
             canvas.text(x0 - 6, y + STRIP - 1, label, "n", "end")
             for i, layer in enumerate(view.layers):
                 kind = view.layer_kinds.get(layer)
-                if kind:
+                if kind and kind[position] != NO_KIND:
                     canvas.add(
                         f"<g><title>Layer {layer}: {_text(kind[position])}</title>"
                         + canvas.rect(

@@ -148,34 +148,26 @@ def _architecture_rows(
     rows += [
         ("Parameters", params),
         ("Hidden size", f"{arch.hidden_size:,}"),
-        ("Vocabulary", f"{arch.vocab_size:,} (padded)"),
+        (
+            "Vocabulary",
+            f"{arch.vocab_size:,}" + (f" ({profile.vocab_note})" if profile.vocab_note else ""),
+        ),
         ("Layers", str(arch.num_layers)),
         ("Hidden layout", arch.layout),
     ]
-    if arch.deltanet:
-        dn = arch.deltanet
-        rows.append(
-            (
-                "Gated DeltaNet heads",
-                f"{dn.v_heads} for V, {dn.qk_heads} for QK; head dim {dn.head_dim}",
-            )
-        )
-    att = arch.attention
-    attention = f"{att.q_heads} for Q, {att.kv_heads} for KV; head dim {att.head_dim}"
-    if att.rotary_dim:
-        attention += f"; rotary dim {att.rotary_dim}"
-    rows.append(("Gated Attention heads", attention))
+    rows += profile_rows(profile, inventory.values, arch.options)
     if arch.ffn:
         rows.append(("Feed-forward", f"intermediate size {arch.ffn.intermediate_size:,}"))
     if arch.moe:
         moe = arch.moe
-        rows.append(
-            (
-                "Mixture of experts",
-                f"{moe.experts} experts; {moe.routed} routed + {moe.shared} shared active; "
-                f"expert intermediate size {moe.expert_intermediate_size:,}",
-            )
+        moe_text = (
+            f"{moe.experts} experts; {moe.routed} routed + {moe.shared} shared active; "
+            f"expert intermediate size {moe.expert_intermediate_size:,}"
         )
+        moe_layers = len(inventory.layers_with_ffn("moe"))
+        if moe_layers != len(inventory.layers):
+            moe_text += f"; in {moe_layers} of the {len(inventory.layers)} layers"
+        rows.append(("Mixture of experts", moe_text))
     rows.append(
         (
             "LM output",
@@ -205,6 +197,30 @@ def _architecture_rows(
     return rows
 
 
+_OPTIONAL = re.compile(r"\[([^\[\]]*)\]")
+_FIELD = re.compile(r"\{(\w+)(?::[^}]*)?\}")
+
+
+def profile_rows(
+    profile: Profile, values: dict[str, int], options: dict[str, bool]
+) -> list[tuple[str, str]]:
+    """The profile's own architecture rows (attention heads, MLA ranks, Mamba sizes …), filled
+    from the resolved values; a [bracketed] part shows only when its values are known, and a
+    row whose other values are unknown is left out."""
+    rows = []
+    for row in profile.card_rows:
+        if row.when is not None and not options.get(row.when, False):
+            continue
+        text = _OPTIONAL.sub(lambda m: m.group(1) if _known(m.group(1), values) else "", row.text)
+        if _known(text, values):
+            rows.append((row.label, text.format(**values)))
+    return rows
+
+
+def _known(text: str, values: dict[str, int]) -> bool:
+    return all(name in values for name in _FIELD.findall(text))
+
+
 def _layer_map(profile: Profile, inventory: ModelInventory) -> str:
     parts = []
     for kind, mixer in profile.mixers.items():
@@ -215,7 +231,18 @@ def _layer_map(profile: Profile, inventory: ModelInventory) -> str:
         if len(indices) < len(inventory.layers) and len(indices) <= len(inventory.layers) // 2:
             text += f" (layers {_index_list(indices)})"
         parts.append(text)
-    return " and ".join(parts) + f", {len(inventory.layers)} in all (numbered from 0)."
+    if len(parts) == 1:
+        text = f"{parts[0]} (numbered from 0)"
+    else:
+        text = " and ".join(parts) + f", {len(inventory.layers)} in all (numbered from 0)"
+    dense = inventory.layers_with_ffn("dense")
+    moe = inventory.layers_with_ffn("moe")
+    if dense and moe:
+        text += (
+            f"; feed-forward: {len(dense)} dense (layers {_index_list(dense)}) and "
+            f"{len(moe)} {profile.moe_label} (layers {_index_list(moe)})"
+        )
+    return text + "."
 
 
 def _index_list(indices: list[int]) -> str:

@@ -93,12 +93,35 @@ class _ConfinedLoader(jinja2.FileSystemLoader):
     """FileSystemLoader that also refuses files whose real path (after symlinks) leaves its roots."""
 
     def get_source(self, environment: jinja2.Environment, template: str) -> tuple[str, str, Any]:
+        refusal = template_name_refusal(template)
+        if refusal is not None:
+            raise jinja2.TemplateNotFound(f"{template} ({refusal})")
         source, filename, uptodate = super().get_source(environment, template)
         real = Path(filename).resolve()
         roots = [Path(p).resolve() for p in self.searchpath]
         if not any(real.is_relative_to(root) for root in roots):
             raise jinja2.TemplateNotFound(f"{template} (resolves outside the template folders)")
         return source, filename, uptodate
+
+
+TEMPLATE_SUFFIXES = (".j2", ".jinja", ".jinja2", ".md")
+"""What a template or override file may be named: the loader also sees the repository root, so
+without this `{% include '.env' %}` or `card.overrides: {license: .env}` would put a secret
+into the card."""
+
+
+def template_name_refusal(name: str) -> str | None:
+    """Why a template of this name is never read, or None."""
+    from publisher.hub.allowlist import never_upload_reason
+
+    parts = name.replace("\\", "/").split("/")
+    if any(part.startswith(".") and part not in (".", "..") for part in parts):
+        return "a hidden file; templates are never hidden files"
+    if never_upload_reason(parts[-1]) is not None:
+        return "a name that may hold secrets"
+    if not parts[-1].lower().endswith(TEMPLATE_SUFFIXES):
+        return f"not a template file ({', '.join(TEMPLATE_SUFFIXES)})"
+    return None
 
 
 def _bytecode_cache() -> jinja2.BytecodeCache | None:
@@ -113,14 +136,17 @@ def _bytecode_cache() -> jinja2.BytecodeCache | None:
     return jinja2.FileSystemBytecodeCache(str(folder))
 
 
-MAX_RESULT = 1_000_000  # characters, items or bits one `*` or `**` in a template may make
+MAX_RESULT = 1_000_000  # characters, items or bits one operation in a template may make
+MAX_CARD = 2_000_000  # characters in a whole card (real cards are tens of kilobytes)
 
 
 class _BoundedSandbox(SandboxedEnvironment):
-    """The sandbox, with `*` and `**` bounded: `'a' * 10**10` or `10 ** 10 ** 10` in a
-    template would otherwise take all memory or never finish."""
+    """The sandbox, with every operation that can make something big bounded: `*`, `**`,
+    `%` and `+`, every filter (`'%999999999s'|format('a')`, `'x'|center(10**9)`) and every
+    method call (`'x'.ljust(10**9)`). A template would otherwise take all memory or never
+    finish; the card as a whole is bounded by `MAX_CARD` while it renders."""
 
-    intercepted_binops = frozenset(["*", "**"])
+    intercepted_binops = frozenset(["*", "**", "%", "+"])
 
     def call_binop(
         self, context: jinja2.runtime.Context, operator: str, left: Any, right: Any
@@ -141,7 +167,144 @@ class _BoundedSandbox(SandboxedEnvironment):
                     and len(seq) * times > MAX_RESULT
                 ):
                     raise jinja2.exceptions.SecurityError("a repeated sequence is too long")
-        return super().call_binop(context, operator, left, right)
+        if operator == "%" and isinstance(left, str):
+            _check_printf(left, right if isinstance(right, tuple) else (right,))
+        if (
+            operator == "+"
+            and isinstance(left, str | list | tuple)
+            and isinstance(right, str | list | tuple)
+            and len(left) + len(right) > MAX_RESULT
+        ):
+            raise jinja2.exceptions.SecurityError("a joined sequence is too long")
+        return _bounded(super().call_binop(context, operator, left, right), operator)
+
+    def getattr(self, obj: Any, attribute: str) -> Any:
+        """Every read of a value: `ns.x ~ ns.x` in a loop doubles a namespace value that
+        no operator sees (`~` is not interceptable), but each round reads it here first."""
+        return _bounded(super().getattr(obj, attribute), f"'{attribute}'")
+
+    def getitem(self, obj: Any, argument: Any) -> Any:
+        return _bounded(super().getitem(obj, argument), "an item")
+
+    def wrap_str_format(self, value: Any) -> Any:
+        """`'{:>999999999}'.format(x)`: the sandbox's own str.format, with widths checked."""
+        wrapped = super().wrap_str_format(value)
+        if wrapped is None:
+            return None
+        text = value.__self__
+
+        def checked(*args: Any, **kwargs: Any) -> Any:
+            _check_str_format(text, args, kwargs)
+            return _bounded(wrapped(*args, **kwargs), "format()")
+
+        return checked
+
+    def call(__self, __context: Any, __obj: Any, *args: Any, **kwargs: Any) -> Any:
+        name = getattr(__obj, "__name__", "")
+        owner = getattr(__obj, "__self__", None)
+        if isinstance(owner, str):
+            _check_str_method(owner, name, args, kwargs)
+        return _bounded(
+            SandboxedEnvironment.call(__self, __context, __obj, *args, **kwargs), f"{name}()"
+        )
+
+
+SIZE_ARGUMENT_FILTERS = frozenset(
+    {"center", "indent", "wordwrap", "truncate", "tojson", "pprint", "batch", "slice"}
+)
+"""Filters whose numeric arguments are sizes: one above MAX_RESULT is refused before it runs."""
+_PRINTF_SPEC = re.compile(r"%(?:\([^)]*\))?[#0\- +]*(\*|\d+)?(?:\.(\*|\d+))?[hlL]?[a-zA-Z%]")
+_FORMAT_SPEC = re.compile(r"\{[^{}]*:([^{}]*)\}")
+_STR_SIZE_METHODS = frozenset({"center", "ljust", "rjust", "zfill", "expandtabs"})
+
+
+def _too_big(what: str) -> jinja2.exceptions.SecurityError:
+    return jinja2.exceptions.SecurityError(f"{what} would be larger than {MAX_RESULT:,} characters")
+
+
+def _bounded(result: Any, what: str) -> Any:
+    """`result`, unless it is a string or sequence over the bound."""
+    if isinstance(result, str | list | tuple | bytes) and len(result) > MAX_RESULT:
+        raise _too_big(f"the result of {what}")
+    return result
+
+
+def _check_printf(text: str, args: tuple[Any, ...]) -> None:
+    """`%`-formatting with a width or precision over the bound (`'%999999999s'`)."""
+    for width, precision in _PRINTF_SPEC.findall(text):
+        for number in (width, precision):
+            if number.isdigit() and int(number) > MAX_RESULT:
+                raise _too_big(f"'{text[:40]}' formatting")
+            if number == "*" and any(_is_int(a) and a > MAX_RESULT for a in args):
+                raise _too_big(f"'{text[:40]}' formatting")
+
+
+def _check_str_format(text: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
+    """`'{:>999999999}'.format(x)`, or a nested width `'{:{}}'.format(x, 10**9)`."""
+    for spec in _FORMAT_SPEC.findall(text):
+        if any(int(n) > MAX_RESULT for n in re.findall(r"\d+", spec)):
+            raise _too_big(f"'{text[:40]}' formatting")
+    if "{" in text and any(_is_int(a) and a > MAX_RESULT for a in (*args, *kwargs.values())):
+        raise _too_big(f"'{text[:40]}' formatting")
+
+
+def _check_str_method(text: str, name: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
+    if name in _STR_SIZE_METHODS and any(
+        _is_int(a) and a > MAX_RESULT for a in (*args, *kwargs.values())
+    ):
+        raise _too_big(f"'...'.{name}()")
+    if name in ("format", "format_map"):
+        _check_str_format(text, args, kwargs)
+    if name == "replace" and len(args) >= 2:
+        _check_replace(text, args[0], args[1])
+    if name == "join" and args:
+        _check_join(text, args[0])
+
+
+def _check_replace(text: Any, old: Any, new: Any) -> None:
+    text, old, new = str(text), str(old), str(new)
+    if len(new) > len(old):
+        count = text.count(old) if old else len(text) + 1
+        if len(text) + count * (len(new) - len(old)) > MAX_RESULT:
+            raise _too_big("replace()")
+
+
+def _check_join(separator: Any, items: Any) -> None:
+    if not isinstance(items, list | tuple | range):
+        return
+    size = len(str(separator)) * max(len(items) - 1, 0)
+    size += sum(len(item) if isinstance(item, str) else 20 for item in items)
+    if size > MAX_RESULT:
+        raise _too_big("join()")
+
+
+_PASSED = (jinja2.runtime.Context, jinja2.Environment, jinja2.nodes.EvalContext)
+"""What Jinja passes to a filter before its value (pass_context and the like)."""
+
+
+def _bounded_filter(name: str, function: Any) -> Any:
+    """`function` (a Jinja filter) with its sizes checked before it runs and its result after."""
+
+    @functools.wraps(function)
+    def guarded(*args: Any, **kwargs: Any) -> Any:
+        values = [a for a in args if not isinstance(a, _PASSED)]
+        rest = values[1:]  # the value piped in comes first
+        if name in SIZE_ARGUMENT_FILTERS and any(
+            _is_int(a) and a > MAX_RESULT for a in (*rest, *kwargs.values())
+        ):
+            raise _too_big(f"the {name} filter")
+        if name == "format" and values:
+            _check_printf(str(values[0]), tuple(rest) or tuple(kwargs.values()))
+        if name == "replace" and len(rest) >= 2:
+            _check_replace(values[0], rest[0], rest[1])
+        if name == "join" and values:
+            separator = rest[0] if rest else kwargs.get("d", "")
+            items = values[0] if isinstance(values[0], list | tuple | range) else None
+            if items is not None:
+                _check_join(separator, items)
+        return _bounded(function(*args, **kwargs), f"the {name} filter")
+
+    return guarded
 
 
 def _is_int(value: Any) -> bool:
@@ -178,6 +341,8 @@ def _environment(templates_dir: str, repo_root: str) -> SandboxedEnvironment:
     env.filters["table_row"] = lambda cells: "| " + " | ".join(str(c) for c in cells) + " |"
     env.filters["table_rule"] = lambda cells: "|" + "---|" * len(cells)
     env.filters["hub_link"] = lambda repo: f"[{repo}](https://huggingface.co/{repo})"
+    for name, function in list(env.filters.items()):
+        env.filters[name] = _bounded_filter(name, function)
     return env
 
 
@@ -226,7 +391,7 @@ def render_body(spec: ModelSpec, facts: CardFacts, options: RenderOptions) -> st
     }
     try:
         template = env.get_template(f"{template_name}/{CARD_TEMPLATE}")
-        text = template.render(context)
+        text = _render_bounded(template, context)
     except jinja2.TemplateSyntaxError as error:
         raise TemplateError(
             f"template syntax error: {error.message}",
@@ -239,9 +404,8 @@ def render_body(spec: ModelSpec, facts: CardFacts, options: RenderOptions) -> st
     except jinja2.UndefinedError as error:
         raise TemplateError(str(error), where=_template_position(sys.exc_info()[2])) from None
     except jinja2.exceptions.SecurityError as error:
-        raise TemplateError(
-            f"template refused by the sandbox: {error}", where=_template_position(sys.exc_info()[2])
-        ) from None
+        refused_at = _template_position(sys.exc_info()[2]) or str(options.templates_dir)
+        raise TemplateError(f"template refused by the sandbox: {error}", where=refused_at) from None
     except UnicodeDecodeError as error:
         raise TemplateError(
             f"a template is not UTF-8 text (byte {error.start}); save it as UTF-8",
@@ -258,6 +422,20 @@ def render_body(spec: ModelSpec, facts: CardFacts, options: RenderOptions) -> st
             f"template error: {type(error).__name__}: {message}", where=where
         ) from None
     return _tidy(text)
+
+
+def _render_bounded(template: jinja2.Template, context: dict[str, Any]) -> str:
+    """The template's text, stopped as soon as it passes MAX_CARD characters."""
+    parts: list[str] = []
+    size = 0
+    for part in template.generate(context):
+        size += len(part)
+        if size > MAX_CARD:
+            raise jinja2.exceptions.SecurityError(
+                f"the card would be larger than {MAX_CARD:,} characters"
+            )
+        parts.append(part)
+    return "".join(parts)
 
 
 def _template_position(tb: TracebackType | None) -> str | None:

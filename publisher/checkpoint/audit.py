@@ -55,7 +55,7 @@ class AuditResult:
     findings: list[Finding] = field(default_factory=list)
     # Why config.json gave no architecture (modules are then grouped by name); None if it did.
     unrecognised: str | None = None
-    # layer → (mixer label, feed-forward kind), from the architecture profile (empty without one)
+    # layer → (mixer label, feed-forward label), from the architecture profile (empty without one)
     layer_kinds: dict[int, tuple[str, str]] = field(default_factory=dict)
     mtp_modules: dict[str, str] = field(default_factory=dict)  # mtp.* module → precision
 
@@ -96,9 +96,9 @@ def audit_inventory(inventory: CheckpointInventory) -> AuditResult:
     if qc.layers is not None:
         written = table_precisions(qc, {n: p for n, (_, p) in modules.items()}, inventory)
         findings += check_layer_table(qc, written, inventory.root)
-    result = result_from_modules(inventory, modules, labels, qc, profile_name, findings)
+    result = result_from_modules(inventory, modules, labels, qc, profile_name, findings, kinds)
     result.unrecognised = unrecognised
-    result.layer_kinds = kinds
+    result.layer_kinds = dict(enumerate(kinds))
     result.mtp_modules = {
         name: written_module(name, tensors).precision
         for name, tensors in sorted(groups.items())
@@ -114,10 +114,20 @@ def result_from_modules(
     qc: QuantConfig,
     profile_name: str | None,
     findings: list[Finding] | None = None,
+    layer_kinds: list[tuple[str, str]] | None = None,
 ) -> AuditResult:
-    """Summaries, the layer matrix and the counts, for modules already classified."""
+    """Summaries, the layer matrix and the counts, for modules already classified.
+
+    `layer_kinds` (mixer label, feed-forward label) per layer adds the matrix's `mixer` and
+    `ffn` columns, so dense and MoE layers show apart."""
     summaries = _summaries(modules, labels)
     header, matrix = _matrix(modules, [s.component for s in summaries])
+    if layer_kinds:
+        header = ["mixer", "ffn", *header]
+        matrix = [
+            (layer, [*(layer_kinds[layer] if layer < len(layer_kinds) else ("·", "·")), *cells])
+            for layer, cells in matrix
+        ]
     stored, logical = logical_parameters(inventory)
     return AuditResult(
         root=inventory.root,
@@ -139,11 +149,10 @@ def result_from_modules(
 def _architecture_modules(
     config: dict[str, Any],
 ) -> tuple[
-    str | None, dict[str, tuple[str, str]], dict[str, str], str | None, dict[int, tuple[str, str]]
+    str | None, dict[str, tuple[str, str]], dict[str, str], str | None, list[tuple[str, str]]
 ]:
-    """(profile name, module → (component, kind), component → label, None, layer → (mixer
-    label, feed-forward kind)) from config.json; when it gives no architecture:
-    (None, {}, {}, why, {})."""
+    """(profile name, module → (component, kind), component → label, None, per-layer kinds)
+    from config.json; when it gives no architecture: (None, {}, {}, why, [])."""
     from pydantic import ValidationError
 
     from publisher.spec.derive import derive
@@ -153,27 +162,27 @@ def _architecture_modules(
     from publisher.spec.profile import ProfileNotFound, load_profile
 
     if not config:
-        return None, {}, {}, "there is no config.json", {}
-    fields = architecture_fields(config)
-    fields["parameters"] = {"total": "1"}
-    fields = {k: v for k, v in fields.items() if v is not None}
+        return None, {}, {}, "there is no config.json", []
     model_type = printable(str(config.get("model_type", "")))[:60]
     try:
+        fields = architecture_fields(config)
+        fields["parameters"] = {"total": "1"}
+        fields = {k: v for k, v in fields.items() if v is not None}
         profile = load_profile(str(fields.get("profile", "")))
         arch = Architecture.model_validate(fields)
         model = derive(arch, profile)
     except ProfileNotFound as error:
-        return None, {}, {}, f"config.json model_type '{model_type}': {error}", {}
+        return None, {}, {}, f"config.json model_type '{model_type}': {error}", []
     except ValidationError as error:
         return (
             None,
             {},
             {},
             f"config.json does not describe a spec architecture: {first_validation_problem(error)}",
-            {},
+            [],
         )
     except (LayoutError, ValueError) as error:  # the layout or a derived count does not hold
-        return None, {}, {}, f"config.json's architecture does not derive: {error}", {}
+        return None, {}, {}, f"config.json's architecture does not derive: {error}", []
     refs: dict[str, tuple[str, str]] = {
         ref.name: (ref.component, ref.kind) for ref in model.all_modules()
     }
@@ -181,10 +190,13 @@ def _architecture_modules(
         c.id: (f"{c.label.removesuffix(' (all)')}, other modules" if c.include else c.label)
         for c in profile.components
     }
-    kinds = {
-        i: (profile.mixers[layer.mixer].label, layer.ffn) for i, layer in enumerate(model.layers)
-    }
-    return profile.name, refs, labels, None, kinds
+    return profile.name, refs, labels, None, layer_kinds(profile, model.layers)
+
+
+def layer_kinds(profile: Any, layers: list[Any]) -> list[tuple[str, str]]:
+    """(mixer label, 'dense' / 'MoE' / '·') per layer, for the layer matrix."""
+    ffn_label = {"dense": "dense", "moe": profile.moe_label, "none": "·"}
+    return [(profile.mixers[x.mixer].label, ffn_label.get(x.ffn, x.ffn)) for x in layers]
 
 
 def first_validation_problem(error: Any) -> str:

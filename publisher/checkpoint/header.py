@@ -240,11 +240,16 @@ def _entry_problem(entry: Any) -> tuple[str, str] | None:
     if (
         type(offsets) is not list
         or len(offsets) != 2
-        or any(type(o) is not int or o < 0 or o > _U64_MAX for o in offsets)
+        or any(type(o) is not int or o < 0 for o in offsets)
     ):
         return (
             "CKPT012",
             f"data_offsets must be two non-negative integers, got {brief_json(offsets)}",
+        )
+    if any(o > _U64_MAX for o in offsets):
+        return (
+            "CKPT012",
+            f"data_offsets {brief_json(offsets)} lie beyond 2^64 - 1 bytes, past the end of any file",
         )
     if offsets[1] < offsets[0]:
         return "CKPT012", f"data_offsets end {offsets[1]} is before begin {offsets[0]}"

@@ -18,8 +18,18 @@ VISION_PARTS = ("vision_linear", "vision_other")
 PRODUCER_TOOLS = {"modelopt": "nvidia-modelopt", "compressed-tensors": "llm-compressor"}
 
 
-def starting_spec(name: str, inventory: CheckpointInventory, audit: AuditResult) -> str:
-    """YAML text of a spec for this checkpoint; every value read from the files."""
+DEFAULT_SCHEMA_REF = "../schema/model-spec.schema.json"
+"""The schema seen from model_specs/, where specs live in a publisher repository."""
+
+
+def starting_spec(
+    name: str,
+    inventory: CheckpointInventory,
+    audit: AuditResult,
+    schema_ref: str = DEFAULT_SCHEMA_REF,
+) -> str:
+    """YAML text of a spec for this checkpoint; every value read from the files.
+    `schema_ref` is the JSON Schema reference for editors, as seen from the spec's folder."""
     config = inventory.configs.get("config.json") or {}
     fields = {k: v for k, v in architecture_fields(config).items() if v is not None}
     arch = {
@@ -47,7 +57,7 @@ def starting_spec(name: str, inventory: CheckpointInventory, audit: AuditResult)
         spec["hub"]["base_model_relation"] = "quantized"
         spec["quantization"] = quantization
     header = (
-        "# yaml-language-server: $schema=../schema/model-spec.schema.json\n"
+        f"# yaml-language-server: $schema={schema_ref}\n"
         "# Written by `publisher init` from config.json and the safetensors headers.\n"
         "# Check every value; set repo_id, the base model, the license and the summary.\n"
     )

@@ -25,6 +25,7 @@ from publisher.checkpoint.header import (
 )
 from publisher.checkpoint.inventory import CheckpointInventory, IndexInfo, ShardInfo
 from publisher.errors import CheckpointError
+from publisher.filekind import not_regular
 from publisher.findings import Finding, Location, Severity
 
 SINGLE_FILE = "model.safetensors"
@@ -176,8 +177,16 @@ def _total_size(metadata: dict[str, Any], source: str) -> tuple[int | None, list
 
 
 def _safe_shard_name(name: str) -> bool:
+    """A plain relative path: no '..', no absolute path, no backslash, no NUL or other
+    control character (a name read from a file is checked before it reaches the system)."""
     path = PurePosixPath(name)
-    return bool(name) and not path.is_absolute() and ".." not in path.parts and "\\" not in name
+    return (
+        bool(name)
+        and name.isprintable()
+        and not path.is_absolute()
+        and ".." not in path.parts
+        and "\\" not in name
+    )
 
 
 def _leaves(path: Path, root: Path) -> str | None:
@@ -199,11 +208,16 @@ def _read_small(path: Path) -> bytes:
 def _load_configs(root: Path, inv: CheckpointInventory, findings: list[Finding]) -> None:
     for name in CONFIG_FILES:
         path = root / name
-        if not path.is_file():
+        if not os.path.lexists(path):
             continue
         target = _leaves(path, root)
         if target is not None:
             msg = f"is a link to {target}, outside the checkpoint; not read"
+            findings.append(_finding("CKPT040", msg, str(path)))
+            continue
+        what = not_regular(path)
+        if what is not None:
+            msg = f"is {what}, not a file; not read"
             findings.append(_finding("CKPT040", msg, str(path)))
             continue
         try:
@@ -231,6 +245,10 @@ def _read_shard(root: Path, name: str, max_header_bytes: int) -> ShardInfo:
     if target is not None and os.path.lexists(path):
         msg = f"shard is a link to {target}, outside the checkpoint; not read"
         return unreadable_shard(name, source, _finding("CKPT032", msg, source))
+    what = not_regular(path)
+    if what is not None:
+        msg = f"shard is {what}, not a file; not read"
+        return unreadable_shard(name, source, _finding("CKPT039", msg, source))
     try:
         result = read_header(path, shard=name, max_header_bytes=max_header_bytes)
     except FileNotFoundError:
@@ -255,6 +273,9 @@ def _read_index(path: Path) -> tuple[IndexInfo | None, list[Finding]]:
     if target is not None:
         msg = f"is a link to {target}, outside the checkpoint; not read"
         return None, [_finding("CKPT030", msg, str(path))]
+    what = not_regular(path)
+    if what is not None:
+        return None, [_finding("CKPT030", f"is {what}, not a file; not read", str(path))]
     try:
         data = _read_small(path)
     except OSError as exc:
@@ -273,7 +294,8 @@ def _stray(names: list[str], root: Path, why: str) -> list[Finding]:
 
 def _layout(root: Path, findings: list[Finding]) -> tuple[list[str], IndexInfo | None]:
     """Which shard files to read, and the parsed index if it is the layout in use."""
-    present = sorted(p.name for p in root.glob("*.safetensors") if p.is_file())
+    # Everything named like a shard, a FIFO or a dangling link too: reading it names what it is.
+    present = sorted(p.name for p in root.glob("*.safetensors"))
     index_path = root / INDEX_FILE
     if SINGLE_FILE in present:
         others = [n for n in present if n != SINGLE_FILE]
@@ -281,7 +303,7 @@ def _layout(root: Path, findings: list[Finding]) -> tuple[list[str], IndexInfo |
             others.append(INDEX_FILE)
         findings += _stray(others, root, f"is ignored: loaders read {SINGLE_FILE} when it exists")
         return [SINGLE_FILE], None
-    if index_path.is_file():
+    if os.path.lexists(index_path):
         index, index_findings = _read_index(index_path)
         findings += index_findings
         if index is not None:

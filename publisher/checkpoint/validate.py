@@ -61,6 +61,7 @@ CODES: dict[str, str] = {
     "VAL020": "config.json disagrees with the spec's architecture",
     "VAL030": "the spec says MTP weights ship, but the checkpoint has no mtp.* tensors",
     "VAL031": "the checkpoint carries mtp.* tensors the spec does not mention",
+    "VAL201": "modules whose shapes the spec cannot give (a value the profile needs is missing)",
 }
 
 STORAGE_BY_SPEC = {
@@ -171,7 +172,10 @@ def _validate_inventory(
     findings: list[Finding] = list(read_findings or [])
     storages = _storages(spec.quantization)
     expected = expectations(spec, profile, model)
-    suspects, extras = _quick_compare(expected, storages, inventory)
+    suspects, extras = _quick_compare(
+        expected, storages, inventory, profile.mtp_tensor_prefix(spec.architecture.num_layers)
+    )
+    findings += _unshaped(expected, model, where)
     written: dict[str, WrittenModule] = {}
     for name, expectation in expected.items():
         if name not in suspects:  # every tensor exactly as the spec's format says
@@ -187,7 +191,8 @@ def _validate_inventory(
         )
         written[name] = found
         findings.extend(_check_module(expectation, found, storages, where))
-    mtp = sorted(n for n in inventory.tensors if n.startswith("mtp."))
+    mtp_prefix = profile.mtp_tensor_prefix(spec.architecture.num_layers)
+    mtp = sorted(n for n in inventory.tensors if n.startswith(mtp_prefix))
     for name in extras:
         tensor = inventory.tensors[name]
         findings.append(
@@ -203,7 +208,7 @@ def _validate_inventory(
     findings += qc_findings
     findings += _check_quant_config(spec, qc, expected, written, inventory)
     findings += check_config_json(spec, inventory.configs.get("config.json"), where)
-    findings += _check_mtp(spec, len(mtp), where)
+    findings += _check_mtp(spec, len(mtp), where, mtp_prefix)
     rows = _component_rows(spec, profile, model, written)
     report = ValidationReport(
         spec_name=spec.name,
@@ -216,15 +221,35 @@ def _validate_inventory(
     )
 
     def manifest_now() -> dict[str, Any]:
-        from publisher.checkpoint.audit import manifest, result_from_modules
+        from publisher.checkpoint.audit import layer_kinds, manifest, result_from_modules
 
         labels = {c.id: c.label for c in profile.components}
         modules = {name: (expected[name].ref.component, m.precision) for name, m in written.items()}
-        audit = result_from_modules(inventory, modules, labels, qc, profile.name)
+        kinds = layer_kinds(profile, model.layers)
+        audit = result_from_modules(inventory, modules, labels, qc, profile.name, None, kinds)
         return manifest(audit, spec={"file": spec_file, "name": spec.name})
 
     report.make_manifest = manifest_now
     return report
+
+
+def _unshaped(
+    expected: dict[str, _Expectation], model: ModelInventory, where: str
+) -> list[Finding]:
+    """VAL201 per component whose shapes the spec cannot give: never checked silently."""
+    counts = Counter(e.ref.component for e in expected.values() if e.ref.shape is None)
+    return [
+        Finding(
+            "VAL201",
+            f"{count} modules of {component} have no shape from the spec "
+            f"(it lacks {', '.join(model.unsupplied.get(component, ['a value']))}); their "
+            "shapes are unchecked until the spec gives it",
+            Location(where, pointer=component),
+            # a part the spec leaves open on purpose (lint's SPEC038) warns; otherwise an error
+            Severity.WARNING if component in model.underived else Severity.ERROR,
+        )
+        for component, count in sorted(counts.items())
+    ]
 
 
 def _storages(quant: Quantization | None) -> dict[str, str]:
@@ -245,7 +270,10 @@ def _storages(quant: Quantization | None) -> dict[str, str]:
 
 
 def _quick_compare(
-    expected: dict[str, _Expectation], storages: dict[str, str], inventory: CheckpointInventory
+    expected: dict[str, _Expectation],
+    storages: dict[str, str],
+    inventory: CheckpointInventory,
+    mtp_prefix: str = "mtp.",
 ) -> tuple[set[str], list[str]]:
     """Compare the whole expected tensor set with the headers in one pass.
 
@@ -284,7 +312,7 @@ def _quick_compare(
             suspects.add(owner[tensor_name])
     extras: list[str] = []
     for tensor_name in tensors:
-        if tensor_name in wanted or tensor_name.startswith("mtp."):
+        if tensor_name in wanted or tensor_name.startswith(mtp_prefix):
             continue
         if not tensor_name.isprintable():  # a look-alike such as 'x.weight\r' is no module's
             extras.append(tensor_name)
@@ -527,23 +555,23 @@ def _check_exclusions(
     return findings
 
 
-def _check_mtp(spec: ModelSpec, mtp_count: int, where: str) -> list[Finding]:
+def _check_mtp(spec: ModelSpec, mtp_count: int, where: str, prefix: str = "mtp.") -> list[Finding]:
     mtp = spec.architecture.mtp
     if mtp is not None and mtp.shipped and mtp_count == 0:
         return [
             Finding(
                 "VAL030",
-                "the spec says MTP weights ship (architecture.mtp.shipped) but there are no mtp.* tensors; "
+                f"the spec says MTP weights ship (architecture.mtp.shipped) but there are no {prefix}* tensors; "
                 "exports through transformers drop them: copy them from the base checkpoint or set shipped: false",
-                Location(where, pointer="mtp.*"),
+                Location(where, pointer=f"{prefix}*"),
             )
         ]
     if mtp_count and (mtp is None or not mtp.shipped):
         return [
             Finding(
                 "VAL031",
-                f"{mtp_count} mtp.* tensors are in the checkpoint; set architecture.mtp.shipped: true so the card says so",
-                Location(where, pointer="mtp.*"),
+                f"{mtp_count} {prefix}* tensors are in the checkpoint; set architecture.mtp.shipped: true so the card says so",
+                Location(where, pointer=f"{prefix}*"),
                 Severity.WARNING,
             )
         ]

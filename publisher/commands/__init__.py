@@ -19,4 +19,5 @@ COMMAND_MODULES: tuple[str, ...] = (
     "hub",
     "release",
     "diff",
+    "profile",
 )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import stat
 import sys
 import tempfile
 from collections.abc import Sequence
@@ -52,9 +53,42 @@ def emit_findings(findings: list[Finding], fmt: Format) -> int:
     return EXIT_FINDINGS if has_errors(findings) else EXIT_OK
 
 
+def writable_target(path: Path) -> Path:
+    """The file a write to `path` replaces: `path`, or the regular file a link there leads to.
+    Anything else that exists (a device such as /dev/full, a FIFO, a socket, a directory, a
+    dangling link) is refused: replacing it would destroy what the user had."""
+    from publisher.errors import InputError
+
+    try:
+        mode = os.lstat(path).st_mode
+    except FileNotFoundError:
+        return path
+    if stat.S_ISREG(mode):
+        return path
+    if stat.S_ISLNK(mode):
+        target = path.resolve()
+        if target.is_file():
+            return target
+    what = describe_existing(path)
+    raise InputError(
+        f"is {what}, not a regular file; publisher only replaces regular files",
+        where=str(path),
+        fix="write to a file name instead",
+    )
+
+
+def describe_existing(path: Path) -> str:
+    """What a path that exists but is not a regular file is, in words."""
+    from publisher.filekind import not_regular
+
+    return not_regular(path) or "a special file"
+
+
 def write_atomically(path: Path, text: str) -> None:
     """Replace `path` with `text` through a fresh temporary file beside it (created with
-    O_EXCL, so a planted `.name.tmp` link cannot redirect the write elsewhere)."""
+    O_EXCL, so a planted `.name.tmp` link cannot redirect the write elsewhere). Only a regular
+    file is ever replaced (through a link to one, the file it leads to)."""
+    path = writable_target(path)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         umask = os.umask(0)

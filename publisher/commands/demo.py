@@ -16,11 +16,6 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from publisher.demo import run_demo
+    from publisher.demo import run_demo, specs_root
 
-    repo_root = Path.cwd()
-    if not (repo_root / "model_specs").is_dir():
-        from publisher.errors import UsageError
-
-        raise UsageError("run the demo from the repository root (it reads model_specs/)")
-    return run_demo(args.workdir.resolve(), repo_root)
+    return run_demo(args.workdir.resolve(), specs_root(Path.cwd()))

@@ -25,8 +25,12 @@ HELP = "publish a spec's card and a validated checkpoint to the Hub in one commi
 EPILOG = (
     "The token comes from HF_TOKEN or `hf auth login` (there is no --token option: it would "
     "land in your shell history). Against the local Hub (`publisher hub serve`), also set "
-    "HF_ENDPOINT and HF_HUB_DISABLE_XET=1 as it prints. Files such as .env, *.pem, *.key, "
-    ".git/ and caches are never uploaded; the plan lists what was skipped."
+    "HF_ENDPOINT and HF_HUB_DISABLE_XET=1 as it prints. Only what a model repository holds "
+    "is published (the card, configs, tokenizer and chat template, safetensors shards and "
+    "index, the audit, LICENSE/NOTICE, pictures the card shows); anything else only with "
+    "--include PATTERN, and .env, keys, .git/ and caches never. Links are judged by their "
+    "target. A token-like string in any text file to publish stops the push (PUSH101). The "
+    "plan lists what was skipped and what --include admitted."
 )
 
 Advance = Callable[[int], None]
@@ -51,7 +55,9 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--private", action="store_true", help="create the repository private (if it is new)"
     )
-    parser.add_argument("--tag", metavar="vX.Y.Z", help="tag the pushed commit")
+    parser.add_argument(
+        "--tag", metavar="vX.Y.Z", type=version_tag, help="tag the pushed commit (v<semver>)"
+    )
     parser.add_argument("-m", "--message", help="commit title (default names spec and tool)")
     parser.add_argument(
         "--delete",
@@ -61,6 +67,14 @@ def configure(parser: argparse.ArgumentParser) -> None:
         help="delete remote files matching this fnmatch pattern that the push does not "
         "publish (repeatable); other remote files are always kept",
     )
+    parser.add_argument(
+        "--include",
+        metavar="PATTERN",
+        action="append",
+        default=[],
+        help="also publish files matching this fnmatch pattern (repeatable), beyond what a "
+        "model repository holds; the plan marks each file it admits",
+    )
     parser.add_argument("--dry-run", action="store_true", help="show the plan; send nothing")
     parser.add_argument(
         "--precision-map",
@@ -68,7 +82,24 @@ def configure(parser: argparse.ArgumentParser) -> None:
         help="also publish precision_map.svg, drawn from the checkpoint's headers (without"
         " CHECKPOINT: from the weights already on the Hub), and embed it in the card",
     )
+    parser.add_argument(
+        "-v",
+        "--verbose",
+        action="store_true",
+        help="list every finding of a blocked push (by default many are summarised by code)",
+    )
     add_format_option(parser)
+
+
+def version_tag(value: str) -> str:
+    """`--tag`: v<semver> (v1.0.0, v1.2.0-rc.1), as release tags are; `1.0` is refused."""
+    from publisher.hub.push_types import is_version_tag
+
+    if not is_version_tag(value):
+        raise argparse.ArgumentTypeError(
+            f"{value!r} is not a version tag: write v<major>.<minor>.<patch>, e.g. v1.0.0"
+        )
+    return value
 
 
 def run(args: argparse.Namespace) -> int:
@@ -89,11 +120,12 @@ def run(args: argparse.Namespace) -> int:
         message=args.message,
         delete=tuple(args.delete),
         dry_run=args.dry_run,
+        include=tuple(args.include),
         progress=make_progress(),
         precision_map=args.precision_map,
     )
     if result.status == "blocked":
-        return _blocked(result, args.format)
+        return _blocked(result, args.format, verbose=args.verbose)
     if args.format == "json":
         sys.stdout.write(json.dumps(result.to_json(), indent=2) + "\n")
     else:
@@ -101,14 +133,20 @@ def run(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _blocked(result: PushResult, fmt: str) -> int:
-    from publisher.report import render_json, render_text
+def _blocked(result: PushResult, fmt: str, *, verbose: bool = False) -> int:
+    from publisher.commands.common import printable_findings
+    from publisher.report import SUMMARY_THRESHOLD, render_json, render_summary, render_text
 
     if fmt == "json":
         sys.stdout.write(render_json(result.findings, status="blocked"))
-    else:
-        sys.stdout.write(render_text(result.findings))
+    elif verbose or len(result.findings) <= SUMMARY_THRESHOLD:
+        sys.stdout.write(render_text(printable_findings(result.findings)))
         sys.stdout.write("push stopped: nothing was sent\n")
+    else:
+        sys.stdout.write(render_summary(printable_findings(result.findings)))
+        sys.stdout.write(
+            "push stopped: nothing was sent (--verbose lists every finding; so does --format json)\n"
+        )
     return EXIT_INPUT if result.unusable else EXIT_FINDINGS
 
 

@@ -132,9 +132,11 @@ def _refuse_same_names(spec_paths: list[Path]) -> None:
 def write_card(path: Path, text: str, *, force: bool) -> None:
     """Write atomically; refuse to replace a hand-written card unless --force."""
     from publisher.card.pipeline import GENERATED_MARK
+    from publisher.commands.common import writable_target
 
     if path.is_dir():
         raise InputError("is a directory; give a file name such as README.md", where=str(path))
+    path = writable_target(path)  # before reading it: a FIFO would block, a device never end
     if path.exists() and not force:
         existing = path.read_text(encoding="utf-8", errors="replace")
         if existing != text and GENERATED_MARK not in existing:

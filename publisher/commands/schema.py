@@ -19,7 +19,9 @@ def run(args: argparse.Namespace) -> int:
 
     text = schema_json()
     if args.output:
-        args.output.write_text(text, encoding="utf-8")
+        from publisher.commands.common import write_atomically
+
+        write_atomically(args.output, text)  # only ever replaces a regular file
     else:
         sys.stdout.write(text)
     return 0

@@ -254,8 +254,37 @@ def to_hub_error(
                     "a Hub without Xet storage (such as the local one) needs HF_HUB_DISABLE_XET=1"
                 )
                 again = f"{hint}; else {again}"
+            if kind == "cannot connect to the Hub":
+                tried = _endpoint_tried(item)
+                return HubError(
+                    f"network error while {action}: cannot connect to the Hub at {tried}",
+                    fix=_connect_fix(tried),
+                )
             return HubError(f"network error while {action}: {kind}", fix=again)
     return None
+
+
+def _endpoint_tried(error: BaseException) -> str:
+    """The Hub's address a failed connection went to (scheme, host and port)."""
+    try:
+        url = error.request.url  # type: ignore[attr-defined]
+        return (
+            f"{url.scheme}://{url.netloc.decode() if isinstance(url.netloc, bytes) else url.netloc}"
+        )
+    except Exception:  # no request attached: the configured endpoint is the one tried
+        return endpoint_url(None)
+
+
+def _connect_fix(tried: str) -> str:
+    """What to check when nothing answers at the Hub's address."""
+    import os
+
+    configured = os.environ.get("HF_ENDPOINT")
+    if configured:
+        where = f"HF_ENDPOINT is {configured}: is a Hub running there (`publisher hub serve`)?"
+    else:
+        where = "HF_ENDPOINT is not set, so the public Hub was tried"
+    return f"{where} Check the network, a proxy (HTTPS_PROXY) and firewall, then run it again"
 
 
 @contextmanager

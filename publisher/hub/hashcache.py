@@ -1,8 +1,8 @@
 """File hashes for push, cached so an unchanged file is never read twice.
 
 A file's sha256 (what LFS names it by) and, below the LFS size threshold, its git blob sha1
-(what the Hub names a regular file by) are cached by (absolute path, size, mtime_ns, inode)
-in one JSON file: `$PUBLISHER_CACHE_DIR`, else `$XDG_CACHE_HOME/publisher`, else
+(what the Hub names a regular file by) are cached by (absolute path, size, mtime_ns, ctime_ns,
+device, inode) in one JSON file: `$PUBLISHER_CACHE_DIR`, else `$XDG_CACHE_HOME/publisher`, else
 `~/.cache/publisher`. The file is replaced atomically; concurrent runs merge their entries.
 """
 
@@ -22,7 +22,7 @@ from typing import Any
 from publisher.cachedir import default_cache_dir
 from publisher.errors import InputError
 
-CACHE_FILE = "push-hashes-v1.json"
+CACHE_FILE = "push-hashes-v2.json"  # v2: keyed on ctime and device too
 REGULAR_LIMIT = 10 * 1024 * 1024  # files this big are LFS on the Hub: no git sha1 needed
 _CHUNK = 8 * 1024 * 1024
 
@@ -53,7 +53,16 @@ def digest_bytes(data: bytes) -> FileDigest:
 
 
 def _signature(st: os.stat_result) -> dict[str, int]:
-    return {"size": st.st_size, "mtime_ns": st.st_mtime_ns, "ino": st.st_ino}
+    """What must not change for a cached digest to hold. mtime alone is not enough: tools
+    that preserve mtimes (rsync -t, cp -p, touch -r) edit a file in place without moving it,
+    but any write moves ctime, which no unprivileged tool can set back."""
+    return {
+        "size": st.st_size,
+        "mtime_ns": st.st_mtime_ns,
+        "ctime_ns": st.st_ctime_ns,
+        "dev": st.st_dev,
+        "ino": st.st_ino,
+    }
 
 
 def hash_file(path: Path, advance: Advance | None = None) -> tuple[FileDigest, os.stat_result]:
@@ -100,7 +109,8 @@ class HashCache:
         return str(path.resolve())
 
     def lookup(self, path: Path, st: os.stat_result) -> FileDigest | None:
-        """The cached digest, if the file still has the same size, mtime and inode."""
+        """The cached digest, if the file still has the same size, mtime, ctime, device and
+        inode."""
         with self._lock:
             entry = self._entries.get(self.key(path))
         if not entry or any(entry.get(k) != v for k, v in _signature(st).items()):
@@ -130,7 +140,7 @@ class HashCache:
         fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=".hashes-")
         try:
             with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                json.dump({"version": 1, "files": merged}, handle, separators=(",", ":"))
+                json.dump({"version": 2, "files": merged}, handle, separators=(",", ":"))
             os.replace(tmp, self.path)
         except BaseException:
             Path(tmp).unlink(missing_ok=True)

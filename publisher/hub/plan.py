@@ -9,50 +9,25 @@ from __future__ import annotations
 
 import fnmatch
 import os
-import re
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
 from typing import Any, Literal
 
 from publisher.errors import InputError
+from publisher.filekind import not_regular
+from publisher.hub.allowlist import (
+    NEVER_DIRS,
+    NOT_ALLOWED,
+    allowed_kind,
+    included_by,
+    never_upload_reason,
+)
 from publisher.hub.pulls import PullRequest
 from publisher.hubprotocol import DEFAULT_LFS_PATTERNS, lfs_patterns, upload_mode
 
 Mode = Literal["lfs", "regular"]
 
-# Never uploaded, whatever folder they are in: secrets, VCS data, caches, OS litter.
-NEVER_DIRS: dict[str, str] = {
-    ".git": "git data",
-    "__pycache__": "Python bytecode cache",
-    ".cache": "cache folder",
-    ".ipynb_checkpoints": "notebook checkpoints",
-    ".huggingface": "huggingface_hub local metadata",
-}
-NEVER_NAMES: dict[str, str] = {
-    ".env": "environment file (may hold secrets)",
-    ".netrc": "credentials file",
-    "_netrc": "credentials file",
-    ".git-credentials": "credentials file",
-    ".pypirc": "credentials file",
-    ".DS_Store": "macOS folder metadata",
-    "id_rsa": "SSH private key",
-    "id_ecdsa": "SSH private key",
-    "id_ed25519": "SSH private key",
-}
-NEVER_PATTERNS: dict[str, str] = {
-    ".env.*": "environment file (may hold secrets)",
-    "*.pem": "key or certificate",
-    "*.key": "private key",
-    "*.p12": "key store",
-    "*.pfx": "key store",
-    "*.pyc": "Python bytecode",
-}
-# A whole word of the name (so `hf_token`, `token.txt`, but not `tokenizer.json` or
-# `special_tokens_map.json`).
-_SECRET_WORD = re.compile(
-    r"(?:^|[^a-z0-9])(token|secrets?|credentials?|passwords?)(?:[^a-z0-9]|$)", re.IGNORECASE
-)
 # Managed by the Hub: never deleted, and not listed as "kept".
 PROTECTED_REMOTE = frozenset({".gitattributes"})
 
@@ -188,23 +163,12 @@ def human_bytes(n: int) -> str:
 # ---- local files ------------------------------------------------------------------------
 
 
-def never_upload_reason(name: str) -> str | None:
-    """Why a file of this name must never be uploaded, or None."""
-    if name in NEVER_NAMES:
-        return NEVER_NAMES[name]
-    for pattern, reason in NEVER_PATTERNS.items():
-        if fnmatch.fnmatchcase(name, pattern):
-            return reason
-    if _SECRET_WORD.search(name):
-        return "looks like a credentials file"
-    return None
-
-
 def _inside(path: Path, root: Path) -> bool:
     return path == root or root in path.parents
 
 
-def _check_link(path: Path, root: Path, rel: str) -> None:
+def _check_link(path: Path, root: Path, rel: str) -> Path:
+    """The link's target; refused (InputError) when it leads outside the folder."""
     target = path.resolve()
     if not _inside(target, root):
         raise InputError(
@@ -212,19 +176,43 @@ def _check_link(path: Path, root: Path, rel: str) -> None:
             where=str(root),
             fix="copy the file into the folder, or remove the link",
         )
+    return target
 
 
-def collect_folder(folder: Path) -> tuple[list[tuple[str, Path]], list[Skipped]]:
-    """(repo path, file) for every file to publish from `folder`, and what was skipped.
+@dataclass
+class Collection:
+    """What a folder offers a push: files to publish (repository path → file on disk), the
+    ones admitted only by an --include pattern (path → pattern), and what was skipped."""
 
-    Secret files, VCS data and caches are skipped; a symbolic link that leads outside the
-    folder is refused (InputError), so nothing outside it can be published by accident.
+    files: list[tuple[str, Path]] = field(default_factory=list)
+    included: dict[str, str] = field(default_factory=dict)
+    skipped: list[Skipped] = field(default_factory=list)
+
+
+def collect_folder(
+    folder: Path, *, include: tuple[str, ...] = (), images: frozenset[str] = frozenset()
+) -> tuple[list[tuple[str, Path]], list[Skipped]]:
+    """(repo path, file) for every file to publish from `folder`, and what was skipped
+    (see `collect_publishable`)."""
+    found = collect_publishable(folder, include=include, images=images)
+    return found.files, found.skipped
+
+
+def collect_publishable(
+    folder: Path, *, include: tuple[str, ...] = (), images: frozenset[str] = frozenset()
+) -> Collection:
+    """The files of `folder` a push may publish.
+
+    A file is published when it is what a model repository holds (allowlist.ALLOWED), an
+    image in `images` (the card references it), or matches an `include` pattern. A symbolic
+    link is judged by its target (which must be a regular file inside the folder, itself
+    admitted); a link leading outside the folder is refused (InputError). VCS data, caches
+    and names that say "secret" are never published, whatever `include` says.
     """
     if not folder.is_dir():
         raise InputError("not a folder", where=str(folder))
     root = folder.resolve()
-    files: list[tuple[str, Path]] = []
-    skipped: list[Skipped] = []
+    found = Collection()
     for dirpath, dirnames, filenames in os.walk(root):
         base = Path(dirpath)
         rel_dir = base.relative_to(root).as_posix()
@@ -234,33 +222,68 @@ def collect_folder(folder: Path) -> tuple[list[tuple[str, Path]], list[Skipped]]
             reason = _skip_dir(base / name, root, prefix + name)
             if reason is not None:
                 dirnames.remove(name)
-                skipped.append(Skipped(prefix + name + "/", reason))
+                found.skipped.append(Skipped(prefix + name + "/", reason))
         for name in sorted(filenames):
             rel, path = prefix + name, base / name
-            reason = _skip_file(path, root, rel)
-            if reason is None:
-                files.append((rel, path))
-            else:
-                skipped.append(Skipped(rel, reason))
-    return files, skipped
+            reason, pattern = _judge_file(path, root, rel, include, images)
+            if reason is not None:
+                found.skipped.append(Skipped(rel, reason))
+                continue
+            found.files.append((rel, path))
+            if pattern is not None:
+                found.included[rel] = pattern
+    return found
 
 
 def _skip_dir(path: Path, root: Path, rel: str) -> str | None:
     if path.is_symlink():
         _check_link(path, root, rel)
         return "linked folder; not followed"
-    return NEVER_DIRS.get(path.name) or never_upload_reason(path.name)
+    return NEVER_DIRS.get(path.name.lower()) or never_upload_reason(path.name)
 
 
-def _skip_file(path: Path, root: Path, rel: str) -> str | None:
+def _admitted(
+    rel: str, include: tuple[str, ...], images: frozenset[str]
+) -> tuple[bool, str | None]:
+    """(admitted, the --include pattern that admitted it)."""
+    if allowed_kind(rel) is not None or rel in images:
+        return True, None
+    pattern = included_by(rel, include)
+    return pattern is not None, pattern
+
+
+def _judge_file(
+    path: Path, root: Path, rel: str, include: tuple[str, ...], images: frozenset[str]
+) -> tuple[str | None, str | None]:
+    """(why it is skipped or None, the --include pattern that admitted it or None)."""
+    target_rel = rel
     if path.is_symlink():
-        _check_link(path, root, rel)
+        target = _check_link(path, root, rel)
+        target_rel = target.relative_to(root).as_posix()
+        what = describe_non_regular(target)
+        if what is not None:
+            return f"symbolic link to {target_rel}, {what}; not published", None
+        reason = never_upload_reason(target.name)
+        if reason is not None:
+            return f"symbolic link to {target_rel}: {reason}", None
+        ok, _ = _admitted(target_rel, include, images)
+        if not ok:
+            return f"symbolic link to {target_rel}: {NOT_ALLOWED}", None
     reason = never_upload_reason(path.name)
     if reason is not None:
-        return reason
-    if not path.is_file():
-        return "not a regular file"
-    return None
+        return reason, None
+    what = describe_non_regular(path)
+    if what is not None:
+        return f"{what}, not a regular file", None
+    ok, pattern = _admitted(rel, include, images)
+    if not ok:
+        return NOT_ALLOWED, None
+    return None, pattern
+
+
+def describe_non_regular(path: Path) -> str | None:
+    """None for a regular file (after links), else what the path is."""
+    return not_regular(path) or (None if os.path.lexists(path) else "missing")
 
 
 def read_sample(path: Path) -> bytes:
@@ -335,7 +358,8 @@ def render_plan_text(plan: Plan, *, all_files: bool = True) -> str:
     width = max((len(human_bytes(f.local.size)) for f in rows), default=0)
     for f in rows:
         size = human_bytes(f.local.size).rjust(width)
-        lines.append(f"  {f.state.value:<10} {f.mode:<8} {size}  {f.path}")
+        why = f"  (admitted by {f.local.origin})" if f.local.origin.startswith("--include") else ""
+        lines.append(f"  {f.state.value:<10} {f.mode:<8} {size}  {f.path}{why}")
     lines += [f"  {'delete':<10} {'':<8} {'':>{width}}  {path}" for path in plan.deletions]
     if plan.kept:
         lines.append(

@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from publisher import __version__
 from publisher.errors import HubError, UsageError
 from publisher.findings import Finding
+from publisher.hub.allowlist import card_images
 from publisher.hub.client import (
     check_repo_id,
     hub_errors,
@@ -49,7 +50,7 @@ from publisher.hub.plan import (
     PlannedFile,
     RemoteState,
     Skipped,
-    collect_folder,
+    collect_publishable,
     human_bytes,
     make_plan,
     patterns_from,
@@ -68,6 +69,7 @@ from publisher.hub.remote_state import (
     fetch_pull_request,
     fetch_remote,
 )
+from publisher.hub.secret_scan import SCAN_LIMIT, findings_for, is_text, scan_files
 
 if TYPE_CHECKING:
     from huggingface_hub import CommitInfo, CommitOperationAdd, HfApi
@@ -256,30 +258,48 @@ class Pusher:
             generated[AUDIT_FILE] = manifest_bytes(gate.manifest)
         if gate.precision_map is not None:
             generated[MAP_FILE] = gate.precision_map
-        disk, skipped = self._disk_files(set(generated))
+        disk, skipped = self._disk_files(set(generated), card_images(gate.card))
         digests = self._hash([path for path, _ in disk.values()])
         files = [_generated_file(path, data) for path, data in generated.items()]
         for rel, (path, origin) in disk.items():
             files.append(_disk_file(rel, path, digests[path], origin))
         return files, skipped
 
-    def _disk_files(self, reserved: set[str]) -> tuple[dict[str, tuple[Path, str]], list[Skipped]]:
+    def _disk_files(
+        self, reserved: set[str], images: frozenset[str]
+    ) -> tuple[dict[str, tuple[Path, str]], list[Skipped]]:
+        """What the folders offer: only what a model repository holds (allowlist.py), the
+        pictures the card shows, and what --include names (its origin says which pattern)."""
         disk: dict[str, tuple[Path, str]] = {}
         skipped: list[Skipped] = []
         folders = (("checkpoint", self.checkpoint_dir), ("extra", self.extra_files))
         for origin, folder in folders:
             if folder is None:
                 continue
-            found, skip = collect_folder(folder)
-            skipped += skip
-            for rel, path in found:
+            found = collect_publishable(folder, include=self.options.include, images=images)
+            skipped += found.skipped
+            for rel, path in found.files:
                 if rel in reserved:
                     skipped.append(Skipped(rel, f"replaced by the generated {rel}"))
                 elif rel in disk:
                     skipped.append(Skipped(rel, "also in the checkpoint folder, which wins"))
                 else:
-                    disk[rel] = (path, origin)
+                    pattern = found.included.get(rel)
+                    disk[rel] = (path, f"--include {pattern}" if pattern else origin)
         return disk, skipped
+
+    def secret_findings(self, plan: Plan) -> list[Finding]:
+        """PUSH101 for every token-like string in a small text file the plan would publish
+        (the generated card and manifest too); read before anything is sent."""
+        sources: dict[str, str] = {}
+        contents: list[tuple[str, bytes]] = []
+        for planned in plan.files:
+            local = planned.local
+            if local.size >= SCAN_LIMIT or not is_text(local.sample):
+                continue
+            sources[local.path] = str(local.source) if local.source else local.path
+            contents.append((local.path, _content(local)))
+        return findings_for(scan_files(contents), sources)
 
     def _hash(self, paths: list[Path]) -> dict[Path, FileDigest]:
         cache = self.cache or HashCache()
@@ -526,6 +546,7 @@ def push(
     message: str | None = None,
     delete: tuple[str, ...] = (),
     dry_run: bool = False,
+    include: tuple[str, ...] = (),
     token: str | None = None,
     endpoint: str | None = None,
     progress: Progress | None = None,
@@ -535,14 +556,25 @@ def push(
 
     `checkpoint_dir` is validated against the spec and published with the card and the
     audit manifest (and, with `precision_map`, precision_map.svg, which the card embeds, drawn
-    from the checkpoint or, without one, from the weights already on the Hub);
-    `extra_files` is a folder published as it is, without validation. The
+    from the checkpoint or, without one, from the weights already on the Hub); `extra_files`
+    is a folder published without validation. Of both, only
+    what a model repository holds is published, plus what an `include` pattern names; a
+    token-like string in any text file blocks the push (PUSH101). The
     token comes from `token`, else HF_TOKEN, else the stored login. Returns a PushResult
     (status "blocked" when a check failed: nothing was sent); raises HubError (exit 3) when
     the Hub or the network fails, InputError/UsageError (exit 2) for unusable input.
     """
     options = PushOptions(
-        repo_id, revision, create_pr, private, tag, message, delete, dry_run, precision_map
+        repo_id,
+        revision,
+        create_pr,
+        private,
+        tag,
+        message,
+        delete,
+        dry_run,
+        include,
+        precision_map,
     )
     pusher = Pusher(
         spec_path, checkpoint_dir, extra_files=extra_files, options=options, token=token,
@@ -554,6 +586,9 @@ def push(
     if not dry_run:
         require_token(pusher.token, pusher.repo_id)  # before hashing gigabytes
     plan = pusher.plan(gate)
+    leaks = pusher.secret_findings(plan)
+    if leaks:  # nothing was sent: a secret never reaches the Hub, not even in a dry run's plan
+        return PushResult("blocked", findings=gate.findings + leaks)
     if dry_run:
         return PushResult("dry-run", findings=gate.findings, plan=plan,
                           pull_request=plan.remote.pull_request, pr_action=pusher.pr_action(plan),

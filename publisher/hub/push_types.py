@@ -57,13 +57,29 @@ class PushOptions:
     message: str | None = None
     delete: tuple[str, ...] = ()
     dry_run: bool = False
+    include: tuple[str, ...] = ()
+    """fnmatch patterns of files to publish beyond what a model repository holds."""
     precision_map: bool = False  # publish precision_map.svg beside the weights, card links it
 
     def check(self) -> None:
         if self.tag and self.create_pr:
             raise UsageError("--tag and --create-pr do not go together: tag after merging the PR")
+        if self.tag and not is_version_tag(self.tag):
+            raise UsageError(
+                f"tag {self.tag!r} is not a version tag",
+                fix="write v<major>.<minor>.<patch>, e.g. v1.0.0",
+            )
         if self.revision and self.revision.startswith(("refs/", "/")):
             raise UsageError("--revision takes a branch name (e.g. dev), not a ref")
+
+
+def is_version_tag(tag: str) -> bool:
+    """v<semver> (v1.0.0, v1.2.0-rc.1), as release tags are: `1.0` and `v1` are not."""
+    import re
+
+    from publisher.release.tags import SEMVER
+
+    return re.fullmatch(rf"v{SEMVER}", tag) is not None
 
 
 @dataclass

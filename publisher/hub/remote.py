@@ -225,7 +225,13 @@ class _RemoteCheckpoint:
     def shard(self, name: str) -> ShardInfo:
         source = self.source(name)
         path = PurePosixPath(name)
-        if not name or path.is_absolute() or ".." in path.parts or "\\" in name:
+        if (
+            not name
+            or not name.isprintable()
+            or path.is_absolute()
+            or ".." in path.parts
+            or "\\" in name
+        ):
             msg = f"shard {name!r} is not a plain relative path inside the checkpoint; not read"
             return unreadable_shard(name, source, _finding("CKPT032", msg, source))
         if name not in self.sizes:

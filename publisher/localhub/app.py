@@ -20,10 +20,12 @@ from publisher.localhub.messages import (
     Response,
     error_response,
     json_response,
+    optional_str,
 )
 from publisher.localhub.read_handlers import ReadHandlers
 from publisher.localhub.records import (
     HubStateError,
+    check_repo_name,
 )
 from publisher.localhub.ref_handlers import RefHandlers
 from publisher.localhub.write_handlers import WriteHandlers
@@ -136,10 +138,10 @@ class HubApp(ReadHandlers, WriteHandlers, RefHandlers):
     def create_repo(self, request: Request) -> Response:
         user = self._user(request)
         payload = request.json()
-        repo_type = payload.get("type") or "model"
+        repo_type = optional_str(payload, "type") or "model"
         if repo_type not in _API_TYPES.values():
             raise HubStateError(400, f"Invalid repo type: {repo_type}")
-        repo_id = f"{payload.get('organization') or user}/{payload.get('name', '')}"
+        repo_id = _named_repo(payload, user)
         private = payload.get("visibility") == "private" or bool(payload.get("private"))
         url = self.repo_url(repo_type, repo_id)
         try:
@@ -153,10 +155,7 @@ class HubApp(ReadHandlers, WriteHandlers, RefHandlers):
     def delete_repo(self, request: Request) -> Response:
         user = self._user(request)
         payload = request.json()
-        ref = RepoRef(
-            payload.get("type") or "model",
-            f"{payload.get('organization') or user}/{payload.get('name')}",
-        )
+        ref = RepoRef(optional_str(payload, "type") or "model", _named_repo(payload, user))
         self._writable(request, ref)
         self.storage.delete_repo(ref.type, ref.id)
         return json_response({})
@@ -183,3 +182,15 @@ def _repo_from_git_path(segments: list[str]) -> RepoRef:
     if not segments or not segments[-1].endswith(".git") or len(segments) not in (2, 3):
         raise HubStateError(404, "Not a repository git URL")
     return _repo_from_url([*segments[:-1], segments[-1].removesuffix(".git")])
+
+
+def _named_repo(payload: dict[str, object], user: str) -> str:
+    """`organization/name` of a create or delete body, checked as the Hub checks it: a name
+    that is not a string (`{"name": null}` is not `local-user/None`) or not a valid name is
+    a 400."""
+    name = payload.get("name")
+    organization = payload.get("organization") or user
+    if not isinstance(name, str) or not isinstance(organization, str):
+        raise HubStateError(400, "Invalid repo name: 'name' must be a string")
+    check_repo_name(organization, name)
+    return f"{organization}/{name}"

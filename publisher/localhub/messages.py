@@ -36,12 +36,13 @@ class Request:
             self._body = b"".join(chunks)
         return self._body
 
-    def json(self) -> Any:
-        raw = self.body()
-        try:
-            return json.loads(raw) if raw.strip() else {}
-        except ValueError as error:
-            raise HubStateError(400, f"Request body is not JSON: {error}") from error
+    def json(self) -> dict[str, Any]:
+        """The body as a JSON object (every JSON endpoint of the Hub takes one); anything else,
+        including JSON nested too deep to parse, is a 400 as the Hub answers it."""
+        value = parse_json(self.body(), empty={})
+        if not isinstance(value, dict):
+            raise HubStateError(400, "Request body must be a JSON object")
+        return value
 
     def param(self, name: str) -> str | None:
         values = self.query.get(name)
@@ -61,6 +62,34 @@ class Response:
     file: Path | None = None
     start: int = 0
     length: int = 0
+
+
+def parse_json(raw: bytes, *, empty: Any = None) -> Any:
+    """One JSON document; a 400 (not a 500) when it is not JSON or nests too deep to parse."""
+    if not raw.strip():
+        return empty
+    try:
+        return json.loads(raw)
+    except ValueError as error:
+        raise HubStateError(400, f"Request body is not JSON: {error.args[0]}") from None
+    except RecursionError:
+        raise HubStateError(400, "Request body is not JSON: nested too deeply") from None
+
+
+def objects_field(payload: Mapping[str, Any], key: str) -> list[dict[str, Any]]:
+    """`payload[key]`: a list of JSON objects (missing: empty), else a 400 naming the field."""
+    value = payload.get(key, [])
+    if not isinstance(value, list) or not all(isinstance(item, dict) for item in value):
+        raise HubStateError(400, f"'{key}' must be a list of objects")
+    return value
+
+
+def optional_str(payload: Mapping[str, Any], key: str) -> str | None:
+    """`payload[key]`: a string or absent/null, else a 400 naming the field."""
+    value = payload.get(key)
+    if value is not None and not isinstance(value, str):
+        raise HubStateError(400, f"'{key}' must be a string")
+    return value
 
 
 def json_response(data: Any, status: int = 200, content_type: str = JSON_TYPE) -> Response:

@@ -77,10 +77,21 @@ def check_repo_name(namespace: str, name: str) -> None:
             raise HubStateError(400, f"Invalid repo name: {namespace}/{name}")
 
 
+MAX_PATH_LENGTH = 1000
+
+
 def check_path(path: str) -> str:
-    """A file path inside a repository: relative, no empty, '.' or '..' parts, not under .git."""
+    """A file path inside a repository, as the Hub accepts it: relative, no empty, '.' or '..'
+    parts, not under .git, no backslash, no NUL or other control character."""
     parts = path.split("/")
-    if not path or any(part in ("", ".", "..") for part in parts) or parts[0] == ".git":
+    if (
+        not path
+        or len(path) > MAX_PATH_LENGTH
+        or any(part in ("", ".", "..") for part in parts)
+        or parts[0] == ".git"
+        or "\\" in path
+        or not path.isprintable()
+    ):
         raise HubStateError(400, f"Invalid path in repo: {path!r}")
     return path
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import re
 import socket
 import struct
 import threading
@@ -29,7 +30,8 @@ from urllib.parse import parse_qs, urlsplit
 
 from publisher.localhub.app import HubApp
 from publisher.localhub.faults import Fault, FaultSet, LoggedRequest
-from publisher.localhub.messages import Request, Response, json_response
+from publisher.localhub.messages import Request, Response, error_response, json_response
+from publisher.localhub.records import HubStateError
 from publisher.localhub.storage import Storage
 
 DEMO_TOKEN = "hf_local_publisher_demo"
@@ -41,13 +43,24 @@ _DRAIN_LIMIT = (
 _CHUNK = 1024 * 1024
 
 
+def content_length(value: str | None) -> int:
+    """The Content-Length header as a byte count: absent is 0; anything but digits (`abc`,
+    `-5`, `1e3`, empty) is a 400, as the Hub answers it."""
+    if value is None:
+        return 0
+    if not re.fullmatch(r"[0-9]{1,19}", value.strip()):
+        raise HubStateError(400, f"Invalid Content-Length: {value[:40]!r}")
+    return int(value)
+
+
 class BodyReader:
     """Reads one request body, sized by Content-Length or chunked; never past its end."""
 
     def __init__(self, rfile: BinaryIO, headers: Mapping[str, str]):
         self._rfile = rfile
+        self.broken = False  # framing the client got wrong: the connection cannot serve again
         self.chunked = "chunked" in (headers.get("Transfer-Encoding") or "").lower()
-        self.length = None if self.chunked else int(headers.get("Content-Length") or 0)
+        self.length = None if self.chunked else content_length(headers.get("Content-Length"))
         self._left = 0 if self.chunked else (self.length or 0)
         self.finished = not self.chunked and self._left == 0
 
@@ -70,7 +83,11 @@ class BodyReader:
 
     def _next_chunk(self) -> bool:
         line = self._rfile.readline(1024)
-        self._left = int(line.split(b";")[0].strip() or b"0", 16)
+        size = line.split(b";")[0].strip() or b"0"
+        if not re.fullmatch(rb"[0-9A-Fa-f]{1,16}", size):
+            self.broken = True
+            raise HubStateError(400, "Invalid chunk size in a chunked request body")
+        self._left = int(size, 16)
         if self._left == 0:
             while self._rfile.readline(1024).strip():  # trailers
                 pass
@@ -153,7 +170,12 @@ class _Handler(BaseHTTPRequestHandler):
         hub.requests.append(LoggedRequest(self.command, split.path, self.headers.get("Range")))
         if hub.latency > 0:
             time.sleep(hub.latency)
-        body = BodyReader(self.rfile, self.headers)  # type: ignore[arg-type]
+        try:
+            body = BodyReader(self.rfile, self.headers)  # type: ignore[arg-type]
+        except HubStateError as error:  # the body cannot be framed: answer, then close
+            self.close_connection = True
+            self._send(error_response(error))
+            return
         fault = hub.faults.take(self.command, split.path)
         if fault is not None and fault.action != "truncate":
             self._inject(fault, body)
@@ -171,9 +193,13 @@ class _Handler(BaseHTTPRequestHandler):
         except (ConnectionError, TimeoutError):
             self._reset()
             return
-        except Exception as error:  # a bug: answer 500 and keep serving
+        except HubStateError as error:  # raised while reading the body (bad chunk framing)
+            response = error_response(error)
+        except Exception:  # a bug: answer 500 (no Python text, as the Hub) and keep serving
             _LOG.exception("local Hub failed on %s %s", self.command, self.path)
-            response = json_response({"error": f"{type(error).__name__}: {error}"}, 500)
+            response = json_response(
+                {"error": "Internal error of the local Hub (see its log)"}, 500
+            )
         self._finish_body(body)
         self._send(response, cut_after=fault.after_bytes if fault is not None else None)
 
@@ -191,7 +217,7 @@ class _Handler(BaseHTTPRequestHandler):
     def _finish_body(self, body: BodyReader) -> None:
         """Consume what the handler left of the body, so the connection can serve again."""
         remaining = body.remaining
-        if not body.finished and (remaining is None or remaining > _DRAIN_LIMIT):
+        if body.broken or (not body.finished and (remaining is None or remaining > _DRAIN_LIMIT)):
             self.close_connection = True
         elif not body.finished:
             body.skip()

@@ -6,7 +6,6 @@ import base64
 import binascii
 import hashlib
 import hmac
-import json
 from collections.abc import Mapping
 from typing import Any
 
@@ -19,6 +18,9 @@ from publisher.localhub.messages import (
     Request,
     Response,
     json_response,
+    objects_field,
+    optional_str,
+    parse_json,
 )
 from publisher.localhub.records import (
     DEFAULT_BRANCH,
@@ -40,29 +42,32 @@ class WriteHandlers(HandlerBase):
         commit = self.storage.resolve_commit(repo, rest[0] if rest else DEFAULT_BRANCH)
         payload = request.json()
         patterns = lfs_patterns(self._read_tree_file(commit, ".gitattributes"))
-        gitignore = payload.get("gitIgnore")
+        gitignore = optional_str(payload, "gitIgnore")
         if gitignore is None:
             raw = self._read_tree_file(commit, ".gitignore")
             gitignore = raw.decode("utf-8", "replace") if raw is not None else None
         files = [
             self._preupload_file(commit, item, patterns, gitignore)
-            for item in payload.get("files", [])
+            for item in objects_field(payload, "files")
         ]
         return json_response({"files": files, "commitOid": commit.id})
 
     def _preupload_file(
         self, commit: Commit, item: Mapping[str, Any], patterns: list[str], gitignore: str | None
     ) -> dict[str, Any]:
-        path = str(item.get("path", ""))
+        path = check_path(optional_str(item, "path") or "")
+        size = item.get("size") or 0
+        if not isinstance(size, int) or isinstance(size, bool) or size < 0:
+            raise HubStateError(400, f"Invalid size for {path}: must be a non-negative integer")
         try:
-            sample = base64.b64decode(item.get("sample") or "")
+            sample = base64.b64decode(optional_str(item, "sample") or "")
         except (binascii.Error, ValueError) as error:
             raise HubStateError(400, f"Bad base64 sample for {path}") from error
         existing = commit.tree.get(path)
         oid = None if existing is None else existing.sha256 if existing.lfs else existing.blob_id
         return {
             "path": path,
-            "uploadMode": upload_mode(path, int(item.get("size") or 0), sample, patterns),
+            "uploadMode": upload_mode(path, size, sample, patterns),
             "shouldIgnore": is_ignored(path, gitignore),
             "oid": oid,
         }
@@ -75,10 +80,14 @@ class WriteHandlers(HandlerBase):
         """Apply an NDJSON commit (header, file, lfsFile, deletedFile, deletedFolder)."""
         self._writable(request, ref)
         revision = rest[0] if rest else DEFAULT_BRANCH
-        lines = [json.loads(line) for line in request.body().splitlines() if line.strip()]
+        lines = [parse_json(line) for line in request.body().splitlines() if line.strip()]
+        if not all(isinstance(line, dict) for line in lines):
+            raise HubStateError(400, "Every line of a commit payload must be a JSON object")
         if not lines or lines[0].get("key") != "header":
             raise HubStateError(400, "A commit payload starts with a header line")
-        header = lines[0].get("value") or {}
+        header = lines[0].get("value")
+        if not isinstance(header, dict):
+            raise HubStateError(400, "The commit header's value must be an object")
         ops = [self._operation(item) for item in lines[1:]]
         result = self.storage.commit(
             ref.type,
@@ -103,7 +112,9 @@ class WriteHandlers(HandlerBase):
         return json_response(data)
 
     def _operation(self, item: Mapping[str, Any]) -> Operation:
-        key, value = item.get("key"), item.get("value") or {}
+        key, value = item.get("key"), item.get("value")
+        if not isinstance(value, dict):
+            raise HubStateError(400, f"The value of a {key!r} commit line must be an object")
         path = check_path(
             str(value.get("path", "")).strip("/")
             if key == "deletedFolder"
@@ -113,11 +124,9 @@ class WriteHandlers(HandlerBase):
             return AddFile(self.storage.regular_entry(path, _decode_content(value)))
         if key == "lfsFile":
             size = value.get("size")
-            return AddFile(
-                self.storage.lfs_entry(
-                    path, str(value.get("oid")), None if size is None else int(size)
-                )
-            )
+            if size is not None and (not isinstance(size, int) or isinstance(size, bool)):
+                raise HubStateError(400, f"Invalid size for {path}: must be an integer")
+            return AddFile(self.storage.lfs_entry(path, str(value.get("oid")), size))
         if key in ("deletedFile", "deletedFolder"):
             return DeletePath(path, folder=key == "deletedFolder")
         raise HubStateError(400, f"Unknown commit operation {key!r}")
@@ -130,7 +139,7 @@ class WriteHandlers(HandlerBase):
         payload = request.json()
         if payload.get("operation") != "upload":
             raise HubStateError(400, "Only the upload operation is supported")
-        objects = [self._batch_object(ref, item) for item in payload.get("objects", [])]
+        objects = [self._batch_object(ref, item) for item in objects_field(payload, "objects")]
         return json_response(
             {"transfer": "basic", "objects": objects, "hash_algo": "sha256"},
             content_type=LFS_JSON_TYPE,

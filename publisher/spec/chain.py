@@ -11,6 +11,19 @@ from typing import Any
 
 MAX_EXTENDS = 16
 
+ROOT_MARKERS = (".git", "templates/default/card.md.j2")
+"""What marks the top of a spec repository (a git checkout, or a publisher templates folder)."""
+
+
+def spec_root(path: Path) -> Path:
+    """The repository a spec belongs to: the nearest folder above it holding `.git` or
+    templates/default/card.md.j2, else the spec's own folder. `extends` stays inside it."""
+    folder = path.resolve().parent
+    for parent in (folder, *folder.parents):
+        if any((parent / marker).exists() for marker in ROOT_MARKERS):
+            return parent
+    return folder
+
 
 def read_mapping(path: Path) -> dict[str, Any] | None:
     """The file's top-level mapping, or None for a file lint will report as unusable."""
@@ -26,6 +39,7 @@ def read_mapping(path: Path) -> dict[str, Any] | None:
 def extends_chain(path: Path) -> list[Path]:
     """The spec and every file its `extends:` chain pulls in (resolved; stops at a problem)."""
     chain = [path.resolve()]
+    root = spec_root(path)
     current = path
     while len(chain) <= MAX_EXTENDS:
         data = read_mapping(current)
@@ -34,8 +48,8 @@ def extends_chain(path: Path) -> list[Path]:
             break
         current = current.parent / parent
         resolved = current.resolve()
-        if resolved in chain or not resolved.is_file():
-            break
+        if resolved in chain or not resolved.is_file() or not resolved.is_relative_to(root):
+            break  # lint reports a cycle, a missing file or one outside the repository
         chain.append(resolved)
     return chain
 

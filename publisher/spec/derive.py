@@ -8,9 +8,19 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from publisher.spec.layout import Layer, parse_layout
+from publisher.spec.layout import Layer
 from publisher.spec.model import Architecture
-from publisher.spec.profile import Component, Member, ModuleRef, Profile, eval_dim
+from publisher.spec.profile import (
+    Component,
+    Member,
+    ModuleRef,
+    Profile,
+    eval_dim,
+    expression_names,
+)
+from publisher.spec.variables import option_values, resolve_values
+
+FFN_SCOPES = {"dense_ffn": "dense", "moe_ffn": "moe"}
 
 MAX_MODULES = 1_000_000
 """More modules than this are not derived: the largest published MoE has about 150,000, and a
@@ -74,7 +84,8 @@ class MemberGroup:
         return self._modules
 
     def _expand(self) -> list[ModuleRef]:
-        cid, kind, bias, shape = self.component, self.member.kind, self.member.bias, self.shape
+        cid, kind, shape = self.component, self.member.kind, self.shape
+        bias = self.member.bias is True
         path = self.member.path
         if self.member.scope == "expert":
             head, _, tail = path.partition("{E}")
@@ -104,6 +115,13 @@ class ModelInventory:
     """component id → what the spec must add before the component can be counted"""
     terms: dict[str, list[tuple[str, str]]] = field(default_factory=dict)
     """component id → (count term, member name) per member, to explain a subset's count"""
+    values: dict[str, int] = field(default_factory=dict)
+    """the resolved shape values (spec values and the profile's defaults)"""
+    unsupplied: dict[str, list[str]] = field(default_factory=dict)
+    """component id → spec keys its shapes need that the spec does not give"""
+
+    def layers_with_ffn(self, ffn: str) -> list[int]:
+        return [i for i, layer in enumerate(self.layers) if layer.ffn == ffn]
 
     def formula(self, component_id: str, names: list[str] | None = None) -> str:
         """How the count is made, e.g. '64 layers × 3'; for a subset, only its members."""
@@ -145,42 +163,21 @@ class ModelInventory:
         return [ref for group in self.unique_groups() for ref in group.modules()]
 
 
-def shape_values(arch: Architecture) -> dict[str, int]:
-    values = {"hidden": arch.hidden_size, "vocab": arch.vocab_size, "layers": arch.num_layers}
-    if arch.ffn:
-        values["intermediate"] = arch.ffn.intermediate_size
-    if arch.moe:
-        values["experts"] = arch.moe.experts
-        values["expert_intermediate"] = arch.moe.expert_intermediate_size
-        values["shared_intermediate"] = (
-            arch.moe.shared_intermediate_size or arch.moe.expert_intermediate_size
-        )
-    if arch.deltanet:
-        values.update(
-            dn_v_heads=arch.deltanet.v_heads,
-            dn_qk_heads=arch.deltanet.qk_heads,
-            dn_head_dim=arch.deltanet.head_dim,
-        )
-    values.update(
-        q_heads=arch.attention.q_heads,
-        kv_heads=arch.attention.kv_heads,
-        head_dim=arch.attention.head_dim,
-    )
-    if arch.vision and arch.vision.hidden_size:
-        values["vision_hidden"] = arch.vision.hidden_size
-        if arch.vision.intermediate_size:
-            values["vision_intermediate"] = arch.vision.intermediate_size
-    return values
+def shape_values(arch: Architecture, profile: Profile) -> dict[str, int]:
+    """Every value the profile's shapes use, as the spec gives it or by the profile's default."""
+    return resolve_values(arch, profile)[0]
 
 
 def derive(arch: Architecture, profile: Profile) -> ModelInventory:
     """Expand the profile over the architecture. Raises LayoutError for a bad layout."""
-    layers = parse_layout(arch.layout, profile.mixer_aliases(), profile.ffn_alias_table())
+    layers = profile.parse_layout(arch.layout)
     _check_size(arch, profile, layers)
     inventory = ModelInventory(layers=layers)
-    values = shape_values(arch)
+    values, missing = resolve_values(arch, profile)
+    inventory.values = values
+    options = option_values(arch, profile)
     for component in profile.components:
-        if component.when == "separate_lm_head" and arch.lm_output != "separate":
+        if component.when is not None and not options.get(component.when, False):
             continue
         if (
             arch.vision is not None
@@ -193,9 +190,20 @@ def derive(arch: Architecture, profile: Profile) -> ModelInventory:
         member_terms: list[tuple[str, str]] = []
         tensor_terms: list[tuple[str, int]] = []
         for member in component.members:
+            if member.when is not None and not options.get(member.when, False):
+                continue
+            if isinstance(member.bias, str):
+                member = member.model_copy(update={"bias": options.get(member.bias, False)})
             group = _group(member, component, arch, layers, values)
             if group is None:
                 continue
+            if group.count and group.shape is None and member.shape:
+                keys = _missing_keys(member, missing)
+                if keys:
+                    inventory.unsupplied.setdefault(component.id, [])
+                    for key in keys:
+                        if key not in inventory.unsupplied[component.id]:
+                            inventory.unsupplied[component.id].append(key)
             groups.append(group)
             if group.count:
                 term = _formula_term(member, arch, layers, profile)
@@ -225,7 +233,8 @@ def _check_size(arch: Architecture, profile: Profile, layers: list[Layer]) -> No
     """Raise DeriveLimitError before expanding an architecture of more than MAX_MODULES."""
     depth = (arch.vision.depth or 0) if arch.vision else 0
     experts = arch.moe.experts if arch.moe else 0
-    per_scope = {"vision_block": depth, "expert": len(layers) * experts, "layer": len(layers)}
+    moe_layers = sum(1 for layer in layers if layer.ffn == "moe")
+    per_scope = {"vision_block": depth, "expert": moe_layers * experts, "layer": len(layers)}
     totals: dict[str, int] = {}
     for component in profile.components:
         for member in component.members:
@@ -299,11 +308,25 @@ def _group(
         return MemberGroup(component.id, member, shape, None, depth)
     if scope == "expert":
         experts = arch.moe.experts if arch.moe else 0
-        return MemberGroup(component.id, member, shape, all_layers, experts)
+        moe_layers = tuple(i for i, layer in enumerate(layers) if layer.ffn == "moe")
+        return MemberGroup(component.id, member, shape, moe_layers, experts)
     if scope == "layer":
         return MemberGroup(component.id, member, shape, all_layers)
+    if scope in FFN_SCOPES:
+        kind = FFN_SCOPES[scope]
+        return MemberGroup(
+            component.id, member, shape, tuple(i for i, x in enumerate(layers) if x.ffn == kind)
+        )
     mixer_layers = tuple(i for i, layer in enumerate(layers) if layer.mixer == scope)
     return MemberGroup(component.id, member, shape, mixer_layers)
+
+
+def _missing_keys(member: Member, missing: dict[str, str]) -> list[str]:
+    names: set[str] = set()
+    for dim in member.shape:
+        if isinstance(dim, str):
+            names |= expression_names(dim)
+    return [f"architecture.{missing[n]}" for n in sorted(names) if n in missing]
 
 
 def _shape(member: Member, values: dict[str, int]) -> tuple[int, ...] | None:
@@ -325,7 +348,15 @@ def _formula_term(member: Member, arch: Architecture, layers: list[Layer], profi
         return f"{len(layers)} layers"
     if scope == "expert":
         experts = arch.moe.experts if arch.moe else 0
-        return f"{len(layers)} layers × {experts} experts"
+        moe_layers = sum(1 for layer in layers if layer.ffn == "moe")
+        what = "layers" if moe_layers == len(layers) else "MoE layers"
+        return f"{moe_layers} {what} × {experts} experts"
+    if scope in FFN_SCOPES:
+        count = sum(1 for layer in layers if layer.ffn == FFN_SCOPES[scope])
+        if count == len(layers):
+            return f"{count} layers"
+        label = profile.moe_label if FFN_SCOPES[scope] == "moe" else "dense"
+        return f"{count} {label} layers"
     count = sum(1 for layer in layers if layer.mixer == scope)
     mixer = profile.mixers.get(scope)
     return f"{count} {mixer.label if mixer else scope} layers"

@@ -1,13 +1,13 @@
 """Parse a hidden-layout expression into the per-layer sequence.
 
-    6 × (3 × (Gated DeltaNet → FFN) → 1 × (Gated Attention → FFN))
+    16 × (3 × (Linear Attention → FFN) → 1 × (Attention → FFN))
 
 Grammar (`x`, `X` and `*` also mean ×; `->` also means →):
 
     sequence := term (ARROW term)*
     term     := INT TIMES term | '(' sequence ')' | NAME
 
-The expression expands to a flat run of block names; each mixer block (e.g. Gated DeltaNet)
+The expression expands to a flat run of block names; each mixer block (e.g. Attention)
 opens a layer and the feed-forward block after it (FFN or MoE) closes it.
 """
 
@@ -143,24 +143,37 @@ def expand(text: str) -> list[tuple[str, int]]:
 
 @dataclass(frozen=True)
 class Layer:
-    mixer: str  # canonical mixer kind, e.g. gated_deltanet
-    ffn: str  # canonical feed-forward kind: dense or moe
+    mixer: str  # canonical mixer kind, e.g. attention
+    ffn: str  # canonical feed-forward kind: dense, moe, or none (a whole-layer block)
 
 
 def parse_layout(
-    text: str, mixer_aliases: dict[str, str], ffn_aliases: dict[str, str]
+    text: str,
+    mixer_aliases: dict[str, str],
+    ffn_aliases: dict[str, str],
+    whole_layer: dict[str, str] | None = None,
 ) -> list[Layer]:
     """Parse and group the blocks into layers, mapping names through the profile's aliases.
 
-    Aliases are matched case-insensitively, ignoring spaces, hyphens and underscores.
+    Aliases are matched case-insensitively, ignoring spaces, hyphens and underscores. A mixer
+    in `whole_layer` (mixer kind → its FFN kind) is a layer by itself (Nemotron-H's Mamba,
+    attention, MLP and MoE blocks).
     """
     mixers = {_fold(k): v for k, v in mixer_aliases.items()}
     ffns = {_fold(k): v for k, v in ffn_aliases.items()}
+    whole = whole_layer or {}
     layers: list[Layer] = []
     pending: tuple[str, int] | None = None
     for name, column in expand(text):
         key = _fold(name)
-        if key in mixers:
+        if key in mixers and mixers[key] in whole:
+            if pending is not None:
+                raise LayoutError(
+                    f"'{name}' starts a new layer before the previous mixer got a feed-forward block",
+                    column,
+                )
+            layers.append(Layer(mixers[key], whole[mixers[key]]))
+        elif key in mixers:
             if pending is not None:
                 raise LayoutError(
                     f"'{name}' starts a new layer before the previous mixer got a feed-forward block",
@@ -181,7 +194,7 @@ def parse_layout(
 
 
 def _first_alias_per_kind(aliases: dict[str, str]) -> list[str]:
-    """The first spelling given for each kind, skipping the kind's own id (e.g. 'Gated DeltaNet')."""
+    """The first spelling given for each kind, skipping the kind's own id (e.g. 'MLA')."""
     first: dict[str, str] = {}
     for alias, kind in aliases.items():
         if alias != kind:
@@ -194,7 +207,7 @@ def _fold(name: str) -> str:
 
 
 def describe(layers: list[Layer]) -> str:
-    """A compact run-length description, e.g. '3×gated_deltanet, 1×gated_attention, …'."""
+    """A compact run-length description, e.g. '3×mamba, 1×attention, …'."""
     runs: list[tuple[str, int]] = []
     for layer in layers:
         if runs and runs[-1][0] == layer.mixer:

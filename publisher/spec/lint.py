@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import functools
 import re
 from collections.abc import Callable, Iterator
@@ -18,7 +19,7 @@ from publisher.spec.model import (
     format_param_count,
     parse_param_count,
 )
-from publisher.spec.profile import Profile, ProfileNotFound, load_profile
+from publisher.spec.profile import Profile, ProfileError, ProfileNotFound, load_profile
 
 # code → what it means; the README's table of codes is generated from these catalogues.
 CODES: dict[str, str] = {
@@ -59,6 +60,9 @@ CODES: dict[str, str] = {
     "SPEC063": "a paired score does not match the table's pair_labels",
     "SPEC070": "a path in the spec escapes the repository",
     "SPEC080": "unknown architecture profile",
+    "SPEC201": "a value the profile's shapes need is not in the spec (a shape would go unchecked)",
+    "SPEC202": "the architecture profile file is not usable (the message says where and why)",
+    "SPEC203": "the profile file named by the spec lies outside the spec's repository",
 }
 
 REPO_ID = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9_.-]{0,94}[A-Za-z0-9_])?/[A-Za-z0-9_.-]{1,96}$")
@@ -81,10 +85,21 @@ def check_spec(loaded: LoadedSpec) -> list[Finding]:
     findings: list[Finding] = []
     for check in (_check_identity, _check_hub, _check_benchmarks, _check_paths, _check_heads):
         findings.extend(check(spec, loaded))
+    if any(f.code == "SPEC203" for f in loaded.findings):
+        return findings
     try:
         profile = load_profile(spec.architecture.profile)
     except ProfileNotFound as error:
         findings.append(Finding("SPEC080", str(error), loaded.locate("architecture", "profile")))
+        return findings
+    except ProfileError as error:
+        findings.append(
+            Finding(
+                "SPEC202",
+                f"{error}; run `publisher profile check` on the file to see every problem",
+                loaded.locate("architecture", "profile"),
+            )
+        )
         return findings
     inventory = _derive(spec, profile, loaded, findings)
     if inventory is not None:
@@ -101,7 +116,7 @@ def derive_inventory(spec: ModelSpec) -> tuple[Profile, ModelInventory]:
 
 def cached_derive(arch: Architecture, profile: Profile) -> ModelInventory:
     """derive(), remembered per architecture (a 256-expert model has 30,000+ modules)."""
-    return _derive_by_json(arch.model_dump_json(), profile.name)
+    return _derive_by_json(arch.model_dump_json(), profile.source or profile.name)
 
 
 @functools.lru_cache(maxsize=32)
@@ -146,21 +161,54 @@ def _check_layers(
             "fix the repeat counts or num_layers",
             loaded.locate("architecture", "num_layers"),
         )
-    ffn_kinds = {layer.ffn for layer in layers}
-    wanted = "moe" if arch.moe else "dense"
-    if ffn_kinds - {wanted} or profile.ffn != wanted:
+    yield from _check_ffn_sections(arch, profile, inventory, loaded)
+    for component, keys in inventory.unsupplied.items():
+        label = profile.component(component)
+        yield Finding(
+            "SPEC201",
+            f"the shapes of {label.label if label else component} need {', '.join(keys)}, "
+            f"which the spec does not give; add {'them' if len(keys) > 1 else 'it'} "
+            f"({_config_hint(profile, keys)}) so every tensor's shape can be checked",
+            loaded.locate("architecture"),
+            # a part the spec leaves open on purpose (SPEC038) is a warning, else an error
+            Severity.WARNING if component in inventory.underived else Severity.ERROR,
+        )
+
+
+def _config_hint(profile: Profile, keys: list[str]) -> str:
+    """'config.json linear_conv_kernel_dim' for the spec keys a profile reads from config.json."""
+    from publisher.spec.variables import spec_path
+
+    hints = []
+    for name, variable in profile.all_variables().items():
+        if f"architecture.{spec_path(name, variable)}" in keys and variable.config:
+            key = variable.config if isinstance(variable.config, str) else variable.config[0]
+            hints.append(key)
+    return "config.json " + ", ".join(hints) if hints else "see the profile's variables"
+
+
+def _check_ffn_sections(
+    arch: Architecture, profile: Profile, inventory: ModelInventory, loaded: LoadedSpec
+) -> Iterator[Finding]:
+    """Dense layers need architecture.ffn, MoE layers architecture.moe, and each given section
+    is used by some layer; a dense-only profile has no MoE layers."""
+    kinds = {layer.ffn for layer in inventory.layers}
+    problems = []
+    if "dense" in kinds and arch.ffn is None:
+        problems.append("the layout has dense feed-forward layers but architecture.ffn is missing")
+    if "moe" in kinds and arch.moe is None:
+        problems.append("the layout has MoE layers but architecture.moe is missing")
+    if arch.ffn is not None and "dense" not in kinds:
+        problems.append("architecture.ffn is given but no layer of the layout is dense")
+    if arch.moe is not None and "moe" not in kinds:
+        problems.append("architecture.moe is given but no layer of the layout is MoE")
+    if profile.ffn == "dense" and "moe" in kinds:
+        problems.append(f"profile '{profile.name}' has no mixture-of-experts layers")
+    for problem in problems:
         yield Finding(
             "SPEC022",
-            f"layout uses {'/'.join(sorted(ffn_kinds))} feed-forward blocks, the architecture "
-            f"gives {'moe' if arch.moe else 'ffn (dense)'} and profile '{profile.name}' is {profile.ffn}; "
-            "make them agree",
+            f"{problem}; make the layout's feed-forward blocks and the sections agree",
             loaded.locate("architecture", "layout"),
-        )
-    if any(layer.mixer == "gated_deltanet" for layer in layers) and arch.deltanet is None:
-        yield Finding(
-            "SPEC023",
-            "the layout has Gated DeltaNet layers but architecture.deltanet is missing; add it",
-            loaded.locate("architecture"),
         )
 
 
@@ -177,10 +225,13 @@ def check_components(
         where = ("quantization", "components", index)
         component = profile.component(entry.component)
         if component is None:
-            known = ", ".join(c.id for c in profile.components)
+            ids = [c.id for c in profile.components]
+            close = difflib.get_close_matches(entry.component, ids, n=1, cutoff=0.6)
+            hint = f"did you mean '{close[0]}'? " if close else ""
             yield Finding(
                 "SPEC033",
-                f"unknown component '{entry.component}' for profile '{profile.name}' (known: {known})",
+                f"unknown component '{entry.component}' for profile '{profile.name}' "
+                f"({hint}known: {', '.join(ids)})",
                 loaded.locate(*where, "component"),
             )
             continue
@@ -319,7 +370,9 @@ def _check_identity(spec: ModelSpec, loaded: LoadedSpec) -> Iterator[Finding]:
     active_match = NAME_ACTIVE.search(spec.name)
     if active_match and params.active_count is not None:
         named_active = parse_param_count(active_match.group(1) + "B")
-        if not _close(named_active, params.active_count):
+        if not _close(named_active, params.active_count) and not _rounds_to(
+            active_match.group(1), params.active_count
+        ):
             yield Finding(
                 "SPEC040",
                 f"the name '{spec.name}' says A{active_match.group(1)}B active but "
@@ -338,6 +391,12 @@ def _close(a: float, b: float) -> bool:
     return abs(a - b) <= 0.05 * max(a, b)
 
 
+def _rounds_to(named: str, count: float) -> bool:
+    """'3' names 3.3B (a name gives the count to its own precision: Qwen3-30B-A3B, 3.3B active)."""
+    decimals = len(named.partition(".")[2])
+    return round(count / 1e9, decimals) == float(named)
+
+
 def _check_heads(spec: ModelSpec, loaded: LoadedSpec) -> Iterator[Finding]:
     arch = spec.architecture
     att = arch.attention
@@ -347,7 +406,7 @@ def _check_heads(spec: ModelSpec, loaded: LoadedSpec) -> Iterator[Finding]:
             f"{att.q_heads} query heads cannot be shared evenly by {att.kv_heads} KV heads",
             loaded.locate("architecture", "attention", "kv_heads"),
         )
-    if att.rotary_dim is not None and att.rotary_dim > att.head_dim:
+    if att.rotary_dim is not None and att.head_dim is not None and att.rotary_dim > att.head_dim:
         yield Finding(
             "SPEC042",
             f"rotary_dim {att.rotary_dim} exceeds head_dim {att.head_dim}",

@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import difflib
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
 from publisher.findings import Finding, Location
+from publisher.spec.chain import spec_root
 from publisher.spec.model import ModelSpec
 from publisher.spec.yamlsource import KeyPath, SourceMap, YamlProblem, load_yaml, read_text
 
@@ -64,7 +65,7 @@ def load_spec(path: Path) -> LoadedSpec:
     """Load and validate; never raises for bad input: problems become findings."""
     result = LoadedSpec(path=path)
     try:
-        data, source = _load_with_extends(path, ())
+        data, source = _load_with_extends(path, (), spec_root(path))
     except YamlProblem as problem:
         result.unusable = True
         result.findings.append(
@@ -80,10 +81,83 @@ def load_spec(path: Path) -> LoadedSpec:
         result.spec = ModelSpec.model_validate(data)
     except ValidationError as error:
         result.findings.extend(_validation_findings(error, result))
+    if result.spec is not None:
+        _resolve_profile_file(result)
     return result
 
 
-def _load_with_extends(path: Path, chain: tuple[Path, ...]) -> tuple[dict[str, Any], SourceMap]:
+def _resolve_profile_file(loaded: LoadedSpec) -> None:
+    """A profile named as a .yaml file is read relative to the spec and must stay inside the
+    spec's repository; the spec then carries its absolute path."""
+    from publisher.spec.profile import is_profile_file
+
+    spec = loaded.spec
+    assert spec is not None
+    value = spec.architecture.profile
+    if not is_profile_file(value):
+        return
+    where = loaded.locate_value("architecture", "profile")
+    candidate = Path(value)
+    if candidate.is_absolute():
+        loaded.findings.append(
+            Finding(
+                "SPEC203",
+                f"architecture.profile '{shown_path(value)}' is an absolute path; name the "
+                "profile file relative to the spec, inside its repository",
+                where,
+            )
+        )
+        return
+    base = loaded.path.resolve().parent
+    try:
+        resolved = (base / candidate).resolve()
+    except (OSError, RuntimeError):
+        resolved = base / candidate
+    root = repository_root(base)
+    if not resolved.is_relative_to(root):
+        loaded.findings.append(
+            Finding(
+                "SPEC203",
+                f"architecture.profile '{shown_path(value)}' leads outside the repository "
+                f"({shown_path(root)}); keep the profile file in the spec's repository",
+                where,
+            )
+        )
+        return
+    architecture = spec.architecture.model_copy(update={"profile": str(resolved)})
+    loaded.spec = spec.model_copy(update={"architecture": architecture})
+
+
+def repository_root(folder: Path) -> Path:
+    """The nearest folder above `folder` holding .git (a checkout), else `folder` itself."""
+    for parent in (folder, *folder.parents):
+        if (parent / ".git").exists():
+            return parent
+    return folder
+
+
+def _confine_parent(path: Path, source: SourceMap, ref: str, root: Path) -> None:
+    """`extends` names a file inside the spec's repository (links resolved), never an
+    absolute path or one that climbs out with '..': the family's YAML lands in the card."""
+    try:
+        target = (path.parent / ref).resolve()
+    except (OSError, ValueError, RuntimeError):
+        return  # an unusable name: the checks that follow report it
+    if PurePosixPath(ref).is_absolute() or not target.is_relative_to(root):
+        position = source.locate(("extends",))
+        raise YamlProblem(
+            "SPEC004",
+            f"'extends' names '{shown_path(ref)}', which leaves the repository ({root}); "
+            "name a family file inside it, relative to the spec",
+            str(path),
+            position[1] if position else None,
+            position[2] if position else None,
+        )
+
+
+def _load_with_extends(
+    path: Path, chain: tuple[Path, ...], root: Path
+) -> tuple[dict[str, Any], SourceMap]:
     resolved = path.resolve()
     if resolved in chain:
         cycle = " → ".join(p.name for p in (*chain, resolved))
@@ -91,6 +165,10 @@ def _load_with_extends(path: Path, chain: tuple[Path, ...]) -> tuple[dict[str, A
     if len(chain) > MAX_EXTENDS_DEPTH:
         raise YamlProblem("SPEC003", f"'extends' chain deeper than {MAX_EXTENDS_DEPTH}", str(path))
     data, source = load_yaml(read_text(path), str(path))
+    if data is None and not chain:
+        raise YamlProblem(
+            "SPEC007", "the spec is empty; a spec is a YAML mapping of keys to values", str(path)
+        )
     if data is None:
         data = {}
     if not isinstance(data, dict):
@@ -109,6 +187,7 @@ def _load_with_extends(path: Path, chain: tuple[Path, ...]) -> tuple[dict[str, A
             position[1] if position else None,
             position[2] if position else None,
         )
+    _confine_parent(path, source, parent_ref, root)
     parent_path = path.parent / parent_ref
     if _is_file(parent_path) and not _is_yaml(parent_path):
         position = source.locate(("extends",))
@@ -129,7 +208,7 @@ def _load_with_extends(path: Path, chain: tuple[Path, ...]) -> tuple[dict[str, A
             position[1] if position else None,
             position[2] if position else None,
         )
-    parent, parent_source = _load_with_extends(parent_path, (*chain, resolved))
+    parent, parent_source = _load_with_extends(parent_path, (*chain, resolved), root)
     parent.pop("extends", None)
     merged_source = SourceMap()
     merged_source.update(parent_source)

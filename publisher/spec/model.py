@@ -87,10 +87,15 @@ class GatedDeltaNet(Strict):
 
 
 class GatedAttention(Strict):
+    """The attention heads (every family has them; the profile names the kind of attention)."""
+
     q_heads: int = Field(gt=0)
     kv_heads: int = Field(gt=0)
-    head_dim: int = Field(gt=0)
+    head_dim: int | None = Field(default=None, gt=0)
     rotary_dim: int | None = Field(default=None, gt=0)
+    sliding_window: int | None = Field(
+        default=None, gt=0, description="tokens a sliding-window attention layer sees"
+    )
 
 
 class DenseFFN(Strict):
@@ -123,23 +128,26 @@ class VisionEncoder(Strict):
 class MultiTokenPrediction(Strict):
     trained: bool = True
     shipped: bool = Field(
-        default=False, description="whether the checkpoint carries the mtp.* tensors"
+        default=False, description="whether the checkpoint carries the MTP tensors"
     )
     note: str | None = None
 
 
 class Architecture(Strict):
-    profile: str = Field(description="architecture profile, e.g. qwen3_5 or qwen3_5_moe")
+    profile: str = Field(
+        description="architecture profile: a packaged name (llama, deepseek_v3, …) or a "
+        "profile .yaml file in the spec's repository"
+    )
     type: str | None = Field(
         default=None, description="e.g. Causal Language Model with Vision Encoder"
     )
     training_stage: str | None = None
     parameters: Parameters
     hidden_size: int = Field(gt=0)
-    vocab_size: int = Field(gt=0, description="padded vocabulary")
+    vocab_size: int = Field(gt=0, description="vocabulary size as config.json states it")
     num_layers: int = Field(gt=0)
     layout: str = Field(
-        description="e.g. 6 × (3 × (Gated DeltaNet → FFN) → 1 × (Gated Attention → FFN))"
+        description="e.g. 3 × (MLA → FFN) → 58 × (MLA → MoE); block names are the profile's"
     )
     deltanet: GatedDeltaNet | None = None
     attention: GatedAttention
@@ -150,11 +158,21 @@ class Architecture(Strict):
     context: Context
     vision: VisionEncoder | None = None
     modalities: list[str] = Field(default_factory=list)
+    dims: dict[str, int] = Field(
+        default_factory=dict,
+        description="further sizes the profile's shapes use (MLA ranks, Mamba state, …)",
+    )
+    options: dict[str, bool] = Field(
+        default_factory=dict, description="yes/no facts the profile declares (e.g. qk_norm)"
+    )
 
     @model_validator(mode="after")
     def _ffn_or_moe(self) -> Architecture:
-        if (self.ffn is None) == (self.moe is None):
-            raise ValueError("give exactly one of 'ffn' (dense) or 'moe' (mixture of experts)")
+        if self.ffn is None and self.moe is None:
+            raise ValueError(
+                "give 'ffn' (dense), 'moe' (mixture of experts), or both for a stack of dense "
+                "then MoE layers"
+            )
         return self
 
 

@@ -100,16 +100,33 @@ def _too_deep(problem_at: Any, file: str) -> YamlProblem:
     )
 
 
-def _check_depth(text: str, file: str) -> None:
+def _check_depth(text: str, file: str, loader: Any = _LOADER) -> None:
     """Refuse text nested deeper than MAX_DEPTH, reading events only as far as the proof."""
     depth = 0
-    for event in yaml.parse(text, Loader=_LOADER):
+    for event in yaml.parse(text, Loader=loader):
         if isinstance(event, _OPEN):
             depth += 1
             if depth > MAX_DEPTH:
                 raise _too_deep(event.start_mark, file)
         elif isinstance(event, _CLOSE):
             depth -= 1
+
+
+def _checked_loader(text: str, file: str) -> Any:
+    """The loader to compose `text` with, once its depth is known to be within MAX_DEPTH.
+
+    The nesting limit is publisher's own whatever the PyYAML version: PyYAML 6.0.4's libyaml
+    binding stops deep flow nesting with its own error ("exceeded maximum nesting depth")
+    before our event count gets there, so then the pure-Python parser (no such limit, and
+    iterative) counts the depth and composes the text."""
+    try:
+        _check_depth(text, file)
+    except yaml.YAMLError as error:
+        if _LOADER is yaml.SafeLoader or "nesting depth" not in str(error):
+            raise
+        _check_depth(text, file, yaml.SafeLoader)
+        return yaml.SafeLoader
+    return _LOADER
 
 
 def _one_line(text: str) -> str:
@@ -119,8 +136,8 @@ def _one_line(text: str) -> str:
 def load_yaml(text: str, file: str) -> tuple[Any, SourceMap]:
     """Parse one YAML document into plain Python data and its source map."""
     try:
-        _check_depth(text, file)
-        node = yaml.compose(text, Loader=_LOADER)
+        loader = _checked_loader(text, file)
+        node = yaml.compose(text, Loader=loader)
     except yaml.reader.ReaderError as error:  # a character YAML does not allow
         at_line, at_column = _position(text, error.position)
         char = error.character

@@ -6,6 +6,8 @@ imports it. Building models needs the `testkit` extra (torch, nvidia-modelopt):
 
 - `tiny`: tiny real Qwen3.5 dense / MoE models (transformers), full-size configs, meta-device
   names and shapes (`saved_tensor_shapes`, `module_inventory`), a disk cache helper.
+- `families`: tiny real models of every other profiled family (Llama, Qwen3, DeepSeek-V3,
+  GLM, gpt-oss, Nemotron-H, Gemma 3, …) and their genuine ModelOpt exports.
 - `modelopt_export`: genuine ModelOpt NVFP4 / FP8 exports of tiny models on the CPU.
 - `compressed_tensors`: the compressed-tensors NVFP4 layout converted from a ModelOpt export.
 - `sparse`: full-size sharded checkpoints whose data regions are holes (no disk used).
