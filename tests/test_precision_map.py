@@ -437,3 +437,46 @@ def test_the_same_files_draw_the_same_bytes_in_any_process(
         subprocess.run([*argv, "-o", str(out)], env=env, check=True, capture_output=True)
         drawn.append(out.read_bytes())
     assert drawn[0] == drawn[1] and drawn[0].startswith(b"<svg ")
+
+
+def test_another_family_draws_from_its_profile_dense_and_moe_layers_apart(tmp_path: Path) -> None:
+    """DeepSeek-V3's layout (3 dense layers, then MoE): names from transformers' own model on
+    the meta device, the MLP linears written NVFP4, the rest BF16."""
+    torch = pytest.importorskip("torch")
+    from transformers import AutoModelForCausalLM, DeepseekV3Config
+
+    from publisher.testkit.sparse import write_sparse_shard
+
+    config = DeepseekV3Config(
+        num_hidden_layers=6, first_k_dense_replace=3, n_routed_experts=8, num_experts_per_tok=2,
+        hidden_size=64, intermediate_size=128, moe_intermediate_size=32, num_attention_heads=4,
+        num_key_value_heads=4, q_lora_rank=32, kv_lora_rank=16, qk_rope_head_dim=8,
+        qk_nope_head_dim=8, v_head_dim=8, vocab_size=256, n_group=2, topk_group=1,
+    )  # fmt: skip
+    config.architectures = ["DeepseekV3ForCausalLM"]
+    with torch.device("meta"):
+        model = AutoModelForCausalLM.from_config(config)
+    tensors: dict[str, TensorSpec] = {}
+    for name, module in model.named_modules():
+        mlp_linear = ".mlp." in name and name.endswith("_proj")
+        if isinstance(module, torch.nn.Linear) and mlp_linear:
+            shape = tuple(module.weight.shape)
+            for spec in expected_tensors(name, "linear", shape, False, "modelopt_nvfp4"):
+                tensors[spec.name] = spec
+    for name, param in model.state_dict().items():
+        if f"{name.rpartition('.')[0]}.weight_scale" not in tensors:
+            tensors[name] = TensorSpec(name, "BF16", tuple(param.shape))
+    folder = tmp_path / "deepseek"
+    folder.mkdir()
+    write_sparse_shard(folder / "model.safetensors", tensors.values())
+    (folder / "config.json").write_text(config.to_json_string(), encoding="utf-8")
+
+    result = _audit(folder)
+    assert result.profile == "deepseek_v3"
+    view = build_map(result)
+    assert [view.layer_kinds[i][1] for i in range(6)] == ["dense"] * 3 + ["MoE"] * 3
+    svg = draw_svg(view)
+    assert ">dense</text>" in svg and ">MoE</text>" in svg  # the strip's legend
+    dense = next(c for c, label in view.rows if label.startswith("Dense MLP"))
+    assert view.cell_title(dense, 0).endswith("3 modules, all NVFP4")
+    assert view.cell_title(dense, 4).endswith("absent")
