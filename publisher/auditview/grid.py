@@ -26,7 +26,7 @@ if TYPE_CHECKING:
 
 LAYER = re.compile(r"\.layers\.(\d+)\.")
 NUMBERED = re.compile(r"\.(\d+)(?:\.|$)")
-# the first numbered segment of each line (a name), after the layer number for IN_LAYER
+# where a name repeats under a second number (experts.E): after the layer number, or anywhere
 IN_LAYER = re.compile(r"\.layers\.\d+\..*?([A-Za-z_]\w*)\.(\d+)\.")
 ANYWHERE = re.compile(r"([A-Za-z_]\w*)\.(\d+)\.")
 MTP = "mtp."
