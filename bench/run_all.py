@@ -15,6 +15,7 @@ BENCHES = [
     ["bench_precision_map.py", "--readme"],
     ["bench_remote_audit.py", "--readme"],
     ["bench_push.py", "--readme"],
+    ["bench_verify.py", "--readme"],
     ["fuzz_headers.py", "--readme"],
 ]
 

@@ -31,6 +31,9 @@ if TYPE_CHECKING:
     from publisher.checkpoint.audit import AuditResult
     from publisher.checkpoint.validate import ValidationReport
     from publisher.hub.push_types import Progress, PushResult
+    from publisher.provenance.keys import SigningMaterial, TrustAnchor
+    from publisher.provenance.sign import SignResult
+    from publisher.provenance.verify import Verification
     from publisher.review.diff import ReviewResult
     from publisher.spec.loader import LoadedSpec
 
@@ -186,12 +189,14 @@ def push(
     endpoint: str | None = None,
     progress: Progress | None = None,
     precision_map: bool = False,
+    signing: SigningMaterial | None = None,
 ) -> PushResult:
     """Lint, render and validate; when everything passes, publish the card, the checkpoint and
     its audit manifest in one commit (`dry_run`: only the plan). Only what a model repository
     holds is published, plus files an `include` fnmatch pattern names; a token-like string in
     a text file blocks the push (PUSH101). `.status` says what happened ("blocked" when a
-    check failed: nothing was sent); HubError when the Hub fails. With `precision_map`, also
+    check failed: nothing was sent); HubError when the Hub fails. With `signing`, model.sig
+    (OpenSSF model signing) goes into the same commit. With `precision_map`, also
     precision_map.svg (drawn from the checkpoint, else from the weights already on the Hub),
     which the card embeds."""
     from publisher.hub.push import push as run_push
@@ -213,7 +218,27 @@ def push(
         endpoint=endpoint,
         progress=progress,
         precision_map=precision_map,
+        signing=signing,
     )
+
+
+def sign_folder(folder: Path, signing: SigningMaterial) -> SignResult:
+    """Sign every file a push of `folder` would publish into `folder/model.sig`."""
+    from publisher.provenance.sign import sign_folder as run_sign
+
+    return run_sign(Path(folder), signing)
+
+
+def verify(target: str | Path, trust: TrustAnchor, revision: str | None = None) -> Verification:
+    """Verify model.sig and every file: a local folder, or a Hub repo `org/name[@rev]` from
+    the Hub's metadata (no weight downloaded). `.ok`, `.findings` (SIGN501-SIGN506)."""
+    from publisher.provenance.remote import split_target, verify_repo
+    from publisher.provenance.verify import verify_folder
+
+    if isinstance(target, Path):
+        return verify_folder(target, trust)
+    repo_id, rev = split_target(target, revision)
+    return verify_repo(repo_id, rev, trust)
 
 
 # ---- reports ------------------------------------------------------------------------------

@@ -14,6 +14,7 @@ EXIT_FOR_PREFIX = {
     "QCFG": "1",
     "VAL": "1",
     "AUD": "1",
+    "SIGN": "1",
     "PUSH": "1",
 }
 UNUSABLE_SPEC = {"SPEC001", "SPEC002", "SPEC003", "SPEC004", "SPEC005", "SPEC006", "SPEC007"}
@@ -46,6 +47,7 @@ def all_codes() -> list[CodeInfo]:
     from publisher.checkpoint.validate import CODES as VAL
     from publisher.findings import Severity
     from publisher.hub.secret_scan import CODES as PUSH
+    from publisher.provenance.codes import CODES as SIGN
     from publisher.spec.lint import CODES as SPEC
 
     rows: list[CodeInfo] = []
@@ -58,6 +60,7 @@ def all_codes() -> list[CodeInfo]:
     rows += [CodeInfo(c, "quantization config", m, 1) for c, m in QCFG_CODES.items()]
     rows += [CodeInfo(c, "validation", m, 1) for c, m in VAL.items()]
     rows += [CodeInfo(c, "audit", m, 1) for c, m in AUDIT_CODES.items()]
+    rows += [CodeInfo(c, "signed provenance", m, 1) for c, m in SIGN.items()]
     rows += [CodeInfo(c, "push", m, 1) for c, m in PUSH.items()]
     from publisher.fixes import FIXES
 

@@ -139,4 +139,11 @@ FIXES: dict[str, str] = {
     "VAL030": "Include the mtp.* tensors in the checkpoint, or stop declaring MTP weights in the spec.",
     "VAL201": "Add the architecture value lint's SPEC201 names, so these shapes are checked.",
     "VAL031": "Declare the MTP weights in the spec, or drop the mtp.* tensors from the checkpoint.",
+    # signed provenance
+    "SIGN501": "Restore the signed file, or re-sign and push the folder if the change is intended.",
+    "SIGN502": "Remove the file, or re-sign and push the folder if it belongs to the release.",
+    "SIGN503": "Restore the file from the signed release, or re-sign and push without it.",
+    "SIGN504": "Check --key, --certificate-chain or --identity/--issuer name the real signer; a signature that still fails was altered or belongs to other files.",
+    "SIGN505": "Sign the folder (publisher sign DIR, or push --sign) and publish model.sig with the files.",
+    "SIGN506": "Re-sign with publisher sign (whole-file SHA-256); a damaged model.sig cannot be checked.",
 }

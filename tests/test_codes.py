@@ -26,7 +26,8 @@ def test_every_code_the_source_emits_is_catalogued(repo_root: Path) -> None:
     for path in (repo_root / "publisher").rglob("*.py"):
         emitted |= set(
             re.findall(
-                r'"((?:SPEC|CARD|CKPT|QCFG|VAL|AUD|PUSH)\d{3})"', path.read_text(encoding="utf-8")
+                r'"((?:SPEC|CARD|CKPT|QCFG|VAL|AUD|PUSH|SIGN)\d{3})"',
+                path.read_text(encoding="utf-8"),
             )
         )
     assert emitted - known == set()

@@ -183,3 +183,21 @@ def test_a_shape_the_spec_cannot_give_is_reported_never_skipped(
     val201 = [f for f in report.findings if f.code == "VAL201"]
     assert [f.location.pointer for f in val201] == ["deltanet_conv1d"]
     assert "48 modules" in val201[0].message
+
+
+def test_init_leaves_out_what_it_cannot_read_and_says_so(
+    synth_cache_dir: Path, tmp_path: Path
+) -> None:
+    """gpt-oss's fused experts, quantized whole by ModelOpt, are in no storage publisher reads
+    yet: init leaves them out with a note rather than writing an invalid precision."""
+    from publisher.findings import Severity
+
+    export = _export("gpt_oss", synth_cache_dir)
+    spec_path = tmp_path / "gpt-oss.yaml"
+    assert main(["init", str(export), "-o", str(spec_path)]) == 0
+    text = spec_path.read_text()
+    assert "# Left out of quantization.components: experts, written in a storage" in text
+    assert "precision: unknown" not in text
+    loaded = lint_path(spec_path)
+    assert [f.code for f in loaded.findings if f.severity is Severity.ERROR] == []
+    assert [f.code for f in loaded.findings] == ["SPEC032"]

@@ -80,7 +80,8 @@ architecture:
   ffn: {intermediate_size: INTERMEDIATE}
   lm_output: separate
   context: {native: 256}
-  vision: {depth: 2, hidden_size: 32}
+  vision: {depth: 2, hidden_size: 32, intermediate_size: 64}
+  dims: {vision_positions: 64}
 """
 
 
@@ -268,7 +269,7 @@ def test_dry_run_prints_the_plan_and_sends_nothing(
 
     assert code == 0
     assert "new repository, created by the push" in out
-    assert re.search(r"new\s+regular\s+\d+ B\s+README.md", out)
+    assert re.search(r"new\s+regular\s+[\d.]+ (?:B|KiB)\s+README.md", out)
     assert "dry run: nothing was sent" in out
     assert _writes(hub) == []
     assert not hub_api.repo_exists(hub_repo_id)

@@ -419,6 +419,40 @@ def test_release_publishes_card_configs_and_checkpoint_in_one_tagged_commit(
     assert set(hub_api.list_repo_files(hub_repo_id)) - {".gitattributes"} == PUBLISHED
 
 
+@pytest.mark.slow
+def test_a_signed_release_puts_model_sig_in_its_one_commit_and_names_the_signer(
+    hub: LocalHub, hub_api: HfApi, hub_repo_id: str, tiny_spec_text: str,
+    modelopt_dense_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:  # fmt: skip
+    """Offline, with a key (keyless Sigstore signing needs GitHub's OIDC token and Sigstore's
+    services: the release workflow runs `--sign --sigstore`)."""
+    from tests.signing_keys import key_pair
+
+    keys = key_pair(tmp_path)
+    root = _tiny_repo(tmp_path / "repo", tiny_spec_text, hub_repo_id, modelopt_dense_dir)
+    sha = _commit(root, "Tiny-NVFP4", tag="v1.0.0")
+    output, summary = _actions_env(monkeypatch, root, "v1.0.0", sha)
+
+    code = main(["release", "--sign", "--key", str(keys.private)])
+    out = capsys.readouterr().out
+    assert code == 0, out
+    assert _outputs(output)["signer"].startswith("public key sha256:")
+
+    commits = hub_api.list_repo_commits(hub_repo_id)
+    head = commits[0].commit_id
+    files = set(hub_api.list_repo_files(hub_repo_id, revision=head)) - {".gitattributes"}
+    assert files == PUBLISHED | {"model.sig"}
+    for earlier in commits[1:]:
+        assert set(hub_api.list_repo_files(hub_repo_id, revision=earlier.commit_id)) <= {
+            ".gitattributes"
+        }
+    text = summary.read_text(encoding="utf-8")
+    assert "| Signed by | public key sha256:" in text and "(`model.sig`, same commit)" in text
+    assert main(["verify", f"{hub_repo_id}@v1.0.0", "--key", str(keys.public)]) == 0
+    assert "6 file(s) match the signature" in capsys.readouterr().out
+
+
 def test_a_broken_spec_is_annotated_at_its_line_and_nothing_is_pushed(
     hub: LocalHub, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],

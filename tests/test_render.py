@@ -24,6 +24,7 @@ SPEC_NAMES = [
     "Qwen3-8B-NVFP4",
     "Qwen3-30B-A3B-NVFP4",
     "DeepSeek-V3.1-NVFP4",
+    "Kimi-K2-Instruct-NVFP4",
     "GLM-4.5-Air-NVFP4",
     "Gemma-3-27B-IT-NVFP4",
     "Nemotron-H-8B-Base-8K-NVFP4",

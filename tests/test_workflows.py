@@ -133,7 +133,8 @@ def test_release_plans_then_releases_each_spec() -> None:
     assert release["strategy"]["matrix"] == "${{ fromJSON(needs.plan.outputs.matrix) }}"
     assert release["strategy"]["fail-fast"] is False
     step = next(s for s in release["steps"] if "publisher release" in s.get("run", ""))
-    assert step["run"].strip() == 'publisher release --spec "$SPEC"'
+    assert step["run"].strip() == 'publisher release --spec "$SPEC" --sign --sigstore'
+    assert release["permissions"]["id-token"] == "write"  # the OIDC token Sigstore signs with
     assert step["env"]["SPEC"] == "${{ matrix.spec }}"
 
 
@@ -178,7 +179,9 @@ def test_a_scheduled_job_tests_the_newest_release_of_every_dependency(repo_root:
 def test_the_composite_action_declares_its_interface() -> None:
     data = _load(ACTION)
     assert data["runs"]["using"] == "composite"
-    assert set(data["inputs"]) >= {"spec", "checkpoint", "repo-id", "tag", "dry-run", "create-pr"}
+    assert set(data["inputs"]) >= {
+        "spec", "checkpoint", "repo-id", "tag", "dry-run", "create-pr", "sign",
+    }  # fmt: skip
     assert data["inputs"]["spec"]["required"] is True
     assert data["outputs"]["commit-url"]["value"] == "${{ steps.release.outputs.commit_url }}"
     assert data["outputs"]["hub-tag"]["value"] == "${{ steps.release.outputs.hub_tag }}"
@@ -204,6 +207,7 @@ def test_the_action_script_passes_inputs_as_arguments_never_as_code(tmp_path: Pa
         "TAG": "X/v1.0.0",
         "DRY_RUN": "true",
         "CREATE_PR": "false",
+        "SIGN": "true",
     }
     done = subprocess.run(
         ["bash", "-e", "-c", step["run"]], env=env, cwd=tmp_path, capture_output=True, text=True
@@ -211,6 +215,7 @@ def test_the_action_script_passes_inputs_as_arguments_never_as_code(tmp_path: Pa
     assert done.returncode == 0, done.stderr
     assert done.stdout.splitlines() == [
         "release", "--spec", evil, "--tag", "X/v1.0.0", "--repo", "org/X", "--dry-run",
+        "--sign", "--sigstore",
     ]  # fmt: skip
     assert not (tmp_path / "pwned").exists()
 

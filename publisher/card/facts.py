@@ -7,8 +7,10 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from itertools import pairwise
 from typing import Any
 
+from publisher.card.verify_facts import VerifyView
 from publisher.report import md_cell
 from publisher.spec.derive import ModelInventory
 from publisher.spec.model import BenchmarkTable, ModelSpec, Quantization, format_param_count
@@ -78,6 +80,7 @@ class CardFacts:
     credits: list[dict[str, str | None]] = field(default_factory=list)
     sizes: list[tuple[str, str]] = field(default_factory=list)
     precision_map: tuple[str, str] | None = None  # (relative link, alt text)
+    verify: VerifyView | None = None
 
 
 def fill(text: str, spec: ModelSpec) -> str:
@@ -239,16 +242,31 @@ def _layer_map(profile: Profile, inventory: ModelInventory) -> str:
     moe = inventory.layers_with_ffn("moe")
     if dense and moe:
         text += (
-            f"; feed-forward: {len(dense)} dense (layers {_index_list(dense)}) and "
-            f"{len(moe)} {profile.moe_label} (layers {_index_list(moe)})"
+            f"; feed-forward: {len(dense)} dense ({_layers_word(dense)} {_index_list(dense)}) "
+            f"and {len(moe)} {profile.moe_label} ({_layers_word(moe)} {_index_list(moe)})"
         )
     return text + "."
 
 
+def _layers_word(indices: list[int]) -> str:
+    return "layer" if len(indices) == 1 else "layers"
+
+
 def _index_list(indices: list[int]) -> str:
+    """'3, 7, 11, …, 63' for an evenly spaced list; otherwise every index, runs as ranges
+    ('0–2, 5, 9–11'), so an irregular pattern (Nemotron-H) is never implied to be regular."""
     if len(indices) <= 6:
         return ", ".join(map(str, indices))
-    return f"{indices[0]}, {indices[1]}, {indices[2]}, …, {indices[-1]}"
+    steps = {b - a for a, b in pairwise(indices)}
+    if len(steps) == 1:
+        return f"{indices[0]}, {indices[1]}, {indices[2]}, …, {indices[-1]}"
+    runs: list[list[int]] = []
+    for index in indices:
+        if runs and index == runs[-1][-1] + 1:
+            runs[-1].append(index)
+        else:
+            runs.append([index])
+    return ", ".join(str(r[0]) if len(r) == 1 else f"{r[0]}–{r[-1]}" for r in runs)
 
 
 def _sizes(spec: ModelSpec, checkpoint: CheckpointFacts | None) -> list[tuple[str, str]]:

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from publisher.card.facts import CheckpointFacts
+from publisher.card.verify_facts import CardSigner
 from publisher.errors import CheckpointError
 from publisher.findings import Finding, has_errors
 from publisher.spec.loader import LoadedSpec
@@ -26,8 +27,13 @@ class RenderResult:
         return self.loaded.spec
 
 
-def render_spec(spec_path: Path, checkpoint: CheckpointFacts | None = None) -> RenderResult:
-    """Lint the spec; when it has no errors, render its card."""
+def render_spec(
+    spec_path: Path,
+    checkpoint: CheckpointFacts | None = None,
+    signer: CardSigner | None = None,
+) -> RenderResult:
+    """Lint the spec; when it has no errors, render its card (`signer`: who signs the
+    publish, named in the card's verify command)."""
     from publisher.card.render import RenderOptions, find_templates_dir, render_card
     from publisher.spec.lint import lint_path
 
@@ -41,6 +47,7 @@ def render_spec(spec_path: Path, checkpoint: CheckpointFacts | None = None) -> R
         repo_root=templates.parent,
         templates_dir=templates,
         checkpoint=checkpoint,
+        signer=signer,
     )
     result.text = render_card(loaded.spec, options)
     return result

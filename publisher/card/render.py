@@ -17,6 +17,7 @@ from jinja2.sandbox import SandboxedEnvironment
 from publisher import __version__
 from publisher.card.facts import CardFacts, CheckpointFacts, build_facts
 from publisher.card.frontmatter_build import build_frontmatter
+from publisher.card.verify_facts import CardSigner, verify_view
 from publisher.errors import TemplateError
 from publisher.report import md_cell
 from publisher.spec.lint import derive_inventory, is_safe_relative
@@ -33,6 +34,7 @@ PARTIALS = (
     "format_details",
     "environment",
     "license",
+    "verify",
     "citation",
 )
 _BUNDLED_TEMPLATES = Path(__file__).resolve().parents[1] / "templates"
@@ -317,6 +319,7 @@ class RenderOptions:
     repo_root: Path
     templates_dir: Path
     checkpoint: CheckpointFacts | None = None
+    signer: CardSigner | None = None
 
 
 def make_environment(options: RenderOptions) -> SandboxedEnvironment:
@@ -350,6 +353,7 @@ def render_card(spec: ModelSpec, options: RenderOptions) -> str:
     """The complete README.md text for a valid spec."""
     profile, inventory = derive_inventory(spec)
     facts = build_facts(spec, profile, inventory, options.checkpoint)
+    facts.verify = verify_view(spec.repo_id, options.signer)
     body = render_body(spec, facts, options)
     return build_frontmatter(spec) + "\n" + body
 

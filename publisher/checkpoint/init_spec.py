@@ -4,7 +4,7 @@ give what was quantized. The user then fills in identity, prose, benchmarks and 
 from __future__ import annotations
 
 from collections import defaultdict
-from typing import Any
+from typing import Any, get_args
 
 import yaml
 
@@ -12,9 +12,10 @@ from publisher.checkpoint.audit import AuditResult, first_validation_problem
 from publisher.checkpoint.inventory import CheckpointInventory
 from publisher.report import printable
 from publisher.spec.from_config import architecture_fields
-from publisher.spec.model import format_param_count
+from publisher.spec.model import Precision, format_param_count
 
 VISION_PARTS = ("vision_linear", "vision_other")
+SPEC_PRECISIONS = frozenset(get_args(Precision))
 PRODUCER_TOOLS = {"modelopt": "nvidia-modelopt", "compressed-tensors": "llm-compressor"}
 
 
@@ -90,8 +91,15 @@ def _quantization(
             f"Left out of quantization.components: {len(unexplained)} module group(s) no "
             f"profile component explains ({shown}); describe them by hand."
         )
+    unreadable = sorted({c for c, p in by_component if p not in SPEC_PRECISIONS and "*" not in c})
+    if unreadable:
+        notes.append(
+            f"Left out of quantization.components: {', '.join(unreadable)}, written in a storage "
+            "publisher does not read (e.g. fused expert tensors quantized as a whole); describe "
+            "them by hand."
+        )
     for (component, precision), locals_ in by_component.items():
-        if "*" in component:
+        if "*" in component or precision not in SPEC_PRECISIONS:
             continue
         entry: dict[str, Any] = {
             "component": component,

@@ -18,6 +18,8 @@ COMMAND_MODULES: tuple[str, ...] = (
     "push",
     "hub",
     "release",
+    "sign",
+    "verify",
     "diff",
     "profile",
 )

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
 from publisher.commands.common import add_format_option
+from publisher.commands.signing_options import add_signing_options, optional_signing_material
 from publisher.errors import EXIT_FINDINGS, EXIT_INPUT, EXIT_OK
 
 if TYPE_CHECKING:
@@ -76,6 +77,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
         "model repository holds; the plan marks each file it admits",
     )
     parser.add_argument("--dry-run", action="store_true", help="show the plan; send nothing")
+    add_signing_options(parser, sign_flag=True)
     parser.add_argument(
         "--precision-map",
         action="store_true",
@@ -123,6 +125,7 @@ def run(args: argparse.Namespace) -> int:
         include=tuple(args.include),
         progress=make_progress(),
         precision_map=args.precision_map,
+        signing=optional_signing_material(args),
     )
     if result.status == "blocked":
         return _blocked(result, args.format, verbose=args.verbose)

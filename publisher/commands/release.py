@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from publisher.commands.signing_options import add_signing_options, optional_signing_material
 from publisher.errors import EXIT_OK, UsageError
 
 if TYPE_CHECKING:
@@ -97,6 +98,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--github-output", type=Path, metavar="FILE", help="step outputs (default: GITHUB_OUTPUT)"
     )
+    add_signing_options(parser, sign_flag=True)
     parser.add_argument(
         "--annotations",
         action=argparse.BooleanOptionalAction,
@@ -217,6 +219,7 @@ def _release(
         dry_run=args.dry_run,
         token=resolve_release_token(),
         precision_map=args.precision_map,
+        signing=optional_signing_material(args),
     )
     scrub.add(options.token)
     from huggingface_hub.utils import disable_progress_bars

@@ -76,6 +76,8 @@ if TYPE_CHECKING:
 
     from publisher.auditview.publish import PublishedMap
     from publisher.card.facts import CheckpointFacts
+    from publisher.card.verify_facts import CardSigner
+    from publisher.provenance.keys import SigningMaterial
     from publisher.spec.loader import LoadedSpec
 
 CARD_FILE = "README.md"
@@ -112,6 +114,7 @@ class Pusher:
         endpoint: str | None = None,
         progress: Progress | None = None,
         cache: HashCache | None = None,
+        signing: SigningMaterial | None = None,
     ):
         self.spec_path = Path(spec_path)
         self.checkpoint_dir = Path(checkpoint_dir) if checkpoint_dir else None
@@ -127,6 +130,9 @@ class Pusher:
         self._meter = Meter()
         self._tag_target: str | None = None
         self._api: HfApi | None = None
+        self.signing = signing  # sign the published files into model.sig (same commit)
+        self.signer: str | None = None
+        self.signing_notes: list[str] = []
 
     # ---- gate ---------------------------------------------------------------------------
 
@@ -138,7 +144,7 @@ class Pusher:
         drawn = None
         if self.options.precision_map:
             drawn, facts = self._precision_map(facts)
-        result = render_spec(self.spec_path, checkpoint=facts)
+        result = render_spec(self.spec_path, checkpoint=facts, signer=self._card_signer())
         gate = Gate(list(result.findings), unusable=result.unusable)
         gate.precision_map = drawn.data if drawn is not None else None
         if result.text is None or result.spec is None:
@@ -195,9 +201,46 @@ class Pusher:
         remote = self._fetch_remote()  # first: a refused token fails before any hashing
         files, skipped = self._local_files(gate)
         plan = self._plan_against(remote, files, skipped)
+        if self.signing is not None:
+            files, skipped = self._sign(files, skipped, plan)
+            plan = self._plan_against(remote, files, skipped)
         if self.options.create_pr and remote.branch_exists and not plan.up_to_date:
             plan = self._plan_for_pull_request(plan, files, skipped)
         return plan
+
+    def _card_signer(self) -> CardSigner | None:
+        if self.signing is None:
+            return None
+        from publisher.provenance.publish import card_signer
+
+        return card_signer(self.signing, self.options.tag)
+
+    def _sign(
+        self, files: list[LocalFile], skipped: list[Skipped], plan: Plan
+    ) -> tuple[list[LocalFile], list[Skipped]]:
+        """Add model.sig, signing every file of the resulting revision (see provenance)."""
+        from publisher.provenance.publish import sign_push_files
+
+        assert self.signing is not None
+        if self.options.dry_run and self.signing.sigstore:
+            self.signing_notes.append("a real push signs the files keylessly (Sigstore) here")
+            return files, skipped
+
+        def download(path: str) -> bytes:
+            assert plan.remote.head is not None
+            with hub_errors(f"reading {path}", repo_id=self.repo_id, token=self.token):
+                return download_small(
+                    self.repo_id, path, plan.remote.head, token=self.token,
+                    endpoint=self.endpoint,
+                )  # fmt: skip
+
+        self.progress.note("signing the published files (model.sig)")
+        signed = sign_push_files(files, plan, self.signing, self.repo_id.split("/")[-1], download)
+        sig = signed.signature
+        self.signer = sig.signer
+        what = "kept the signature on the Hub" if sig.reused else "signed"
+        self.signing_notes += [f"{what}: {sig.signed_files} file(s), {sig.signer}", *signed.notes]
+        return signed.files, [*skipped, *signed.skipped]
 
     def _plan_against(
         self, remote: RemoteState, files: list[LocalFile], skipped: list[Skipped]
@@ -551,8 +594,10 @@ def push(
     endpoint: str | None = None,
     progress: Progress | None = None,
     precision_map: bool = False,
+    signing: SigningMaterial | None = None,
 ) -> PushResult:
-    """Gate, plan and (unless `dry_run`) publish.
+    """Gate, plan and (unless `dry_run`) publish. With `signing`, the published files (and
+    any the revision keeps) are signed into model.sig, which goes in the same commit.
 
     `checkpoint_dir` is validated against the spec and published with the card and the
     audit manifest (and, with `precision_map`, precision_map.svg, which the card embeds, drawn
@@ -574,11 +619,11 @@ def push(
         delete,
         dry_run,
         include,
-        precision_map,
+        precision_map=precision_map,
     )
     pusher = Pusher(
         spec_path, checkpoint_dir, extra_files=extra_files, options=options, token=token,
-        endpoint=endpoint, progress=progress,
+        endpoint=endpoint, progress=progress, signing=signing,
     )  # fmt: skip
     gate = pusher.gate()
     if gate.blocked:
@@ -592,7 +637,10 @@ def push(
     if dry_run:
         return PushResult("dry-run", findings=gate.findings, plan=plan,
                           pull_request=plan.remote.pull_request, pr_action=pusher.pr_action(plan),
-                          hash_stats=pusher.hash_stats, uploaded_bytes=0)  # fmt: skip
+                          hash_stats=pusher.hash_stats, uploaded_bytes=0,
+                          notes=list(pusher.signing_notes), signer=pusher.signer)  # fmt: skip
     result = pusher.publish(plan)
     result.findings = gate.findings
+    result.notes += pusher.signing_notes
+    result.signer = pusher.signer
     return result

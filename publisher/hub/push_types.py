@@ -113,6 +113,7 @@ class PushResult:
     hash_stats: HashStats = field(default_factory=HashStats)
     uploaded_bytes: int | None = 0
     notes: list[str] = field(default_factory=list)
+    signer: str | None = None  # who signed model.sig (push --sign)
 
     @property
     def pr_url(self) -> str | None:
@@ -134,6 +135,7 @@ class PushResult:
             "cached_files": self.hash_stats.cached_files,
             "uploaded_bytes": self.uploaded_bytes,
             "notes": self.notes,
+            "signer": self.signer,
             "plan": self.plan.to_json() if self.plan else None,
             "findings": [f.to_dict() for f in self.findings],
         }

@@ -18,6 +18,7 @@ from publisher.release.tags import ReleaseItem
 if TYPE_CHECKING:
     from publisher.checkpoint.validate import ValidationReport
     from publisher.hub.push_types import PushResult
+    from publisher.provenance.keys import SigningMaterial
 
 
 CHECKPOINTS_DIR = "checkpoints"
@@ -61,6 +62,7 @@ class ReleaseOptions:
     token: str | None = None
     endpoint: str | None = None
     precision_map: bool = False  # publish precision_map.svg with a local checkpoint
+    signing: SigningMaterial | None = None  # sign the published files into model.sig
 
 
 @dataclass

@@ -98,6 +98,8 @@ def spec_summary(outcome: SpecOutcome, root: Path) -> str:
     precision_map = _map_line(outcome)
     if precision_map:
         lines.append(f"| Precision map | {precision_map} |")
+    if outcome.push is not None and outcome.push.signer:
+        lines.append(f"| Signed by | {md_cell(outcome.push.signer)} (`model.sig`, same commit) |")
     lines.append("")
     if outcome.error:
         lines += [f"**Error:** {md_cell(outcome.error)}", ""]

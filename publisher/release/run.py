@@ -143,6 +143,9 @@ class Release:
         }
         if prs:
             values["pr_url"] = "\n".join(prs)
+        signers = sorted({p.signer for p in pushes if p.signer})
+        if signers:  # release --sign: who signed model.sig (what `publisher verify` pins)
+            values["signer"] = "\n".join(signers)
         return values
 
     def summary(self) -> str:

@@ -130,6 +130,7 @@ def _push(
         endpoint=options.endpoint,
         progress=progress,
         precision_map=options.precision_map and _has_weights(outcome, checkpoint),
+        signing=options.signing,
     )
     outcome.push = result
     if result.status == "blocked":  # the push's own gate disagreed: report what it found
