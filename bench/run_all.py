@@ -17,6 +17,7 @@ BENCHES = [
     ["bench_push.py", "--readme"],
     ["bench_verify.py", "--readme"],
     ["fuzz_headers.py", "--readme"],
+    ["bench_card_corpus.py", "--readme"],
 ]
 
 

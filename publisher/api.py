@@ -28,6 +28,7 @@ from publisher.findings import Finding, has_errors
 if TYPE_CHECKING:
     from publisher.card.facts import CheckpointFacts
     from publisher.card.pipeline import RenderResult
+    from publisher.card.truth import ModelTruth
     from publisher.checkpoint.audit import AuditResult
     from publisher.checkpoint.validate import ValidationReport
     from publisher.hub.push_types import Progress, PushResult
@@ -39,9 +40,32 @@ if TYPE_CHECKING:
 
 ReportFormat = Literal["text", "json", "markdown"]
 
+# The result types, importable from here for type hints (loaded on first use).
+_RESULT_TYPES = {
+    "LoadedSpec": "publisher.spec.loader",
+    "RenderResult": "publisher.card.pipeline",
+    "ValidationReport": "publisher.checkpoint.validate",
+    "AuditResult": "publisher.checkpoint.audit",
+    "PushResult": "publisher.hub.push_types",
+}
+
+
+def __getattr__(name: str) -> object:
+    if name in _RESULT_TYPES:
+        import importlib
+
+        return getattr(importlib.import_module(_RESULT_TYPES[name]), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
 __all__ = [
+    "AuditResult",
     "Finding",
+    "LoadedSpec",
+    "PushResult",
+    "RenderResult",
     "ReportFormat",
+    "ValidationReport",
     "audit",
     "check_card",
     "diff_cards",
@@ -88,14 +112,49 @@ def render_card(spec_path: Path, checkpoint: Path | None = None) -> RenderResult
     return render_spec(Path(spec_path), checkpoint=facts)
 
 
-def check_card(card: Path, spec: Path | None = None) -> list[Finding]:
-    """Findings (CARD codes) for a hand-written model card; with `spec`, the card is also
-    compared with the spec's repo id, base models and parameter count."""
+def check_card(
+    card: Path | None,
+    spec: Path | None = None,
+    *,
+    checkpoint: Path | None = None,
+    repo: str | None = None,
+    token: str | None = None,
+) -> list[Finding]:
+    """Findings (CARD codes) for a model card. With `spec`, `checkpoint` (a folder: config.json
+    and headers) or `repo` (`ID[@REV]` on the Hub: README.md, config.json and headers by range
+    requests), every architecture and format claim is also checked against them, and each
+    finding names where the true value comes from. `card` None with `repo`: the repo's
+    README.md."""
+    from publisher.card.check import check_card as check_text
     from publisher.card.check import check_card_file, facts_from_spec
+    from publisher.card.truth import combine, truth_from_spec
+    from publisher.errors import InputError
 
-    if spec is None:
-        return check_card_file(Path(card))
-    spec = Path(spec)
+    if card is None and not repo:
+        raise InputError("give a card file, or --repo ID to check a repository's README.md")
+    facts = None
+    truths: list[ModelTruth] = []
+    if spec is not None:
+        loaded = _usable_spec(Path(spec))
+        facts = facts_from_spec(loaded.spec if loaded.spec is not None else loaded.data)
+        if loaded.spec is not None:
+            truths.append(truth_from_spec(loaded.spec))
+    if checkpoint is not None:
+        truths.append(_checkpoint_truth(Path(checkpoint)))
+    readme = None
+    if repo:
+        repo_truth, readme = _repo_truth(repo, token)
+        truths.append(repo_truth)
+    truth = combine(truths) if truths else None
+    if card is not None:
+        return check_card_file(Path(card), facts, truth)
+    if readme is None:
+        raise InputError("the repository has no README.md", where=f"hf://{repo}")
+    text, where = readme
+    return check_text(text, file=where, facts=facts, truth=truth)
+
+
+def _usable_spec(spec: Path) -> LoadedSpec:
     if not spec.is_file():
         raise SpecError("no such spec file", where=str(spec))
     loaded = load_spec(spec)
@@ -103,8 +162,29 @@ def check_card(card: Path, spec: Path | None = None) -> list[Finding]:
         first = loaded.findings[0] if loaded.findings else None
         message = f"{first.code}: {first.message}" if first else "cannot be loaded"
         raise SpecError(message, where=str(spec), fix="run `publisher lint` on it")
-    facts = facts_from_spec(loaded.spec if loaded.spec is not None else loaded.data)
-    return check_card_file(Path(card), facts)
+    return loaded
+
+
+def _checkpoint_truth(folder: Path) -> ModelTruth:
+    from publisher.card.truth import truth_from_checkpoint
+    from publisher.checkpoint.reader import read_checkpoint
+
+    inventory, _ = read_checkpoint(folder)
+    return truth_from_checkpoint(inventory, str(folder))
+
+
+def _repo_truth(target: str, token: str | None) -> tuple[ModelTruth, tuple[str, str] | None]:
+    """Truth from a Hub repository's config.json and headers, and its README.md text."""
+    from publisher.card.remote_card import read_remote_text
+    from publisher.card.truth import truth_from_checkpoint
+    from publisher.hub.remote import read_remote_checkpoint
+
+    repo_id, _, revision = target.partition("@")
+    inventory, _ = read_remote_checkpoint(repo_id, revision or None, token=token)
+    where = f"hf://{target}"
+    text = read_remote_text(repo_id, "README.md", revision or None, token=token)
+    truth = truth_from_checkpoint(inventory, where)
+    return truth, ((text, f"{where}/README.md") if text is not None else None)
 
 
 def diff_cards(
@@ -159,7 +239,12 @@ def audit(
 
     target = str(checkpoint)
     if _is_local(target):
+        from publisher.checkpoint.mtp import read_side_files, without_side_file_strays
+
         inventory, findings = check_checkpoint(Path(target))
+        side_files = read_side_files(Path(inventory.root), inventory)  # e.g. mtp.safetensors
+        if side_files:
+            findings = without_side_file_strays(findings, side_files) + side_files
     else:
         inventory = _remote_inventory(target, revision, token=token, endpoint=endpoint)
         findings = check_inventory(inventory)

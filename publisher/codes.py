@@ -60,6 +60,7 @@ def all_codes() -> list[CodeInfo]:
     rows += [CodeInfo(c, "quantization config", m, 1) for c, m in QCFG_CODES.items()]
     rows += [CodeInfo(c, "validation", m, 1) for c, m in VAL.items()]
     rows += [CodeInfo(c, "audit", m, 1) for c, m in AUDIT_CODES.items()]
+    rows += _format_and_mtp_codes()
     rows += [CodeInfo(c, "signed provenance", m, 1) for c, m in SIGN.items()]
     rows += [CodeInfo(c, "push", m, 1) for c, m in PUSH.items()]
     from publisher.fixes import FIXES
@@ -68,6 +69,16 @@ def all_codes() -> list[CodeInfo]:
     rows = [replace(r, fix=FIXES.get(r.code, "")) for r in rows]
     rows = [replace(r, exit_code=0) if r.code in WARNINGS else r for r in rows]
     return sorted(rows, key=lambda r: r.code)
+
+
+def _format_and_mtp_codes() -> list[CodeInfo]:
+    """Codes of the format rules (checkpoint/format_rules.py) and MTP rules (checkpoint/mtp.py)."""
+    from publisher.checkpoint.format_rules import FORMAT_RULE_CODES
+    from publisher.checkpoint.mtp import MTP_CODES
+
+    areas = {"VAL": "validation", "CKPT": "checkpoint files", "QCFG": "quantization config"}
+    codes = {**FORMAT_RULE_CODES, **MTP_CODES}
+    return [CodeInfo(c, areas[c.rstrip("0123456789")], m, 1) for c, m in codes.items()]
 
 
 def errors_markdown() -> str:

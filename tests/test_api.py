@@ -69,3 +69,12 @@ def test_validate_and_audit_give_the_cli_reports(
     assert counts["deltanet_proj"] == {"nvfp4": 144, "bf16": 96}
     manifest = pub.format_audit_manifest(audit)
     assert manifest["format"] == "nvfp4"
+
+
+def test_result_types_are_importable_from_the_api_for_type_hints() -> None:
+    from publisher.checkpoint.validate import ValidationReport
+    from publisher.hub.push_types import PushResult
+
+    assert pub.ValidationReport is ValidationReport and pub.PushResult is PushResult
+    with pytest.raises(AttributeError):
+        _ = pub.NoSuchThing

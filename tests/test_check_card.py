@@ -46,7 +46,10 @@ def test_clean_card_has_no_findings() -> None:
 
 
 def test_codes_table_is_complete_and_stable() -> None:
-    assert list(CODES) == [f"CARD{n:03d}" for n in range(1, len(CODES) + 1)]
+    first = [c for c in CODES if c < "CARD300"]
+    assert first == [f"CARD{n:03d}" for n in range(1, len(first) + 1)]
+    later = [c for c in CODES if c >= "CARD300"]  # claims against the truth: CARD301...
+    assert later == [f"CARD{n}" for n in range(301, 301 + len(later))]
     assert all(meaning for _, meaning in CODES.values())
 
 

@@ -26,14 +26,7 @@ FAMILIES = [
     "deepseek_v3",
     "glm4_moe",
     "glm_moe_dsa",
-    pytest.param(
-        "gpt_oss",
-        marks=pytest.mark.xfail(
-            strict=True,
-            reason="ModelOpt stores gpt-oss's fused experts NVFP4 as <param> U8 [E, in/2, out] "
-            "with <param>_weight_scale: a storage rule of the formats work (issue 13 §5)",
-        ),
-    ),
+    "gpt_oss",  # fused experts: formats.FORMATS["modelopt_nvfp4_fused"]
     "nemotron_h",
     "gemma3",
 ]

@@ -224,7 +224,9 @@ def test_the_card_of_a_mixed_spec_names_both_formats(
     card = readme.read_text(encoding="utf-8")
     assert "| Format | NVFP4, with FP8 where the table below says |" in card
     assert "### Quantized to NVFP4 and FP8 (" in card
-    assert "In the layers quantized to FP8 instead: `X.weight` — F8_E4M3" in card
+    fp8_part = card.split("In the layers quantized to FP8 instead:", 1)[1]
+    assert "`X.weight` — F8_E4M3, shape [out, in]." in fp8_part  # from the format table
+    assert "`X.weight_scale` — F32 scalar" in fp8_part
     fp8_rows = [line for line in card.splitlines() if line.startswith("|") and "| FP8" in line]
     assert fp8_rows, card
     assert main(["check-card", str(readme), "--spec", str(mixed_spec)]) == 0  # no false alarm

@@ -269,8 +269,12 @@ def test_compressed_tensors_fp8_block_and_plain() -> None:
     block, findings = load_quant_config(_ct({"g": {"weights": FP8_BLOCK_WEIGHTS}}))
     assert findings == []
     assert (block.format, block.weight_block_size) == ("fp8_block", (128, 128))
-    plain, _ = load_quant_config(
+    channel, _ = load_quant_config(
         _ct({"g": {"weights": {"num_bits": 8, "type": "float", "strategy": "channel"}}})
+    )
+    assert channel.format == "fp8_channel"  # per-channel scales are told apart from per-tensor
+    plain, _ = load_quant_config(
+        _ct({"g": {"weights": {"num_bits": 8, "type": "float", "strategy": "tensor"}}})
     )
     assert plain.format == "fp8"
 

@@ -43,3 +43,13 @@ def test_the_release_summary_escapes_control_characters() -> None:
     assert _raw_controls(summary) == []
     assert "FAKE" in summary  # shown, escaped (and a Markdown cell doubles the backslashes)
     assert render_markdown([_finding()]) in summary
+
+
+def test_release_annotations_escape_control_characters_and_keep_githubs_rules() -> None:
+    from publisher.release.github import annotation
+
+    line = annotation(_finding(), "model_specs/X.yaml")
+    assert _raw_controls(line) == []
+    # ESC and the bidi override as the CLI shows them; CR by GitHub's own rule
+    assert "model.layers.0\\x1b[31m.weight%0DFAKE\\u202e is odd" in line
+    assert annotation(Finding("SPEC030", "two\nlines"), None).endswith("::two%0Alines")

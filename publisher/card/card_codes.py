@@ -52,6 +52,30 @@ CODES: dict[str, tuple[Severity, str]] = {
         Severity.ERROR,
         "the card could not be rendered: a template or metadata error (preview)",
     ),
+    "CARD301": (
+        E,
+        "an architecture number in the card (layers, hidden size, heads, experts, context, "
+        "vocabulary, parameters) contradicts the spec, config.json or the tensors",
+    ),
+    "CARD302": (E, "the card's layout string contradicts the spec's layout or layer count"),
+    "CARD303": (E, "the card calls a dense model mixture-of-experts, or an MoE model dense"),
+    "CARD304": (E, "the card names a quantization format the weights are not stored in"),
+    "CARD305": (E, "a size or compression ratio in the card contradicts the checkpoint's bytes"),
+    "CARD306": (
+        E,
+        "the card's stored-format details (tensor suffix, dtype, shape) contradict the format "
+        "table or the checkpoint's headers",
+    ),
+    "CARD307": (
+        E,
+        "two rows of a component table name the same tensors: they, and a total that adds "
+        "the rows up, count those tensors twice",
+    ),
+    "CARD308": (
+        E,
+        "a component-table row says quantized (or kept in full precision) but the spec or the "
+        "checkpoint stores those tensors the other way",
+    ),
 }
 
 

@@ -19,9 +19,13 @@ from publisher.card.rules_claims import (
     check_param_counts,
     check_repo_owners,
 )
+from publisher.card.rules_components import check_component_precision, check_component_sets
+from publisher.card.rules_format import check_format_details
 from publisher.card.rules_meta import check_frontmatter, check_metadata_values
 from publisher.card.rules_tables import check_component_tables, check_tables
+from publisher.card.rules_truth import check_truth
 from publisher.card.spec_compare import CardFacts, check_against_facts, facts_from_spec
+from publisher.card.truth import ModelTruth
 from publisher.errors import InputError
 from publisher.findings import Finding, sorted_findings
 
@@ -29,6 +33,7 @@ __all__ = [
     "CODES",
     "RULES",
     "CardFacts",
+    "ModelTruth",
     "check_against_facts",
     "check_card",
     "check_card_file",
@@ -48,7 +53,9 @@ RULES: tuple[Rule, ...] = (
 )
 
 
-def check_card_file(path: Path, facts: CardFacts | None = None) -> list[Finding]:
+def check_card_file(
+    path: Path, facts: CardFacts | None = None, truth: ModelTruth | None = None
+) -> list[Finding]:
     """Read a card file and check it; a missing or non-UTF-8 file is an InputError."""
     try:
         text = path.read_bytes().decode("utf-8")
@@ -62,15 +69,26 @@ def check_card_file(path: Path, facts: CardFacts | None = None) -> list[Finding]
         ) from error
     except OSError as error:
         raise InputError(f"cannot read: {error.strerror}", where=str(path)) from error
-    return check_card(text, file=str(path), facts=facts)
+    return check_card(text, file=str(path), facts=facts, truth=truth)
 
 
-def check_card(text: str, file: str | None = None, facts: CardFacts | None = None) -> list[Finding]:
-    """Every finding for one card's text, sorted by line."""
+def check_card(
+    text: str,
+    file: str | None = None,
+    facts: CardFacts | None = None,
+    truth: ModelTruth | None = None,
+) -> list[Finding]:
+    """Every finding for one card's text, sorted by line. With `truth` (from a spec, a
+    checkpoint or a Hub repository) every architecture and format claim is checked too."""
     card = parse_card(text, file)
     findings: list[Finding] = []
     for rule in RULES:
         findings += rule(card)
+    findings += check_component_sets(card, truth)
     if facts:
         findings += check_against_facts(card, facts)
+    if truth is not None:
+        findings += check_truth(card, truth)
+        findings += check_format_details(card, truth)
+        findings += check_component_precision(card, truth)
     return sorted_findings(findings)

@@ -18,7 +18,7 @@ _NUMBER = r"(\d+(?:\.\d+)?)\s*(billion|million|trillion|[BMT])(?![A-Za-z0-9])"
 _STATED = (
     re.compile(
         r"(?<!active )(?<!activated )(?:number of parameters|total parameters|parameter count"
-        r"|parameters|params)\s*[:|]?\s*\|?\s*~?" + _NUMBER,
+        r"|parameters|params)[*_]*\s*[:|]?\s*\|?\s*[*_]*~?" + _NUMBER,
         re.IGNORECASE,
     ),
     # (?<![\d.]): start at a number's first digit only; from every digit of a long run the
@@ -150,14 +150,14 @@ def stated_counts(card: CardSource) -> list[Stated]:
                 if any(s <= match.start() < e for s, e in spans):
                     continue
                 spans.append(match.span())
-                if _about_other_models(text, match.start(), match.end()):
+                if about_other_models(text, match.start(), match.end()):
                     continue
                 count = to_count(match.group(1), match.group(2))
                 found.append(Stated(number, count, match.group(0).strip()))
     return found
 
 
-def _about_other_models(text: str, start: int, end: int) -> bool:
+def about_other_models(text: str, start: int, end: int) -> bool:
     """A count in a comparison ('beats models with 7B parameters') is not about this model."""
     before = text[max(0, start - _COMPARISON_WINDOW) : start]
     return bool(_COMPARISON.search(before) or _PLURAL_MODELS.match(text, end))
@@ -169,7 +169,7 @@ def base_mentions(card: CardSource) -> list[BaseMention]:
         for match in _BASE_MENTION.finditer(text):
             found.append(BaseMention(number, match["verb"], match["model"].rstrip("."), None))
         for match in _BASE_SIZE.finditer(text):
-            if _about_other_models(text, match.start(), match.end()):
+            if about_other_models(text, match.start(), match.end()):
                 continue
             size = to_count(*re.findall(_NUMBER, match["size"])[0])
             found.append(BaseMention(number, match["verb"], None, size))

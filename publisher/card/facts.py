@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from itertools import pairwise
 from typing import Any
 
+from publisher.card.format_prose import layout_label, tensor_lines
 from publisher.card.verify_facts import VerifyView
 from publisher.report import md_cell
 from publisher.spec.derive import ModelInventory
@@ -18,12 +19,15 @@ from publisher.spec.precision_names import CARD_LABELS
 from publisher.spec.profile import Profile
 
 PLACEHOLDER = re.compile(r"\{(repo_id|served_model_name|name|base_model)\}")
-QUANTIZED = ("nvfp4", "fp8")
+QUANTIZED = ("nvfp4", "mxfp4", "fp8")
+SOURCE_DTYPE = "BF16"  # the unquantized dtype of the exports publisher checks
 PRECISION_LABELS = CARD_LABELS
 FORMAT_LABELS = {
     "nvfp4": "NVFP4",
     "fp8": "FP8 (per-tensor scales)",
     "fp8_block": "FP8 (block scales)",
+    "fp8_channel": "FP8 (per-channel scales)",
+    "mxfp4": "MXFP4",
 }
 
 
@@ -290,7 +294,7 @@ def _add_quantization(
     mixed = len(quantized_precisions) > 1  # a ModelOpt NVFP4 export with some layers in FP8
     facts.quantization_rows = _how_quantized(quant, mixed)
     quantized, kept, quantized_total = _component_rows(quant, profile, inventory, mixed)
-    precisions = [p for p in ("nvfp4", "fp8") if p in quantized_precisions]
+    precisions = [p for p in QUANTIZED if p in quantized_precisions]
     fmt = " and ".join(PRECISION_LABELS[p] for p in precisions) or (
         "NVFP4" if quant.format == "nvfp4" else "FP8"
     )
@@ -307,14 +311,33 @@ def _add_quantization(
         }
         for step in quant.process
     ]
-    facts.format_details = _format_details(
-        quant.format, quant.export_format, quant.group_size or 16
-    )
-    if mixed:
-        facts.format_details.append(
-            "In the layers quantized to FP8 instead: `X.weight` — F8_E4M3, shape [out, in], "
-            "with F32 scalars `X.weight_scale` and `X.input_scale`."
-        )
+    main = format_storages(quant)[quant.format]
+    facts.format_details = tensor_lines(main, SOURCE_DTYPE)
+    own = "fp8" if quant.format.startswith("fp8") else quant.format  # fp8_block: FP8 too
+    for precision, storage in format_storages(quant).items():
+        if precision not in (own, quant.format) and precision in quantized_precisions:
+            label = PRECISION_LABELS.get(precision, precision.upper())
+            facts.format_details.append(f"In the layers quantized to {label} instead:")
+            facts.format_details += tensor_lines(storage, SOURCE_DTYPE)
+
+
+def format_storages(quant: Quantization) -> dict[str, str]:
+    """The format-table row each precision's modules are stored as, validation's mapping: the
+    spec's own format under its name, each other quantized precision as the same exporter
+    stores it."""
+    from publisher.checkpoint import formats
+    from publisher.checkpoint.validate import STORAGE_BY_SPEC
+
+    own = STORAGE_BY_SPEC[(quant.format, quant.export_format)]
+    block_format = getattr(formats, "block_format", None)  # the spec's own scale block
+    block = getattr(quant, "block_size", None)
+    if block_format is not None and block:
+        own = block_format(own, block)
+    storages: dict[str, str] = {quant.format: own}
+    for (precision, layout), storage in STORAGE_BY_SPEC.items():
+        if layout == quant.export_format and precision in QUANTIZED:
+            storages.setdefault(precision, storage)
+    return storages
 
 
 def _how_quantized(quant: Quantization, mixed: bool) -> list[tuple[str, str]]:
@@ -322,16 +345,11 @@ def _how_quantized(quant: Quantization, mixed: bool) -> list[tuple[str, str]]:
     producer = f"{quant.producer.tool} {quant.producer.version}"
     if quant.producer.recipe:
         producer += f" ({quant.producer.recipe})"
-    label = FORMAT_LABELS[quant.format] + (", with FP8 where the table below says" if mixed else "")
-    rows = [("Format", label), ("Produced with", producer)]
-    rows.append(
-        (
-            "Checkpoint layout",
-            "ModelOpt (quant_method: modelopt)"
-            if quant.export_format == "modelopt"
-            else "compressed-tensors (nvfp4-pack-quantized)",
-        )
+    label = FORMAT_LABELS.get(quant.format, quant.format.upper()) + (
+        ", with FP8 where the table below says" if mixed else ""
     )
+    rows = [("Format", label), ("Produced with", producer)]
+    rows.append(("Checkpoint layout", layout_label(format_storages(quant)[quant.format])))
     if quant.group_size:
         rows.append(("Block size", f"{quant.group_size} elements per scale"))
     if quant.calibration:
@@ -383,32 +401,6 @@ def _component_rows(
         row = ComponentRow(md_cell(label), count, md_cell(derivation), md_cell(details))
         (quantized if is_quantized else kept).append(row)
     return quantized, kept, quantized_total
-
-
-def _format_details(fmt: str, layout: str, group: int) -> list[str]:
-    if fmt == "nvfp4" and layout == "modelopt":
-        return [
-            "`X.weight` — U8, shape [out, in/2]: two FP4 (E2M1) values packed in each byte.",
-            f"`X.weight_scale` — F8_E4M3, shape [out, in/{group}]: one scale for each block of {group} weights.",
-            "`X.weight_scale_2` — F32 scalar: the tensor's global scale.",
-            "`X.input_scale` — F32 scalar: the activation scale found in calibration.",
-        ]
-    if fmt == "nvfp4":
-        return [
-            "`X.weight_packed` — U8, shape [out, in/2]: two FP4 (E2M1) values packed in each byte.",
-            f"`X.weight_scale` — F8_E4M3, shape [out, in/{group}]: one scale for each block of {group} weights.",
-            "`X.weight_global_scale` — F32, shape [1]: the tensor's global scale (the reciprocal of ModelOpt's).",
-            "`X.input_global_scale` — F32, shape [1]: the activation scale found in calibration.",
-        ]
-    if fmt == "fp8_block":
-        return [
-            "`X.weight` — F8_E4M3, shape [out, in].",
-            "`X.weight_scale_inv` — F32, one scale per 128 × 128 block.",
-        ]
-    return [
-        "`X.weight` — F8_E4M3, shape [out, in].",
-        "`X.weight_scale` and `X.input_scale` — F32 scalars.",
-    ]
 
 
 def _score(value: Any) -> str:

@@ -32,13 +32,13 @@ _ALL_MARK = re.compile(r"\((?:all|entire|whole)\)|\b(?:all|entire|whole)\b", re.
 _NUMERIC = re.compile(r"\d")
 
 
-def _tables(card: CardSource) -> list[PipeTable]:
+def pipe_tables(card: CardSource) -> list[PipeTable]:
     return find_pipe_tables(card.prose())
 
 
 def check_tables(card: CardSource) -> list[Finding]:
     findings: list[Finding] = []
-    for table in _tables(card):
+    for table in pipe_tables(card):
         findings += _cell_counts(card, table)
         findings += _empty_header_cells(card, table)
         findings += _identical_columns(card, table)
@@ -75,6 +75,8 @@ def _cell_counts(card: CardSource, table: PipeTable) -> list[Finding]:
 
 
 def _empty_header_cells(card: CardSource, table: PipeTable) -> list[Finding]:
+    if not any(cell.strip() for cell in table.header.cells):
+        return []  # `| | |` over `|---|---|`: a key/value table without a header, renders fine
     findings = []
     for index, cell in enumerate(table.header.cells):
         if cell:
@@ -142,7 +144,7 @@ def _norm(cell: str) -> str:
 
 
 def check_component_tables(card: CardSource) -> list[Finding]:
-    tables = component_tables(card.prose(), _tables(card))
+    tables = component_tables(card.prose(), pipe_tables(card))
     findings: list[Finding] = []
     for table in tables:
         findings += _sum_vs_total(card, table)
@@ -161,9 +163,14 @@ class _Total:
     rows: list[ComponentRow]
 
 
-def _total(table: ComponentTable) -> _Total:
-    rows = [r for r in table.rows if not r.name.strip("* ").lower().startswith("total")]
-    total_rows = [r for r in table.rows if r not in rows]
+def stated_total(table: ComponentTable) -> _Total:
+    """The total a component table states (a 'Total' row, or a count in the text above it)
+    and the rows that should add up to it. One pass: a table can have thousands of rows."""
+    rows: list[ComponentRow] = []
+    total_rows: list[ComponentRow] = []
+    for r in table.rows:
+        is_total = r.name.strip("* ").lower().startswith("total")
+        (total_rows if is_total else rows).append(r)
     if total_rows:
         row = total_rows[0]
         return _Total(row.count, row.line, f"its '{row.name.strip('* ')}' row", rows)
@@ -173,7 +180,7 @@ def _total(table: ComponentTable) -> _Total:
 
 
 def _sum_vs_total(card: CardSource, table: ComponentTable) -> list[Finding]:
-    total = _total(table)
+    total = stated_total(table)
     added = sum(row.count for row in total.rows)
     if total.count is None or not total.rows or added == total.count:
         return []
@@ -205,15 +212,15 @@ def _products(card: CardSource, table: ComponentTable) -> list[Finding]:
     return findings
 
 
-def _kind(table: ComponentTable) -> str | None:
+def kind_of_table(table: ComponentTable) -> str | None:
     if _KEPT.search(table.context):
         return "kept"
     return "quantized" if _QUANTIZED.search(table.context) else None
 
 
 def _double_counts(card: CardSource, tables: list[ComponentTable]) -> list[Finding]:
-    quantized = [t for t in tables if _kind(t) == "quantized"]
-    kept = [t for t in tables if _kind(t) == "kept"]
+    quantized = [t for t in tables if kind_of_table(t) == "quantized"]
+    kept = [t for t in tables if kind_of_table(t) == "kept"]
     findings = []
     for q_table in quantized:
         for k_table in kept:
@@ -248,7 +255,7 @@ def _double_count(
     k_table: ComponentTable,
     k_row: ComponentRow,
 ) -> Finding:
-    total = _total(q_table)
+    total = stated_total(q_table)
     rest = sum(row.count for row in total.rows) - q_row.count
     stated = f", not the {total.count} {total.said_by} states" if total.count is not None else ""
     return card_finding(

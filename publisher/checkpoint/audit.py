@@ -13,12 +13,15 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from publisher import __version__
+from publisher.checkpoint.formats import QUANTIZED_PRECISIONS
 from publisher.checkpoint.inventory import CheckpointInventory
 from publisher.checkpoint.layer_table import check_layer_table, table_precisions
+from publisher.checkpoint.mtp import mtp_tensor_names
 from publisher.checkpoint.precision import (
     WrittenModule,
     group_tensors,
     logical_parameters,
+    param_format_tensors,
     written_module,
     written_param,
 )
@@ -29,6 +32,7 @@ from publisher.report import printable
 MANIFEST_NAME = "quantization_audit.json"
 MANIFEST_VERSION = 1
 LAYER = re.compile(r"\.layers\.(\d+)\.")
+MTP_COMPONENT = "mtp (next-token layers)"
 
 
 @dataclass
@@ -61,7 +65,7 @@ class AuditResult:
 
     @property
     def detected_format(self) -> str:
-        precisions = Counter(p for _, p in self.modules.values() if p in ("nvfp4", "fp8"))
+        precisions = Counter(p for _, p in self.modules.values() if p in QUANTIZED_PRECISIONS)
         if not precisions:
             return "bf16"
         return precisions.most_common(1)[0][0]
@@ -86,16 +90,26 @@ def audit_inventory(inventory: CheckpointInventory) -> AuditResult:
             if found.precision != "missing":
                 modules[name] = (component, found.precision)
     known = set(modules)
+    mtp = mtp_tensor_names(inventory)
+    in_param_format = param_format_tensors(inventory)
+    for name in in_param_format:  # MXFP4 `<param>_blocks` / `_scales`: one module each
+        if name not in known and not name.startswith("mtp."):
+            modules[name] = (_fallback_component(name), written_param(name, inventory).precision)
+    taken = {t.name for tensors in in_param_format.values() for t in tensors}
     for name, tensors in groups.items():
         if name not in known and not name.startswith("mtp."):
-            modules[name] = (_fallback_component(name), written_module(name, tensors).precision)
+            component = MTP_COMPONENT if tensors[0].name in mtp else _fallback_component(name)
+            modules[name] = (component, written_module(name, tensors).precision)
     for name in inventory.tensors:
         parent = name.rpartition(".")[0]
-        if name not in known and parent not in groups and not name.startswith("mtp."):
-            modules[name] = (_fallback_component(name), written_param(name, inventory).precision)
+        if name in taken or name in known or parent in groups or name.startswith("mtp."):
+            continue
+        component = MTP_COMPONENT if name in mtp else _fallback_component(name)
+        modules[name] = (component, written_param(name, inventory).precision)
     if qc.layers is not None:
         written = table_precisions(qc, {n: p for n, (_, p) in modules.items()}, inventory)
         findings += check_layer_table(qc, written, inventory.root)
+    findings += file_defects(modules, mtp, qc, inventory)
     result = result_from_modules(inventory, modules, labels, qc, profile_name, findings, kinds)
     result.unrecognised = unrecognised
     result.layer_kinds = dict(enumerate(kinds))
@@ -105,6 +119,32 @@ def audit_inventory(inventory: CheckpointInventory) -> AuditResult:
         if name.startswith("mtp.")
     }
     return result
+
+
+def file_defects(
+    modules: dict[str, tuple[str, str]],
+    mtp: frozenset[str],
+    qc: QuantConfig,
+    inventory: CheckpointInventory,
+) -> list[Finding]:
+    """Loader defects the files and their configs show without a spec: MTP layers the config
+    contradicts (VAL253/254), quantized routers (VAL255), expert counts (VAL256)."""
+    from publisher.checkpoint import format_rules
+    from publisher.checkpoint.mtp import check_mtp_precision
+
+    precisions = {name: precision for name, (_, precision) in modules.items()}
+    routers = sorted(
+        name
+        for name, precision in precisions.items()
+        if name.endswith(format_rules.ROUTER_ENDINGS)
+        and precision in QUANTIZED_PRECISIONS
+        and format_rules.router_by_name(name)
+    )
+    return (
+        check_mtp_precision(mtp, precisions, qc, inventory)
+        + format_rules.quantized_routers(routers, precisions, inventory)
+        + format_rules.check_expert_counts(inventory)
+    )
 
 
 def result_from_modules(
@@ -141,7 +181,7 @@ def result_from_modules(
         bytes_by_dtype=dict(sorted(inventory.bytes_by_dtype().items())),
         stored_elements=stored,
         logical_parameters=logical,
-        mtp_tensors=sum(1 for n in inventory.tensors if n.startswith("mtp.")),
+        mtp_tensors=len(mtp_tensor_names(inventory)),
         findings=list(findings or []),
     )
 
@@ -221,7 +261,7 @@ def _summaries(
     return [ComponentSummary(c, labels.get(c, c), dict(counts[c])) for c in order]
 
 
-CELL = {"nvfp4": "Q4", "fp8": "Q8", "bf16": "B", "f16": "H", "f32": "F"}
+CELL = {"nvfp4": "Q4", "mxfp4": "M4", "fp8": "Q8", "bf16": "B", "f16": "H", "f32": "F"}
 
 
 def _matrix(

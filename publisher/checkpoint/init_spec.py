@@ -10,6 +10,7 @@ import yaml
 
 from publisher.checkpoint.audit import AuditResult, first_validation_problem
 from publisher.checkpoint.inventory import CheckpointInventory
+from publisher.checkpoint.quant_config import QuantConfig
 from publisher.report import printable
 from publisher.spec.from_config import architecture_fields
 from publisher.spec.model import Precision, format_param_count
@@ -38,6 +39,8 @@ def starting_spec(
         "parameters": {"total": format_param_count(audit.logical_parameters)},
     }
     arch.update(fields)
+    if audit.mtp_tensors:  # next-token layers found (mtp.*, layer num_hidden_layers, side file)
+        arch["mtp"] = {"trained": True, "shipped": True}
     spec: dict[str, Any] = {
         "name": name,
         "repo_id": f"your-org/{name}",
@@ -111,7 +114,7 @@ def _quantization(
         components.append(entry)
     producer = qc.producer or "unknown"
     result: dict[str, Any] = {
-        "format": "nvfp4" if fmt == "nvfp4" else ("fp8_block" if qc.weight_block_size else "fp8"),
+        "format": _spec_format(fmt, qc),
         "producer": {
             "tool": PRODUCER_TOOLS.get(producer, producer),
             "version": qc.producer_version or "unknown",
@@ -119,9 +122,21 @@ def _quantization(
         "export_format": "compressed-tensors" if producer == "compressed-tensors" else "modelopt",
         "components": sorted(components, key=lambda e: (e["precision"] == "bf16", e["component"])),
     }
-    if qc.group_size:
+    if qc.group_size and result["format"] != "mxfp4":
         result["group_size"] = qc.group_size
+    if result["format"] == "fp8_block" and qc.weight_block_size:
+        result["block_size"] = list(qc.weight_block_size)
     return result
+
+
+def _spec_format(detected: str, qc: QuantConfig) -> str:
+    """The spec's quantization.format for an audited checkpoint: the written precision, with
+    the FP8 scale layout (per-tensor, per-channel, block) the quantization config names."""
+    if detected in ("nvfp4", "mxfp4"):
+        return detected
+    if qc.weight_block_size or qc.format == "fp8_block":
+        return "fp8_block"
+    return "fp8_channel" if qc.format == "fp8_channel" else "fp8"
 
 
 def _fill_counts(arch: dict[str, Any], components: list[dict[str, Any]]) -> list[str]:

@@ -17,7 +17,7 @@ from publisher.checkpoint.quant_config import HF_QUANT_FILE, QuantConfig, QuantL
 from publisher.findings import Finding, Location
 
 # table format → the written precision (precision.py) its modules must have
-TABLE_PRECISION = {"nvfp4": "nvfp4", "fp8": "fp8", "fp8_block": "fp8"}
+TABLE_PRECISION = {"nvfp4": "nvfp4", "fp8": "fp8", "fp8_channel": "fp8", "fp8_block": "fp8"}
 QUANTIZED = frozenset({"nvfp4", "fp8"})
 
 

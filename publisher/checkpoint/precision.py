@@ -11,13 +11,24 @@ from collections.abc import Iterable
 from functools import lru_cache
 from typing import NamedTuple
 
-from publisher.checkpoint.formats import SCALE_SUFFIXES, WEIGHT_SUFFIXES, detect_format
+from publisher.checkpoint.formats import (
+    SCALE_SUFFIXES,
+    WEIGHT_SUFFIXES,
+    detect_format,
+    param_formats,
+)
 from publisher.checkpoint.inventory import CheckpointInventory, TensorInfo
 from publisher.spec.precision_names import REPORT_LABELS
 
 # Suffixes a module's tensors can carry: the weight, its bias, and every quantization scale.
 MODULE_SUFFIXES = SCALE_SUFFIXES | WEIGHT_SUFFIXES | {"bias"}
 LABELS = REPORT_LABELS  # how reports name a precision
+FUSED_SCALE_TAILS = tuple(
+    f"{r.joiner}{t.suffix}"
+    for r in param_formats()
+    for t in r.tensors
+    if t.suffix and r.fused is None and r.precision == "nvfp4"
+)
 FLOAT_PRECISION = {
     "BF16": "bf16",
     "F16": "f16",
@@ -109,11 +120,53 @@ def _storage(suffixes: frozenset[str]) -> str | None:
 
 
 def written_param(name: str, inventory: CheckpointInventory) -> WrittenModule:
-    """A bare parameter (no .weight suffix), e.g. A_log."""
+    """A bare parameter (no .weight suffix), e.g. A_log; or one stored in a param format
+    (MXFP4's `gate_up_proj_blocks` + `gate_up_proj_scales` for `gate_up_proj`)."""
+    in_format = _param_in_format(name, inventory)
+    if in_format is not None:
+        return in_format
     tensor = inventory.tensors.get(name)
     if tensor is None:
         return WrittenModule(name, "missing", None, ())
     return WrittenModule(name, FLOAT_PRECISION.get(tensor.dtype, "unknown"), None, (tensor,))
+
+
+def _param_in_format(name: str, inventory: CheckpointInventory) -> WrittenModule | None:
+    """A parameter stored in a param format: some `<param>_<suffix>` tensor of it exists."""
+    tensors = inventory.tensors
+    for rule in param_formats():
+        named = [t for t in rule.tensors if t.suffix]
+        if not any(f"{name}{rule.joiner}{t.suffix}" in tensors for t in named):
+            continue
+        found = tuple(
+            t
+            for s in rule.tensors
+            if (t := tensors.get(f"{name}{rule.joiner}{s.suffix}" if s.suffix else name))
+        )
+        return WrittenModule(name, rule.precision, rule.name, found)
+    return None
+
+
+def param_format_tensors(inventory: CheckpointInventory) -> dict[str, list[TensorInfo]]:
+    """parameter name → its tensors, for parameters stored in a param format (MXFP4)."""
+    groups: dict[str, list[TensorInfo]] = {}
+    tensors = inventory.tensors
+    every_tail = tuple(
+        f"{r.joiner}{t.suffix}" for r in param_formats() for t in r.tensors if t.suffix
+    )
+    candidates = [name for name in tensors if name.endswith(every_tail)]  # one C-level test
+    for rule in param_formats():
+        tails = [f"{rule.joiner}{t.suffix}" for t in rule.tensors if t.suffix]
+        for name in candidates:
+            for tail in tails:
+                if name.endswith(tail):
+                    groups.setdefault(name[: -len(tail)], []).append(tensors[name])
+        if any(not t.suffix for t in rule.tensors):  # the parameter itself holds the weights
+            for param, group in groups.items():
+                base = tensors.get(param)
+                if base is not None and base not in group:
+                    group.append(base)
+    return groups
 
 
 def logical_parameters(inventory: CheckpointInventory) -> tuple[int, int]:
@@ -127,7 +180,14 @@ def logical_parameters(inventory: CheckpointInventory) -> tuple[int, int]:
         suffix = name.rpartition(".")[2]
         if suffix in SCALE_SUFFIXES:
             continue
-        logical += (
-            numel * 2 if tensor.dtype == "U8" and suffix in ("weight", "weight_packed") else numel
+        if tensor.dtype == "U8" and suffix.endswith("_scales"):  # MXFP4's E8M0 exponents
+            continue
+        if suffix.endswith(FUSED_SCALE_TAILS):  # a fused parameter's NVFP4 scales
+            continue
+        packed = (
+            suffix in ("weight", "weight_packed")
+            or suffix.endswith("_blocks")
+            or f"{name}_weight_scale" in inventory.tensors  # a fused parameter, packed
         )
+        logical += numel * 2 if tensor.dtype == "U8" and packed else numel
     return stored, logical

@@ -40,7 +40,7 @@ from typing import Any, Literal, NamedTuple
 from publisher.checkpoint.inventory import CheckpointInventory
 from publisher.findings import Finding, Location, Severity
 
-QuantFormat = Literal["none", "nvfp4", "fp8", "fp8_block", "mixed", "other"]
+QuantFormat = Literal["none", "nvfp4", "mxfp4", "fp8", "fp8_channel", "fp8_block", "mixed", "other"]
 MatchStyle = Literal["fnmatch", "compressed-tensors", "transformers"]
 
 QCFG_CODES: dict[str, str] = {
@@ -60,7 +60,13 @@ HF_QUANT_FILE = "hf_quant_config.json"
 _NVFP4_GROUP = 16
 _FP8_BLOCK_ALGOS = {"FP8_PB_WO", "FP8_PB_REAL", "FP8_BLOCK"}
 MIXED_ALGO = "MIXED_PRECISION"
-LAYER_FORMATS: frozenset[QuantFormat] = frozenset({"nvfp4", "fp8", "fp8_block"})
+LAYER_FORMATS: frozenset[QuantFormat] = frozenset({"nvfp4", "fp8", "fp8_channel", "fp8_block"})
+MX_BLOCK = 32  # MXFP4 scales blocks of 32 values (OCP Microscaling)
+# Modules a quant_method's loaders keep unquantized without the config listing them. For
+# "fp8" (DeepSeek-V3's config has no ignore list): transformers' FineGrainedFP8 quantizer adds
+# the output embedding (lm_head) to modules_to_not_convert, and vLLM's Fp8Config quantizes
+# only LinearBase layers, which its ParallelLMHead is not.
+IMPLICIT_EXCLUDE: dict[str, tuple[str, ...]] = {"fp8": ("lm_head",)}
 
 
 class QuantLayer(NamedTuple):
@@ -94,11 +100,15 @@ class QuantConfig:
     source: str | None = None
     layers: tuple[QuantLayer, ...] | None = None
     layers_source: str | None = None
+    implicit_exclude: tuple[str, ...] = ()
 
     def is_excluded(self, module_name: str) -> bool:
         """True when the config leaves this module (e.g. `model.layers.0.mlp.gate`)
-        unquantized: an exclude pattern matches it, or a per-layer table does not list it."""
+        unquantized: an exclude pattern matches it, a per-layer table does not list it, or
+        the loaders of this method never quantize it (`implicit_exclude`)."""
         if self.layers is not None and self.layer(module_name) is None:
+            return True
+        if module_name in self.implicit_exclude:
             return True
         return self._matcher(module_name)
 
@@ -277,8 +287,10 @@ def _algo_format(algo: str) -> QuantFormat | None:
     upper = algo.upper()
     if upper in ("NVFP4", "W4A16_NVFP4", "NVFP4_AWQ", "NVFP4_SVD"):
         return "nvfp4"
-    if upper in ("FP8", "FP8_PER_CHANNEL_PER_TOKEN", "FP8_PC_PT"):
+    if upper == "FP8":
         return "fp8"
+    if upper in ("FP8_PER_CHANNEL_PER_TOKEN", "FP8_PC_PT"):
+        return "fp8_channel"
     if upper in _FP8_BLOCK_ALGOS:
         return "fp8_block"
     if upper == MIXED_ALGO:
@@ -442,7 +454,9 @@ def _group_format(weights: dict[str, Any], fmt: str | None) -> QuantFormat:
         return "nvfp4"
     if bits == 8 and kind == "float":
         block = weights.get("strategy") == "block" or weights.get("block_structure")
-        return "fp8_block" if block else "fp8"
+        if block:
+            return "fp8_block"
+        return "fp8_channel" if weights.get("strategy") == "channel" else "fp8"
     return "other"
 
 
@@ -534,6 +548,7 @@ def _from_fp8(qc: dict[str, Any], ctx: _Ctx, source: str) -> QuantConfig:
     skip = _str_list(qc.get(key), ctx, f"quantization_config.{key}")
     _check_patterns(skip, "transformers", ctx, f"quantization_config.{key}")
     return QuantConfig(
+        implicit_exclude=IMPLICIT_EXCLUDE["fp8"],
         format="fp8_block" if block else "fp8",
         producer="fp8",
         algo="fp8",
@@ -544,10 +559,29 @@ def _from_fp8(qc: dict[str, Any], ctx: _Ctx, source: str) -> QuantConfig:
     )
 
 
+def _from_mxfp4(qc: dict[str, Any], ctx: _Ctx, source: str) -> QuantConfig:
+    """gpt-oss as released: `{"quant_method": "mxfp4", "modules_to_not_convert": [...]}`
+    (transformers' Mxfp4Config.to_dict); blocks of 32 are fixed by the format."""
+    skip = _str_list(
+        qc.get("modules_to_not_convert"), ctx, "quantization_config.modules_to_not_convert"
+    )
+    _check_patterns(skip, "transformers", ctx, "quantization_config.modules_to_not_convert")
+    return QuantConfig(
+        format="mxfp4",
+        producer="mxfp4",
+        algo="MXFP4",
+        group_size=MX_BLOCK,
+        exclude=skip,
+        match_style="transformers",
+        source=source,
+    )
+
+
 _BUILDERS: dict[str, Callable[[dict[str, Any], _Ctx, str], QuantConfig]] = {
     "modelopt": _from_modelopt,
     "compressed-tensors": _from_compressed_tensors,
     "fp8": _from_fp8,
+    "mxfp4": _from_mxfp4,
 }
 
 

@@ -8,6 +8,7 @@ tensors that must be on disk. Anything else is a finding.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 from collections import Counter
 from collections.abc import Callable
@@ -15,12 +16,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from publisher.checkpoint import format_rules
 from publisher.checkpoint.config_check import check_config_json
 from publisher.checkpoint.formats import (
+    QUANTIZED_PRECISIONS,
     FormatError,
     TensorSpec,
+    block_format,
     expected_tensors,
     logical_weight_shape,
+    param_of,
+    precision_of,
 )
 from publisher.checkpoint.inventory import CheckpointInventory
 from publisher.checkpoint.layer_table import (
@@ -28,6 +34,12 @@ from publisher.checkpoint.layer_table import (
     TABLE_PRECISION,
     check_layer_table,
     table_precisions,
+)
+from publisher.checkpoint.mtp import (
+    check_mtp_precision,
+    mtp_tensor_names,
+    read_side_files,
+    without_side_file_strays,
 )
 from publisher.checkpoint.precision import (
     LABELS,
@@ -67,8 +79,12 @@ CODES: dict[str, str] = {
 STORAGE_BY_SPEC = {
     ("nvfp4", "modelopt"): "modelopt_nvfp4",
     ("nvfp4", "compressed-tensors"): "ct_nvfp4",
+    ("mxfp4", "modelopt"): "mxfp4",
+    ("mxfp4", "compressed-tensors"): "mxfp4",
     ("fp8", "modelopt"): "fp8",
     ("fp8", "compressed-tensors"): "ct_fp8",
+    ("fp8_channel", "modelopt"): "fp8_channel",
+    ("fp8_channel", "compressed-tensors"): "ct_fp8_channel",
     ("fp8_block", "modelopt"): "fp8_block",
     ("fp8_block", "compressed-tensors"): "fp8_block",
 }
@@ -170,11 +186,15 @@ def _validate_inventory(
 ) -> ValidationReport:
     where = inventory.root
     findings: list[Finding] = list(read_findings or [])
-    storages = _storages(spec.quantization)
-    expected = expectations(spec, profile, model)
-    suspects, extras = _quick_compare(
-        expected, storages, inventory, profile.mtp_tensor_prefix(spec.architecture.num_layers)
+    qc, qc_findings = load_quant_config(
+        inventory.configs.get("config.json"), inventory.configs.get("hf_quant_config.json")
     )
+    storages = _storages(spec.quantization, qc)
+    expected = expectations(spec, profile, model)
+    mtp_prefix = profile.mtp_tensor_prefix(spec.architecture.num_layers)
+    suspects, extras = _quick_compare(expected, storages, inventory, mtp_prefix)
+    mtp_names = mtp_tensor_names(inventory, mtp_prefix)
+    extras = [name for name in extras if name not in mtp_names]
     findings += _unshaped(expected, model, where)
     written: dict[str, WrittenModule] = {}
     for name, expectation in expected.items():
@@ -191,8 +211,7 @@ def _validate_inventory(
         )
         written[name] = found
         findings.extend(_check_module(expectation, found, storages, where))
-    mtp_prefix = profile.mtp_tensor_prefix(spec.architecture.num_layers)
-    mtp = sorted(n for n in inventory.tensors if n.startswith(mtp_prefix))
+    mtp = sorted(mtp_names)
     for name in extras:
         tensor = inventory.tensors[name]
         findings.append(
@@ -202,13 +221,23 @@ def _validate_inventory(
                 Location(tensor.shard, pointer=name),
             )
         )
-    qc, qc_findings = load_quant_config(
-        inventory.configs.get("config.json"), inventory.configs.get("hf_quant_config.json")
-    )
     findings += qc_findings
     findings += _check_quant_config(spec, qc, expected, written, inventory)
     findings += check_config_json(spec, inventory.configs.get("config.json"), where)
     findings += _check_mtp(spec, len(mtp), where, mtp_prefix)
+    findings += format_rules.check_format_facts(spec.quantization, qc, where)
+    moe = spec.architecture.moe
+    complete = not extras and all(written[n].precision != "missing" for n in suspects)
+    findings += format_rules.check_defects(
+        expected,
+        written,
+        qc,
+        inventory,
+        spec_experts=moe.experts if moe is not None and complete else None,
+    )
+    findings += check_mtp_precision(
+        mtp_names, {n: m.precision for n, m in written.items()}, qc, inventory
+    )
     rows = _component_rows(spec, profile, model, written)
     report = ValidationReport(
         spec_name=spec.name,
@@ -252,20 +281,23 @@ def _unshaped(
     ]
 
 
-def _storages(quant: Quantization | None) -> dict[str, str]:
+def _storages(quant: Quantization | None, qc: QuantConfig | None = None) -> dict[str, str]:
     """precision → the storage its modules take on disk (absent: unquantized, BF16 rules).
 
     The spec's format decides for its own precision; a module of the other precision (a
     ModelOpt MIXED_PRECISION export's FP8 attention in an NVFP4 model) is stored as the same
-    exporter stores that precision.
+    exporter stores that precision. Block-FP8 scales follow the block size the checkpoint's
+    config gives (`weight_block_size`), else the spec's `block_size`, else 128 × 128.
     """
     if quant is None:
         return {}
     export = quant.export_format
-    storages = {p: STORAGE_BY_SPEC[(p, export)] for p in ("nvfp4", "fp8")}
-    storages["nvfp4" if quant.format == "nvfp4" else "fp8"] = STORAGE_BY_SPEC[
-        (quant.format, export)
-    ]
+    storages = {p: STORAGE_BY_SPEC[(p, export)] for p in ("nvfp4", "mxfp4", "fp8")}
+    storage = STORAGE_BY_SPEC[(quant.format, export)]
+    block = (qc.weight_block_size if qc else None) or quant.block_size
+    with contextlib.suppress(FormatError):  # a malformed block: QCFG003 already says so
+        storage = block_format(storage, block)
+    storages[precision_of(storage)] = storage
     return storages
 
 
@@ -324,6 +356,8 @@ def _quick_compare(
             continue  # FP8 KV-cache scales an export may add to attention projections
         elif tensor_name in expected:
             suspects.add(tensor_name)
+        elif (base := param_of(tensor_name)) in expected:
+            suspects.add(base)  # e.g. MXFP4 blocks of a parameter the spec keeps in BF16
         else:
             extras.append(tensor_name)
     return suspects, sorted(extras)
@@ -392,16 +426,7 @@ def _check_module(
             )
         elif tuple(tensor.shape) != tuple(spec_tensor.shape):
             problems.append(
-                Finding(
-                    "VAL005",
-                    f"{spec_tensor.name} has shape {list(tensor.shape)}, expected {list(spec_tensor.shape)}"
-                    + (
-                        " (NVFP4 packs two values per byte: [out, in/2])"
-                        if spec_tensor.dtype == "U8"
-                        else ""
-                    ),
-                    tensor_location,
-                )
+                format_rules.shape_problem(spec_tensor, tensor, ref, fmt, tensor_location)
             )
     return problems
 
@@ -470,7 +495,7 @@ def _check_quant_config(
             )
         ]
     findings: list[Finding] = []
-    spec_format = "nvfp4" if quant.format == "nvfp4" else "fp8"
+    spec_format = precision_of(STORAGE_BY_SPEC[(quant.format, quant.export_format)])
     if qc.layers is not None:
         findings += _check_table_formats(quant, qc, where)
     elif not str(qc.format).startswith(spec_format):
@@ -528,12 +553,15 @@ def _check_exclusions(
     not_excluded: list[str] = []
     wrongly_excluded: list[str] = []
     for name, module in written.items():
-        if expected[name].ref.kind != "linear":
+        kind = expected[name].ref.kind
+        if kind != "linear" and not (kind == "param" and module.precision in QUANTIZED_PRECISIONS):
             continue
         excluded = qc.is_excluded(name)
         if module.precision in ("bf16", "f16", "f32") and not excluded:
+            if format_rules.is_router(expected[name].ref):
+                continue  # engines build routers unquantized whatever the config says
             not_excluded.append(name)
-        elif module.precision in ("nvfp4", "fp8") and excluded:
+        elif module.precision in QUANTIZED_PRECISIONS and excluded:
             wrongly_excluded.append(name)
     for name in not_excluded:
         findings.append(
@@ -611,7 +639,7 @@ def _component_rows(
 
 
 def _detected_format(modules: Any) -> str:
-    storages = Counter(m.storage for m in modules if m.precision in ("nvfp4", "fp8"))
+    storages = Counter(m.storage for m in modules if m.precision in QUANTIZED_PRECISIONS)
     if not storages:
         return "bf16"
     return storages.most_common(1)[0][0] or "unknown"
@@ -645,4 +673,7 @@ def validate_checkpoint(loaded: LoadedSpec, checkpoint: Path) -> ValidationRepor
     if loaded.spec is None:
         raise UsageError(f"{loaded.path} did not load; lint it first")
     inventory, read_findings = check_checkpoint(checkpoint)
+    side_files = read_side_files(Path(inventory.root), inventory)  # e.g. mtp.safetensors
+    if side_files:
+        read_findings = without_side_file_strays(read_findings, side_files) + side_files
     return validate_read(loaded.spec, inventory, read_findings, spec_file=loaded.path.name)

@@ -23,6 +23,7 @@ from pathlib import Path
 
 from publisher.errors import UsageError
 from publisher.findings import Finding, Severity
+from publisher.report import printable
 
 TAG_REF_PREFIX = "refs/tags/"
 SECRET_ENV = ("HF_TOKEN", "HUGGING_FACE_HUB_TOKEN", "HF_OIDC_ID_TOKEN")
@@ -108,7 +109,10 @@ class Scrubber:
 
 
 def escape_data(text: str) -> str:
-    """A workflow command's message: `%`, CR and LF escaped (GitHub's escapeData)."""
+    """A workflow command's message: `%`, CR and LF escaped (GitHub's escapeData); other
+    control characters (ESC, NUL, bidi overrides) escaped as the CLI prints them."""
+    if not text.isprintable():
+        text = "".join(ch if ch in "\r\n" else printable(ch) for ch in text)
     return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
 
 

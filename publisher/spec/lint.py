@@ -69,6 +69,7 @@ REPO_ID = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9_.-]{0,94}[A-Za-z0-9_])?/[A-Za-z
 NAME_SIZE = re.compile(r"(?<![A-Za-z0-9.])(\d+(?:\.\d+)?)B(?![A-Za-z])")
 NAME_ACTIVE = re.compile(r"-A(\d+(?:\.\d+)?)B(?![A-Za-z])")
 QUANTIZABLE_KINDS = {"linear"}
+QUANTIZED_PRECISIONS = ("nvfp4", "mxfp4", "fp8")  # as checkpoint.formats.QUANTIZED_PRECISIONS
 
 
 def lint_path(path: Path) -> LoadedSpec:
@@ -279,7 +280,7 @@ def check_components(
                 loaded.locate(*where, "component"),
             )
         _claim(groups, index, claimed)
-        if entry.precision in ("nvfp4", "fp8"):
+        if entry.precision in QUANTIZED_PRECISIONS:
             quantized_sum += derived
             if entry.precision not in allowed:
                 yield Finding(
@@ -288,7 +289,9 @@ def check_components(
                     f"{_mixing_hint(quant)}",
                     loaded.locate(*where, "precision"),
                 )
-            odd = sorted({g.member.kind for g in groups if g.count} - QUANTIZABLE_KINDS)
+            odd = sorted(
+                {g.member.kind for g in groups if g.count} - quantizable_kinds(entry.precision)
+            )
             if odd:
                 yield Finding(
                     "SPEC037",
@@ -329,7 +332,18 @@ def allowed_precisions(quant: Quantization) -> set[str]:
     one format."""
     if quant.format == "nvfp4":
         return {"nvfp4", "fp8"} if quant.export_format == "modelopt" else {"nvfp4"}
+    if quant.format == "mxfp4":
+        return {"mxfp4"}
     return {"fp8"}
+
+
+def quantizable_kinds(precision: str) -> set[str]:
+    """Module kinds a precision's formats quantize (formats.FORMATS: Linears; MXFP4's fused
+    expert parameters too)."""
+    from publisher.checkpoint.formats import FORMATS
+
+    kinds = {k for rule in FORMATS.values() if rule.precision == precision for k in rule.kinds}
+    return kinds or QUANTIZABLE_KINDS
 
 
 def _mixing_hint(quant: Quantization) -> str:

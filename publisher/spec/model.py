@@ -176,7 +176,7 @@ class Architecture(Strict):
         return self
 
 
-Precision = Literal["nvfp4", "fp8", "bf16", "f16", "f32"]
+Precision = Literal["nvfp4", "mxfp4", "fp8", "bf16", "f16", "f32"]
 
 
 class Producer(Strict):
@@ -217,11 +217,14 @@ class ProcessStep(Strict):
 
 
 class Quantization(Strict):
-    format: Literal["nvfp4", "fp8", "fp8_block"]
+    format: Literal["nvfp4", "mxfp4", "fp8", "fp8_channel", "fp8_block"]
     producer: Producer
     export_format: Literal["modelopt", "compressed-tensors"] = "modelopt"
     calibration: Calibration | None = None
     group_size: int | None = Field(default=None, gt=0)
+    block_size: list[Annotated[int, Field(gt=0)]] | None = Field(
+        default=None, min_length=2, max_length=2
+    )
     quantized_total: int | None = Field(
         default=None, ge=0, description="total quantized count to state; checked against the sum"
     )

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 REPORT_LABELS: dict[str, str] = {
     "nvfp4": "NVFP4",
+    "mxfp4": "MXFP4",
     "fp8": "FP8",
     "bf16": "BF16",
     "f16": "F16",

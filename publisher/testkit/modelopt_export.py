@@ -19,7 +19,11 @@ from typing import Any
 
 from publisher.testkit.tiny import Kind, build_tiny_model, cache_key, cached_dir
 
-QUANT_CONFIGS: dict[str, str] = {"nvfp4": "NVFP4_DEFAULT_CFG", "fp8": "FP8_DEFAULT_CFG"}
+QUANT_CONFIGS: dict[str, str] = {
+    "nvfp4": "NVFP4_DEFAULT_CFG",
+    "fp8": "FP8_DEFAULT_CFG",
+    "fp8_channel": "FP8_PER_CHANNEL_PER_TOKEN_CFG",
+}
 
 
 def _mtq() -> Any:

@@ -92,7 +92,7 @@ CT_LAYOUT_VERSION = "0.13.0"  # compressed-tensors version string seen in publis
 
 
 def _modelopt_algo(fmt: str) -> str:
-    algos = {"modelopt_nvfp4": "NVFP4", "fp8": "FP8"}
+    algos = {"modelopt_nvfp4": "NVFP4", "fp8": "FP8", "fp8_channel": "FP8_PER_CHANNEL_PER_TOKEN"}
     if fmt not in algos:
         raise FormatError(f"{fmt!r} is not a ModelOpt format; use one of {sorted(algos)}")
     return algos[fmt]
@@ -133,6 +133,13 @@ def modelopt_config_json_quantization(hf_quant_config: Mapping[str, Any]) -> dic
     """`config.json` `quantization_config` that ModelOpt derives from `hf_quant_config.json`."""
     details = hf_quant_config["quantization"]
     algo = details["quant_algo"]
+    if algo == "FP8_PER_CHANNEL_PER_TOKEN":  # measured: no config_groups for this algorithm
+        return {
+            "ignore": list(details.get("exclude_modules") or []),
+            "quant_algo": algo,
+            "producer": dict(hf_quant_config["producer"]),
+            "quant_method": "modelopt",
+        }
     args: dict[str, Any] = {"dynamic": False, "num_bits": 8, "type": "float"}
     if algo == "NVFP4":
         group = details.get("group_size", NVFP4_GROUP)
@@ -168,7 +175,13 @@ def _ct_group(fmt: str) -> tuple[str, dict[str, Any]]:
         weights = _ct_args(8, "tensor")
         inputs = _ct_args(8, "tensor", observer="static_minmax")
         return "float-quantized", {"weights": weights, "input_activations": inputs}
-    raise FormatError(f"{fmt!r} is not a compressed-tensors format (ct_nvfp4, ct_fp8)")
+    if fmt == "ct_fp8_channel":  # the FP8_DYNAMIC preset: per-channel weights, per-token inputs
+        weights = _ct_args(8, "channel")
+        inputs = _ct_args(8, "token", dynamic=True, observer=None)
+        return "float-quantized", {"weights": weights, "input_activations": inputs}
+    raise FormatError(
+        f"{fmt!r} is not a compressed-tensors format (ct_nvfp4, ct_fp8, ct_fp8_channel)"
+    )
 
 
 def ct_quantization_config(fmt: str, ignore: list[str]) -> dict[str, Any]:
@@ -199,11 +212,19 @@ def ct_quantization_config(fmt: str, ignore: list[str]) -> dict[str, Any]:
     }
 
 
-def fp8_block_quantization_config(modules_to_not_convert: list[str]) -> dict[str, Any]:
-    """`quantization_config` of a block-FP8 checkpoint (transformers FineGrainedFP8Config)."""
+def fp8_block_quantization_config(
+    modules_to_not_convert: list[str], block: tuple[int, int] = FP8_BLOCK
+) -> dict[str, Any]:
+    """`quantization_config` of a block-FP8 checkpoint (transformers FineGrainedFP8Config;
+    DeepSeek-V3's config.json adds `"fmt": "e4m3"`)."""
     return {
         "quant_method": "fp8",
         "activation_scheme": "dynamic",
-        "weight_block_size": list(FP8_BLOCK),
+        "weight_block_size": list(block),
         "modules_to_not_convert": list(modules_to_not_convert),
     }
+
+
+def mxfp4_quantization_config(modules_to_not_convert: list[str]) -> dict[str, Any]:
+    """`quantization_config` of gpt-oss as released (transformers Mxfp4Config.to_dict)."""
+    return {"modules_to_not_convert": list(modules_to_not_convert), "quant_method": "mxfp4"}

@@ -24,6 +24,7 @@ from publisher.checkpoint.formats import (
     expected_tensors,
     format_rule,
     is_shard_name,
+    quantizes,
     shard_name,
     tensor_nbytes,
 )
@@ -34,6 +35,7 @@ from publisher.testkit.producer_configs import (
     modelopt_config_json_quantization,
     modelopt_disables,
     modelopt_hf_quant_config,
+    mxfp4_quantization_config,
     summarize_excluded,
 )
 
@@ -117,7 +119,9 @@ def plan_tensors(modules: Iterable[ModuleInfo], plan: PrecisionPlan, fmt: str) -
     format_rule(fmt)
     planned = PlannedTensors([])
     for module in modules:
-        quantized = fmt != "bf16" and plan.quantizes(module)
+        quantized = quantizes(fmt, module.kind, module.weight_shape) and not modelopt_disables(
+            module.name, plan.disabled
+        )
         use = fmt if quantized else "bf16"
         planned.tensors += expected_tensors(
             module.name, module.kind, module.weight_shape, module.has_bias, use
@@ -138,13 +142,19 @@ def quantization_files(fmt: str, planned: PlannedTensors) -> tuple[dict | None, 
     """(config.json quantization_config, hf_quant_config.json) for `fmt`; None where absent."""
     if fmt == "bf16":
         return None, None
-    if fmt in ("modelopt_nvfp4", "fp8"):
+    if fmt in ("modelopt_nvfp4", "fp8", "fp8_channel"):
         excluded = summarize_excluded(planned.unquantized_quantizable, planned.quantized)
         hf_quant = modelopt_hf_quant_config(fmt, excluded)
         return modelopt_config_json_quantization(hf_quant), hf_quant
-    if fmt in ("ct_nvfp4", "ct_fp8"):
+    if fmt in ("ct_nvfp4", "ct_fp8", "ct_fp8_channel"):
         return ct_quantization_config(fmt, planned.unquantized_linears), None
-    return fp8_block_quantization_config(planned.unquantized_linears), None
+    rule = format_rule(fmt)
+    if rule.precision == "mxfp4":
+        return mxfp4_quantization_config(planned.unquantized_linears), None
+    if rule.block is None:
+        raise ValueError(f"no quantization config writer for {fmt!r}")
+    block = (rule.block[0], rule.block[1])
+    return fp8_block_quantization_config(planned.unquantized_linears, block), None
 
 
 def split_shards(tensors: Sequence[TensorSpec], shard_bytes: float) -> list[list[TensorSpec]]:
