@@ -173,7 +173,7 @@ def test_the_mtp_head_is_shown_apart(modelopt_dense_dir: Path, tmp_path: Path) -
     view = build_map(result)
     assert view.layers == list(range(64))  # the MTP layer is not a text layer
     panel = view.panels[-1]
-    assert panel.title == "MTP head, mtp.* (1 layer)"
+    assert panel.title == "MTP, next-token prediction (1 layer)"
     assert [(bar.label, bar.cell.describe()) for bar in panel.bars] == [
         ("fc", "1 module, all NVFP4"),
         ("mlp.gate_proj", "1 module, all NVFP4"),
@@ -466,6 +466,10 @@ def test_another_family_draws_from_its_profile_dense_and_moe_layers_apart(tmp_pa
     for name, param in model.state_dict().items():
         if f"{name.rpartition('.')[0]}.weight_scale" not in tensors:
             tensors[name] = TensorSpec(name, "BF16", tuple(param.shape))
+    config.num_nextn_predict_layers = 1  # its MTP layer is written as layer 6, after the last
+    for spec in [t for t in tensors.values() if t.name.startswith("model.layers.5.")]:
+        name = spec.name.replace("model.layers.5.", "model.layers.6.", 1)
+        tensors[name] = TensorSpec(name, spec.dtype, spec.shape)
     folder = tmp_path / "deepseek"
     folder.mkdir()
     write_sparse_shard(folder / "model.safetensors", tensors.values())
@@ -480,3 +484,5 @@ def test_another_family_draws_from_its_profile_dense_and_moe_layers_apart(tmp_pa
     dense = next(c for c, label in view.rows if label.startswith("Dense MLP"))
     assert view.cell_title(dense, 0).endswith("3 modules, all NVFP4")
     assert view.cell_title(dense, 4).endswith("absent")
+    assert view.layers == list(range(6))  # the MTP layer is apart, not a seventh column
+    assert view.panels[-1].title == "MTP, next-token prediction (1 layer)"

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from publisher.auditview.palette import order_key, swatch
+from publisher.checkpoint.audit import MTP_COMPONENT
 
 if TYPE_CHECKING:
     from publisher.checkpoint.audit import AuditResult
@@ -123,7 +124,11 @@ def build_map(
     # stack prefix → (component, layer number) → (names, precisions); one pass, no regex
     stacked: dict[str, dict[tuple[str, str], tuple[list[str], list[str]]]] = {}
     loose: list[tuple[str, str, str]] = []
+    mtp = dict(result.mtp_modules)  # `mtp.*`, and extra decoder layers the audit calls MTP
     for name, (component, precision) in result.modules.items():
+        if component == MTP_COMPONENT:
+            mtp[name] = precision
+            continue
         head, sep, tail = name.partition(".layers.")
         if sep:
             number, dot, _ = tail.partition(".")
@@ -160,7 +165,7 @@ def build_map(
         rows=[(c, _shown(labels.get(c, c), f"{main}.layers.*.")) for c in components],
         cells=cells,
         layer_kinds={k: v for k, v in result.layer_kinds.items() if k in set(layers)},
-        panels=_panels(loose, result.mtp_modules, labels, order, main, changed),
+        panels=_panels(loose, mtp, labels, order, main, changed),
         totals=dict(sorted(totals.items(), key=lambda kv: order_key(kv[0]))),
         against=against,
         changed_modules=len(changed),
@@ -269,7 +274,7 @@ def _panels(
         for name, precision in mtp.items():
             rows.setdefault(_mtp_row(name), []).append((name, precision))
         layers = {m.group(1) for n in mtp if (m := LAYER.search(n))}
-        title = f"MTP head, mtp.* ({len(layers)} layer{'s' if len(layers) != 1 else ''})"
+        title = f"MTP, next-token prediction ({len(layers)} layer{'s' if len(layers) != 1 else ''})"
         panels.append(_panel(title, rows, {}, {}, changed))
     return panels
 
