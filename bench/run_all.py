@@ -13,6 +13,7 @@ BENCHES = [
     ["bench_headers.py", "--readme"],
     ["bench_validate.py", "--readme"],
     ["bench_precision_map.py", "--readme"],
+    ["bench_scale.py", "--readme"],
     ["bench_remote_audit.py", "--readme"],
     ["bench_push.py", "--readme"],
     ["bench_verify.py", "--readme"],

@@ -451,7 +451,9 @@ def test_fast_index_check_agrees_with_the_full_one(
 ) -> None:
     """The shortcut for consistent checkpoints may only skip what the full check clears."""
     infos = [
-        ShardInfo(f"s{i}", f"s{i}", 8, tensors=[TensorInfo(n, "U8", (), f"s{i}", 0, 0) for n in ns])
+        ShardInfo(
+            f"s{i}", f"s{i}", 8, tensors=[TensorInfo("U8", (), (0, 0), n, f"s{i}") for n in ns]
+        )
         for i, ns in enumerate(shards)
     ]
     if consistent and weight_map is not None:

@@ -178,19 +178,14 @@ def test_a_shape_the_spec_cannot_give_is_reported_never_skipped(
     assert "48 modules" in val201[0].message
 
 
-def test_init_leaves_out_what_it_cannot_read_and_says_so(
-    synth_cache_dir: Path, tmp_path: Path
-) -> None:
-    """gpt-oss's fused experts, quantized whole by ModelOpt, are in no storage publisher reads
-    yet: init leaves them out with a note rather than writing an invalid precision."""
-    from publisher.findings import Severity
-
+def test_init_reads_fused_experts_quantized_whole(synth_cache_dir: Path, tmp_path: Path) -> None:
+    """gpt-oss's fused experts, quantized whole by ModelOpt (U8 [E, in/2, out] with its scales),
+    are a storage publisher reads: init writes them as NVFP4 with their count, nothing is left
+    out, and the spec lints with no finding at all."""
     export = _export("gpt_oss", synth_cache_dir)
     spec_path = tmp_path / "gpt-oss.yaml"
     assert main(["init", str(export), "-o", str(spec_path)]) == 0
     text = spec_path.read_text()
-    assert "# Left out of quantization.components: experts, written in a storage" in text
-    assert "precision: unknown" not in text
-    loaded = lint_path(spec_path)
-    assert [f.code for f in loaded.findings if f.severity is Severity.ERROR] == []
-    assert [f.code for f in loaded.findings] == ["SPEC032"]
+    assert "  - component: experts\n    precision: nvfp4\n" in text
+    assert "Left out of quantization.components" not in text
+    assert lint_path(spec_path).findings == []

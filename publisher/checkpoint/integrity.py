@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import math
 import os
-from operator import attrgetter
+from bisect import bisect_left
+from itertools import accumulate, compress, count, repeat
+from operator import attrgetter, eq, gt, itemgetter, lt, mul, ne, not_, sub
 
 from publisher.checkpoint.header import (
     DEFAULT_MAX_HEADER_BYTES,
@@ -32,7 +34,12 @@ INTEGRITY_CODES: dict[str, str] = {
     "CKPT036": "index `metadata.total_size` disagrees with the sum of tensor bytes",
 }
 
-_BEGIN = attrgetter("begin")
+_OFFSETS = attrgetter("data_offsets")
+_SHAPE = attrgetter("shape")
+_DTYPE = attrgetter("dtype")
+_NAME = attrgetter("name")
+_FIRST = itemgetter(0)
+_SECOND = itemgetter(1)
 
 CODES: dict[str, str] = dict(sorted({**HEADER_CODES, **READER_CODES, **INTEGRITY_CODES}.items()))
 """Every CKPT code → its one-line meaning."""
@@ -53,27 +60,45 @@ def _size_problem(t: TensorInfo) -> str | None:
 
 
 def _check_tensors(shard: ShardInfo, out: FindingCollector) -> None:
-    """One pass over the tensors sorted by begin (O(n log n)): sizes, bounds, overlaps and
-    holes. Messages are only built for the rare bad tensor."""
+    """Sizes, bounds, overlaps and holes over the tensors sorted by begin (O(n log n)).
+
+    Each rule is evaluated for all tensors at once with C-level maps (a 124,000-tensor
+    checkpoint costs milliseconds, not a Python loop per tensor); messages are then built for
+    the few tensors a rule flags, in offset order. The cursor before each tensor (the end of
+    everything before it) is a running maximum: a tensor starting before it overlaps, one
+    starting after it leaves a hole.
+    """
     data_size, source = shard.data_size, shard.source
-    bits_of, prod = DTYPE_BITS.get, math.prod
-    cursor, owner = 0, ""
-    for t in sorted(shard.tensors, key=_BEGIN):
-        begin, end = t.begin, t.end
-        bits = bits_of(t.dtype)
-        if bits is not None and prod(t.shape) * bits != (end - begin) * 8:
+    tensors = shard.tensors
+    offsets = list(map(_OFFSETS, tensors))
+    begins = list(map(_FIRST, offsets))
+    order = sorted(range(len(tensors)), key=begins.__getitem__)
+    tensors = list(map(tensors.__getitem__, order))
+    begins = list(map(begins.__getitem__, order))
+    ends = list(map(_SECOND, map(offsets.__getitem__, order)))
+    cursors = list(accumulate(ends, max, initial=0))  # cursors[i]: the cursor before tensor i
+    bits = list(map(DTYPE_BITS.get, map(_DTYPE, tensors), repeat(0)))  # 0: unknown dtype
+    needed = list(map(mul, map(math.prod, map(_SHAPE, tensors)), bits))
+    held = map(mul, map(sub, ends, begins), repeat(8))
+    flagged = set(compress(count(), map(ne, needed, held)))
+    flagged.difference_update(compress(count(), map(not_, bits)))  # unknown: CKPT010 already
+    flagged.update(compress(count(), map(gt, ends, repeat(data_size))))
+    flagged.update(compress(count(), map(ne, begins, cursors)))
+    for i in sorted(flagged):
+        t, begin, end, cursor = tensors[i], begins[i], ends[i], cursors[i]
+        if bits[i] and needed[i] != (end - begin) * 8:
             out.add("CKPT020", _size_problem(t) or "size mismatch", source, t.name)
         if end > data_size:
             msg = f"data ends at {end} but the file's data region has only {data_size} bytes"
             out.add("CKPT021", msg, source, t.name)
         if begin < cursor and end > begin:
+            owner = tensors[bisect_left(cursors, cursor) - 1].name  # who moved the cursor there
             msg = f"bytes {begin}..{min(end, cursor)} are also part of {owner!r}"
             out.add("CKPT022", msg, source, t.name)
         elif begin > cursor:
             msg = f"{begin - cursor} unused bytes before this tensor (offset {cursor}..{begin})"
             out.add("CKPT023", msg, source, t.name)
-        if end > cursor:
-            cursor, owner = end, t.name
+    cursor = cursors[-1]
     if data_size > cursor:
         msg = (
             f"{data_size - cursor} bytes after the last tensor: the file is"
@@ -83,9 +108,37 @@ def _check_tensors(shard: ShardInfo, out: FindingCollector) -> None:
         out.add("CKPT024", msg, source)
 
 
+def _sound(shard: ShardInfo) -> bool:
+    """True when `_check_tensors` would find nothing, decided without sorting: every size is
+    element count × dtype size, and the byte ranges tile the data region exactly. They do when
+    every range is non-empty, no two begin or end alike, and the begins other than 0 are
+    exactly the ends other than the data size (follow the chain from 0: it visits each range
+    once and stops at the end of the data; a range off the chain would need an endless run of
+    predecessors)."""
+    tensors = shard.tensors
+    if not tensors:
+        return shard.data_size == 0
+    offsets = list(map(_OFFSETS, tensors))
+    begins = list(map(_FIRST, offsets))
+    ends = list(map(_SECOND, offsets))
+    bits = list(map(DTYPE_BITS.get, map(_DTYPE, tensors), repeat(0)))
+    needed = map(mul, map(math.prod, map(_SHAPE, tensors)), bits)
+    held = map(mul, map(sub, ends, begins), repeat(8))
+    starts, stops, size = set(begins), set(ends), shard.data_size
+    return (
+        all(bits)  # an unknown dtype: CKPT010, and no size to check
+        and all(map(eq, needed, held))
+        and len(starts) == len(stops) == len(tensors)
+        and 0 in starts
+        and size in stops
+        and starts - {0} == stops - {size}
+        and all(map(lt, begins, ends))
+    )
+
+
 def check_shard(shard: ShardInfo) -> list[Finding]:
     """Byte-range checks for one shard: sizes, bounds, overlaps, holes, trailing bytes."""
-    if not shard.readable:
+    if not shard.readable or _sound(shard):
         return []
     out = FindingCollector()
     _check_tensors(shard, out)
@@ -105,23 +158,20 @@ def _homes(readable: list[ShardInfo], out: FindingCollector) -> dict[str, str]:
 
 def _index_agrees(inv: CheckpointInventory, readable: list[ShardInfo]) -> bool:
     """Fast test of the common case: every shard readable and sound, no name twice, and the
-    index maps exactly these names to exactly these shards. False means: look closer."""
+    index maps exactly these names to exactly these shards (one dict comparison, in C).
+    False means: look closer."""
     if len(readable) != len(inv.shards) or any(s.invalid_names for s in readable):
         return False
+    declared = sum(len(s.tensors) for s in readable)
     if inv.index is None:
-        return sum(len(s.tensors) for s in readable) == len(inv.tensors)
+        return declared == len(inv.tensors)
     weight_map = inv.index.weight_map
-    if len(weight_map) != len(inv.tensors):
+    if not declared == len(weight_map) == len(inv.tensors):
         return False
-    get = weight_map.get
-    declared = 0
+    homes: dict[str, str] = {}
     for shard in readable:
-        name = shard.name
-        declared += len(shard.tensors)
-        for t in shard.tensors:
-            if get(t.name) != name:
-                return False
-    return declared == len(weight_map)
+        homes.update(dict.fromkeys(map(_NAME, shard.tensors), shard.name))
+    return homes == weight_map
 
 
 def _check_shard_against_index(

@@ -8,8 +8,13 @@ from __future__ import annotations
 
 import math
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from itertools import compress, repeat
+from operator import attrgetter, eq, itemgetter, sub
+from typing import TYPE_CHECKING, Annotated, Any, Literal
+
+import msgspec
 
 from publisher.findings import Finding
 
@@ -51,24 +56,60 @@ def expected_nbytes(dtype: str, shape: tuple[int, ...]) -> int | None:
     return total // 8 if total % 8 == 0 else None
 
 
-@dataclass(slots=True)
-class TensorInfo:
+_OFFSETS = attrgetter("data_offsets")
+_NAME = attrgetter("name")
+_DTYPE = attrgetter("dtype")
+
+_FIRST = itemgetter(0)
+_SECOND = itemgetter(1)
+
+
+def _span_total(tensors: Iterable[TensorInfo]) -> int:
+    """Bytes the tensors' ranges cover, summed (two C-level sums, no loop per tensor)."""
+    offsets = list(map(_OFFSETS, tensors))
+    return sum(map(_SECOND, offsets)) - sum(map(_FIRST, offsets))
+
+
+U64_MAX = 2**64 - 1
+Dim = Annotated[int, msgspec.Meta(ge=0, le=2**63 - 1)]
+"""A shape dimension or a byte offset as the header decoder accepts it. safetensors stores a
+u64, but msgspec bounds only fit an i64: a value above 2^63 - 1 (no real file has one) makes
+the decoder refuse the header, and the reader then checks it entry by entry."""
+if TYPE_CHECKING:
+    DtypeName = str
+else:  # the decoder accepts only safetensors' dtypes, and shares one string per dtype
+    DtypeName = Literal[tuple(DTYPE_BITS)]
+
+
+class TensorInfo(msgspec.Struct, gc=False, forbid_unknown_fields=True):
     """One tensor as its shard's header declares it. Treat as read-only.
 
-    (Slotted, not frozen: a frozen dataclass costs twice as much to build, and a
-    checkpoint can hold 100,000+ of these.)
+    It is also the schema a header entry is decoded into (`header.parse_header`): msgspec
+    checks in C that `dtype` is a safetensors dtype and `shape` and `data_offsets`
+    non-negative integers and builds these
+    objects directly, so a 124,000-tensor header makes no intermediate dicts. `name` and
+    `shard` are filled in after decoding. An entry with other keys is not decoded here (nothing
+    may be skipped unchecked: the header's reader then reads it entry by entry). (gc=False: it holds no containers that could form
+    a cycle, so the collector never needs to visit its 100,000+ instances.)
     """
 
-    name: str
-    dtype: str
-    shape: tuple[int, ...]
-    shard: str
-    begin: int
-    end: int
+    dtype: DtypeName
+    shape: tuple[Dim, ...]
+    data_offsets: tuple[Dim, Dim]
+    name: str = ""
+    shard: str = ""
+
+    @property
+    def begin(self) -> int:
+        return self.data_offsets[0]
+
+    @property
+    def end(self) -> int:
+        return self.data_offsets[1]
 
     @property
     def nbytes(self) -> int:
-        return self.end - self.begin
+        return self.data_offsets[1] - self.data_offsets[0]
 
     @property
     def numel(self) -> int:
@@ -76,7 +117,7 @@ class TensorInfo:
 
     @property
     def byte_range(self) -> tuple[int, int]:
-        return (self.begin, self.end)
+        return self.data_offsets
 
 
 @dataclass(slots=True)
@@ -104,7 +145,7 @@ class ShardInfo:
 
     @property
     def tensor_bytes(self) -> int:
-        return sum(t.end - t.begin for t in self.tensors)
+        return _span_total(self.tensors)
 
     def names(self) -> set[str]:
         """Every tensor name the header declares, including entries too broken to use."""
@@ -125,6 +166,11 @@ class IndexInfo:
     def shard_names(self) -> list[str]:
         """Shard files the index names, in first-mention order."""
         return list(dict.fromkeys(self.weight_map.values()))
+
+    def names(self) -> dict[str, str]:
+        """Each tensor name the index lists, mapped to itself: for readers to keep these very
+        string objects instead of a second copy of every name."""
+        return dict(zip(self.weight_map, self.weight_map, strict=True))
 
 
 @dataclass(slots=True)
@@ -152,7 +198,7 @@ class CheckpointInventory:
     @property
     def total_bytes(self) -> int:
         """Sum of every distinct tensor's bytes (what the index's `total_size` should say)."""
-        return sum(t.end - t.begin for t in self.tensors.values())
+        return _span_total(self.tensors.values())
 
     def all_read_findings(self) -> list[Finding]:
         """Every finding met while reading: the checkpoint's, then each shard's."""
@@ -162,13 +208,18 @@ class CheckpointInventory:
         return findings
 
     def counts_by_dtype(self) -> dict[str, int]:
-        return dict(Counter(t.dtype for t in self.tensors.values()))
+        return dict(Counter(map(_DTYPE, self.tensors.values())))
 
     def bytes_by_dtype(self) -> dict[str, int]:
-        totals: dict[str, int] = {}
-        for t in self.tensors.values():
-            totals[t.dtype] = totals.get(t.dtype, 0) + (t.end - t.begin)
-        return totals
+        """Bytes by dtype, in order of first appearance (a C-level sum per dtype)."""
+        tensors = list(self.tensors.values())
+        dtypes = list(map(_DTYPE, tensors))
+        offsets = list(map(_OFFSETS, tensors))
+        sizes = list(map(sub, map(_SECOND, offsets), map(_FIRST, offsets)))
+        return {
+            dtype: sum(compress(sizes, map(eq, dtypes, repeat(dtype))))
+            for dtype in dict.fromkeys(dtypes)
+        }
 
     def add_shard(self, shard: ShardInfo) -> None:
         """Record a shard and index its tensors (first occurrence of a name wins)."""
@@ -190,7 +241,8 @@ class CheckpointInventory:
         inv = cls(root=root, shards={s.name: s for s in shards}, index=index)
         inv.configs = dict(configs or {})
         inv.read_findings = list(read_findings or [])
-        inv.tensors = {t.name: t for s in shards for t in s.tensors}
+        for shard in shards:
+            inv.tensors.update(zip(map(_NAME, shard.tensors), shard.tensors, strict=True))
         if len(inv.tensors) != sum(len(s.tensors) for s in shards):
             inv.tensors = {}  # a name in two shards: redo it so the first occurrence wins
             for shard in shards:

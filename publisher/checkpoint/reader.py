@@ -8,12 +8,15 @@ bounded, two-read logic. Only headers are read, never tensor data.
 from __future__ import annotations
 
 import errno
+import functools
 import json
 import os
 import stat
-from collections.abc import Callable
+from collections.abc import Callable, Collection, Mapping
 from pathlib import Path, PurePosixPath
-from typing import Any
+from typing import Any, Literal
+
+import msgspec
 
 from publisher.checkpoint.header import (
     DEFAULT_MAX_HEADER_BYTES,
@@ -21,7 +24,7 @@ from publisher.checkpoint.header import (
     brief_json,
     gc_paused,
     header_span,
-    parse_header,
+    parse_header_json,
 )
 from publisher.checkpoint.inventory import CheckpointInventory, IndexInfo, ShardInfo
 from publisher.errors import CheckpointError
@@ -67,17 +70,17 @@ def fetch_header(
     source: str,
     shard: str | None = None,
     max_header_bytes: int = DEFAULT_MAX_HEADER_BYTES,
+    names: Mapping[str, str] | None = None,
 ) -> HeaderResult:
     """Read and parse a header with two fetches: the 8-byte length, then the header itself.
-    The length is checked against the file size and the cap before the second fetch."""
+    The length is checked against the file size and the cap before the second fetch.
+    `names`: see `parse_header`."""
     first8 = fetch(0, 8)
     span = header_span(first8, file_size, source=source, max_header_bytes=max_header_bytes)
     if isinstance(span, Finding):
         return [span]
-    body = fetch(8, span)
-    return parse_header(
-        first8 + body, file_size, source=source, shard=shard, max_header_bytes=max_header_bytes
-    )
+    body = fetch(8, span)  # parsed as it is: no copy of a 3 MB header with its length field
+    return parse_header_json(body, span, file_size, source=source, shard=shard, names=names)
 
 
 def read_header(
@@ -85,6 +88,7 @@ def read_header(
     *,
     shard: str | None = None,
     max_header_bytes: int = DEFAULT_MAX_HEADER_BYTES,
+    names: Mapping[str, str] | None = None,
 ) -> HeaderResult:
     """Parse a local file's header with at most two reads. Raises OSError if it cannot be
     opened; everything wrong with its contents comes back as findings."""
@@ -104,7 +108,7 @@ def read_header(
             return os.read(fd, length)
 
         return fetch_header(
-            fetch, size, source=source, shard=shard, max_header_bytes=max_header_bytes
+            fetch, size, source=source, shard=shard, max_header_bytes=max_header_bytes, names=names
         )
     finally:
         os.close(fd)
@@ -148,9 +152,44 @@ def parse_config(data: bytes, *, source: str) -> dict[str, Any] | Finding:
     return _json_object(data, source, "CKPT040", PurePosixPath(source).name or source)
 
 
-def parse_index(data: bytes, *, source: str) -> tuple[IndexInfo | None, list[Finding]]:
-    """The index's weight map and total size; None when the index is unusable."""
-    obj = _json_object(data, source, "CKPT030", INDEX_FILE)
+@functools.lru_cache(maxsize=8)
+def _index_decoder(shards: tuple[str, ...]) -> msgspec.json.Decoder[Any]:
+    """A decoder for the index as its writers make it: a weight map, any metadata, nothing else
+    (nothing may be skipped unchecked). With the shard files known, each weight-map value is
+    decoded as one of them: 124,000 references to five strings instead of 124,000 strings."""
+    shard_name: Any = Literal[shards] if shards else str
+    fields: list[tuple[str, Any, Any]] = [
+        ("weight_map", dict[str, shard_name], msgspec.NODEFAULT),
+        ("metadata", msgspec.Raw, msgspec.Raw(b"null")),
+    ]
+    index_file = msgspec.defstruct("IndexFile", fields, forbid_unknown_fields=True)
+    return msgspec.json.Decoder(index_file)
+
+
+def _sound_index(data: bytes, shards: tuple[str, ...]) -> dict[str, Any] | None:
+    """The index's `weight_map` and `metadata` decoded in C (a 13 MB index of 124,000
+    names: twice as fast as `json.loads`), when it is a plain object with a string-to-string
+    weight map (naming only `shards`, when given); else None, and `_json_object` reads it and
+    says what is wrong. Metadata is parsed by `json` itself, so numbers such as `total_size`
+    read exactly as before."""
+    if b"\\u" in data:
+        return None  # escapes: the strict parser checks them
+    try:
+        index = _index_decoder(shards).decode(data)
+        metadata = json.loads(bytes(index.metadata))
+    except (msgspec.DecodeError, ValueError, RecursionError):
+        return None
+    return {"weight_map": index.weight_map, "metadata": metadata}
+
+
+def parse_index(
+    data: bytes, *, source: str, shards: Collection[str] = ()
+) -> tuple[IndexInfo | None, list[Finding]]:
+    """The index's weight map and total size; None when the index is unusable. `shards`: the
+    safetensors files beside it, if known (their names are then shared, not copied)."""
+    with gc_paused():
+        sound = _sound_index(data, tuple(sorted(shards)))
+    obj = sound if sound is not None else _json_object(data, source, "CKPT030", INDEX_FILE)
     if isinstance(obj, Finding):
         return None, [obj]
     weight_map = obj.get("weight_map")
@@ -235,7 +274,9 @@ def _load_configs(root: Path, inv: CheckpointInventory, findings: list[Finding])
             inv.configs[name] = obj
 
 
-def _read_shard(root: Path, name: str, max_header_bytes: int) -> ShardInfo:
+def _read_shard(
+    root: Path, name: str, max_header_bytes: int, names: Mapping[str, str] | None = None
+) -> ShardInfo:
     path = root / name
     source = str(path)
     if not _safe_shard_name(name):
@@ -250,7 +291,7 @@ def _read_shard(root: Path, name: str, max_header_bytes: int) -> ShardInfo:
         msg = f"shard is {what}, not a file; not read"
         return unreadable_shard(name, source, _finding("CKPT039", msg, source))
     try:
-        result = read_header(path, shard=name, max_header_bytes=max_header_bytes)
+        result = read_header(path, shard=name, max_header_bytes=max_header_bytes, names=names)
     except FileNotFoundError:
         msg = "shard named by the index does not exist"
         return unreadable_shard(name, source, _finding("CKPT032", msg, source))
@@ -268,7 +309,7 @@ def _size_or_zero(path: Path) -> int:
         return 0
 
 
-def _read_index(path: Path) -> tuple[IndexInfo | None, list[Finding]]:
+def _read_index(path: Path, shards: Collection[str] = ()) -> tuple[IndexInfo | None, list[Finding]]:
     target = _leaves(path, path.parent)
     if target is not None:
         msg = f"is a link to {target}, outside the checkpoint; not read"
@@ -282,7 +323,7 @@ def _read_index(path: Path) -> tuple[IndexInfo | None, list[Finding]]:
         return None, [_finding("CKPT030", f"cannot read: {exc.strerror or exc}", str(path))]
     if len(data) > MAX_JSON_FILE_BYTES:
         return None, [_finding("CKPT030", "index is over 64 MB; not read", str(path))]
-    return parse_index(data, source=str(path))
+    return parse_index(data, source=str(path), shards=shards)
 
 
 def _stray(names: list[str], root: Path, why: str) -> list[Finding]:
@@ -304,7 +345,7 @@ def _layout(root: Path, findings: list[Finding]) -> tuple[list[str], IndexInfo |
         findings += _stray(others, root, f"is ignored: loaders read {SINGLE_FILE} when it exists")
         return [SINGLE_FILE], None
     if os.path.lexists(index_path):
-        index, index_findings = _read_index(index_path)
+        index, index_findings = _read_index(index_path, present)
         findings += index_findings
         if index is not None:
             listed = index.shard_names()
@@ -361,7 +402,8 @@ def read_checkpoint(
     findings: list[Finding] = []
     with gc_paused():
         shard_names, index = _layout(root, findings)
-        shards = [_read_shard(root, name, max_header_bytes) for name in shard_names]
+        names = index.names() if index is not None else None
+        shards = [_read_shard(root, name, max_header_bytes, names) for name in shard_names]
         inv = CheckpointInventory.build(str(root), shards, index)
     _load_configs(root, inv, findings)
     inv.read_findings = findings

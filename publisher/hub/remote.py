@@ -2,8 +2,9 @@
 
 One request lists the revision's files with their sizes; config.json, hf_quant_config.json
 and the shard index are fetched whole (they are small); every shard's header comes from at
-most two range requests, shards in parallel. The first range (64 KiB + 8 bytes by default)
-usually holds the whole header; a second one fetches the rest when it does not. Parsing and
+most two range requests, shards in parallel. The first range is sized from the index (how
+many tensors the shard holds, names at their average length), at least 64 KiB + 8 bytes, so
+it holds the whole header; a second one fetches the rest when it does not. Parsing and
 checks are those of the local reader (`fetch_header`, `shard_from_header`), so a remote
 checkpoint gives the same inventory and findings as the same files on disk.
 """
@@ -12,6 +13,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections import Counter
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
@@ -145,6 +147,26 @@ class _Prefetch:
         return self.data[offset:end]
 
 
+HEADER_BYTES_PER_TENSOR = 112
+"""A header entry beyond its name: `"":{"dtype":"F8_E4M3","shape":[12288,7168],"data_offsets":
+[11811160064,11899240448]},` is 87 bytes; the rest is margin (longer shapes, spaces)."""
+
+
+def _expected_header_sizes(index: IndexInfo, least: int) -> dict[str, int]:
+    """How many bytes to ask for first from each shard, from what the index says it holds:
+    enough for its header (names at their average length, each entry at its largest usual
+    size), so a shard of 2,000 tensors is read in one request, not two. Never less than
+    `least` (a short header costs the same round trip)."""
+    weight_map = index.weight_map
+    if not weight_map:
+        return {}
+    per_name = sum(map(len, weight_map)) / len(weight_map) + HEADER_BYTES_PER_TENSOR
+    return {
+        shard: max(least, 8 + 1024 + int(count * per_name))
+        for shard, count in Counter(weight_map.values()).items()
+    }
+
+
 def _finding(code: str, message: str, source: str, severity: Severity = Severity.ERROR) -> Finding:
     return Finding(code, message, Location(file=source), severity)
 
@@ -157,6 +179,8 @@ class _RemoteCheckpoint:
         self.first_range = limits["first_range"]
         self.max_header_bytes = limits["max_header_bytes"]
         self.findings: list[Finding] = []
+        self.first_ranges: dict[str, int] = {}  # per shard, when the index tells its size
+        self.names: dict[str, str] | None = None  # the index's names, for headers to share
 
     def source(self, name: str) -> str:
         return f"{self.root}/{name}"
@@ -213,8 +237,12 @@ class _RemoteCheckpoint:
         data = self.read_json(INDEX_FILE)
         if data is None:
             return None
-        index, findings = parse_index(data, source=self.source(INDEX_FILE))
+        shards = [name for name in self.sizes if name.endswith(".safetensors")]
+        index, findings = parse_index(data, source=self.source(INDEX_FILE), shards=shards)
         self.findings += findings
+        if index is not None:
+            self.first_ranges = _expected_header_sizes(index, self.first_range)
+            self.names = index.names()
         return index
 
     def _stray(self, names: list[str], why: str) -> None:
@@ -238,10 +266,16 @@ class _RemoteCheckpoint:
             msg = "shard named by the index does not exist"
             return unreadable_shard(name, source, _finding("CKPT032", msg, source))
         size = self.sizes[name] or 0
-        fetch = _Prefetch(self.http, name, size, self.first_range)
+        first = min(self.first_ranges.get(name, self.first_range), self.max_header_bytes + 8)
+        fetch = _Prefetch(self.http, name, size, first)
         try:
             result = fetch_header(
-                fetch, size, source=source, shard=name, max_header_bytes=self.max_header_bytes
+                fetch,
+                size,
+                source=source,
+                shard=name,
+                max_header_bytes=self.max_header_bytes,
+                names=self.names,
             )
         except Exception as error:
             return self._unreadable(name, size, error)

@@ -7,6 +7,8 @@ says so, not because someone typed 192.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from itertools import repeat
+from operator import add
 
 from publisher.spec.layout import Layer
 from publisher.spec.model import Architecture
@@ -44,7 +46,16 @@ class MemberGroup:
     """The modules one profile member expands to, counted without being listed: a 256-expert
     model has 30,000+ expert modules, and lint and cards only need how many there are."""
 
-    __slots__ = ("_layers", "_modules", "_repeats", "component", "count", "member", "shape")
+    __slots__ = (
+        "_layers",
+        "_modules",
+        "_names",
+        "_repeats",
+        "component",
+        "count",
+        "member",
+        "shape",
+    )
 
     def __init__(
         self,
@@ -62,6 +73,7 @@ class MemberGroup:
         self._repeats = repeats  # vision blocks, or experts per layer
         self.count = (1 if layers is None else len(layers)) * repeats
         self._modules: list[ModuleRef] | None = None
+        self._names: list[str] | None = None
 
     @property
     def key(self) -> str:
@@ -80,28 +92,43 @@ class MemberGroup:
     def modules(self) -> list[ModuleRef]:
         """Every module of the group, by name (built on first use, then kept)."""
         if self._modules is None:
-            self._modules = self._expand()
+            cid, kind, shape = self.component, self.member.kind, self.shape
+            bias = self.member.bias is True  # "optional": a bias the spec decides on
+            self._modules = [
+                ModuleRef(name, cid, kind, bias, shape, layer)
+                for name, layer in zip(self.names(), self._layer_numbers(), strict=True)
+            ]
         return self._modules
 
-    def _expand(self) -> list[ModuleRef]:
-        cid, kind, shape = self.component, self.member.kind, self.shape
-        bias = self.member.bias is True
-        path = self.member.path
-        if self.member.scope == "expert":
+    def names(self) -> list[str]:
+        """Every module's name, in order (kept): what checking a checkpoint needs, without a
+        ModuleRef per expert."""
+        if self._names is None:
+            self._names = self._expand_names()
+        return self._names
+
+    def _expand_names(self) -> list[str]:
+        path, scope = self.member.path, self.member.scope
+        if scope == "expert":
             head, _, tail = path.partition("{E}")
-            return [
-                ModuleRef(f"{layer_head}{e}{tail}", cid, kind, bias, shape, i)
-                for i in self._layers or ()
-                for layer_head in (head.format(L=i),)
-                for e in range(self._repeats)
-            ]
-        if self.member.scope == "vision_block":
-            return [
-                ModuleRef(path.format(B=b), cid, kind, bias, shape) for b in range(self._repeats)
-            ]
+            experts = [f"{e}{tail}" for e in range(self._repeats)]
+            names: list[str] = []
+            for i in self._layers or ():
+                names += map(add, repeat(head.format(L=i)), experts)
+            return names
+        if scope == "vision_block":
+            return [path.format(B=b) for b in range(self._repeats)]
         if self._layers is None:
-            return [ModuleRef(path, cid, kind, bias, shape)] if self.count else []
-        return [ModuleRef(path.format(L=i), cid, kind, bias, shape, i) for i in self._layers]
+            return [path] if self.count else []
+        return [path.format(L=i) for i in self._layers]
+
+    def _layer_numbers(self) -> list[int | None]:
+        """The layer of each module of `names()` (None outside the layer stack)."""
+        if self.member.scope == "expert":
+            return [i for i in self._layers or () for _ in range(self._repeats)]
+        if self.member.scope == "vision_block" or self._layers is None:
+            return [None] * len(self.names())
+        return list(self._layers)
 
 
 @dataclass
