@@ -28,6 +28,7 @@ REAL_SPECS = [
     "Gemma-3-27B-IT-NVFP4",
     "Nemotron-H-8B-Base-8K-NVFP4",
     "gpt-oss-120b",
+    "GLM-5.1-NVFP4",
 ]
 
 

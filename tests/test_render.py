@@ -29,6 +29,7 @@ SPEC_NAMES = [
     "Gemma-3-27B-IT-NVFP4",
     "Nemotron-H-8B-Base-8K-NVFP4",
     "gpt-oss-120b",
+    "GLM-5.1-NVFP4",
 ]
 
 
