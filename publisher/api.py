@@ -70,12 +70,14 @@ __all__ = [
     "check_card",
     "diff_cards",
     "format_audit_manifest",
+    "format_audit_page",
     "format_card_diff",
     "format_findings",
     "format_validation",
     "has_errors",
     "lint",
     "load_spec",
+    "precision_map",
     "push",
     "render_card",
     "validate",
@@ -271,6 +273,7 @@ def push(
     token: str | None = None,
     endpoint: str | None = None,
     progress: Progress | None = None,
+    precision_map: bool = False,
     signing: SigningMaterial | None = None,
 ) -> PushResult:
     """Lint, render and validate; when everything passes, publish the card, the checkpoint and
@@ -278,7 +281,9 @@ def push(
     holds is published, plus files an `include` fnmatch pattern names; a token-like string in
     a text file blocks the push (PUSH101). `.status` says what happened ("blocked" when a
     check failed: nothing was sent); HubError when the Hub fails. With `signing`, model.sig
-    (OpenSSF model signing) goes into the same commit."""
+    (OpenSSF model signing) goes into the same commit. With `precision_map`, also
+    precision_map.svg (drawn from the checkpoint, else from the weights already on the Hub),
+    which the card embeds."""
     from publisher.hub.push import push as run_push
 
     return run_push(
@@ -297,6 +302,7 @@ def push(
         token=token,
         endpoint=endpoint,
         progress=progress,
+        precision_map=precision_map,
         signing=signing,
     )
 
@@ -353,6 +359,35 @@ def format_card_diff(result: ReviewResult, fmt: ReportFormat = "text") -> str:
     if fmt == "markdown":
         return report.render_markdown_report(result)
     return report.render_text_report(result)
+
+
+def precision_map(
+    result: AuditResult,
+    title: str | None = None,
+    against: AuditResult | None = None,
+    against_name: str | None = None,
+) -> str:
+    """The precision map of an audit as SVG text (what `audit --format svg` writes and push
+    publishes as precision_map.svg); with `against`, the cells that changed are outlined."""
+    from publisher.auditview import build_map, draw_svg
+    from publisher.checkpoint.audit import compare
+
+    changes = compare(result, against) if against is not None else None
+    return draw_svg(build_map(result, title=title, changes=changes, against=against_name))
+
+
+def format_audit_page(
+    result: AuditResult,
+    title: str | None = None,
+    against: AuditResult | None = None,
+    against_name: str | None = None,
+) -> str:
+    """The self-contained HTML report of an audit (what `audit --format html` writes)."""
+    from publisher.auditview.report import audit_page
+    from publisher.checkpoint.audit import compare
+
+    changes = compare(result, against) if against is not None else None
+    return audit_page(result, changes, against_name, title=title)
 
 
 # ---- helpers ------------------------------------------------------------------------------

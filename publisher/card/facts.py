@@ -37,6 +37,8 @@ class CheckpointFacts:
 
     total_bytes: int
     files: int
+    # the precision map published beside the weights: (relative file name, its alt text)
+    precision_map: tuple[str, str] | None = None
 
 
 @dataclass
@@ -81,6 +83,7 @@ class CardFacts:
     citations: list[str] = field(default_factory=list)
     credits: list[dict[str, str | None]] = field(default_factory=list)
     sizes: list[tuple[str, str]] = field(default_factory=list)
+    precision_map: tuple[str, str] | None = None  # (relative link, alt text)
     verify: VerifyView | None = None
 
 
@@ -126,6 +129,7 @@ def build_facts(
         layer_map=_layer_map(profile, inventory),
     )
     facts.sizes = _sizes(spec, checkpoint)
+    facts.precision_map = checkpoint.precision_map if checkpoint is not None else None
     if spec.quantization is not None:
         _add_quantization(facts, spec, profile, inventory)
     facts.benchmarks = [_benchmark_view(table) for table in spec.benchmarks]

@@ -26,6 +26,9 @@ aside{border-left:1px solid #e5e7eb;padding-left:20px;font-size:13px}
 .finding{margin:8px 0;padding:6px 8px;border-radius:6px;background:#fef2f2}
 .finding.warning{background:#fffbeb}
 .ok{color:#047857}
+main.with-map{grid-template-columns:minmax(0,1fr) minmax(0,560px)}
+#precision-map svg{max-width:100%;height:auto}
+#precision-map{margin-bottom:16px}
 """
 
 RELOAD = """
@@ -85,15 +88,19 @@ def _findings(findings: list[Finding]) -> str:
     return "".join(items)
 
 
-def card_page(title: str, card: str | None, findings: list[Finding], version: str) -> str:
+def card_page(
+    title: str, card: str | None, findings: list[Finding], version: str, side: str = ""
+) -> str:
+    """The page; `side` is trusted HTML shown beside the card (the precision map)."""
     meta, body = split_frontmatter(card) if card else ({}, "")
     article = markdown_to_html(body) if card else "<p>No card: fix the findings first.</p>"
+    layout = "<main class='with-map'>" if side else "<main>"
     return (
         "<!doctype html><html><head><meta charset='utf-8'>"
         f"<title>{html.escape(title)}</title><style>{STYLE}</style></head><body>"
         f"<header><h1>{html.escape(title)}</h1><div class='chips' id='tags'>{_chips(meta)}</div></header>"
-        f"<main><article id='card'>{article}</article>"
-        f"<aside id='findings'><h2>Findings</h2>{_findings(findings)}</aside></main>"
+        f"{layout}<article id='card'>{article}</article>"
+        f"<aside id='findings'>{side}<h2>Findings</h2>{_findings(findings)}</aside></main>"
         + RELOAD % json.dumps(version)
         + "</body></html>"
     )

@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
+from publisher.card.facts import CheckpointFacts
 from publisher.card.html import card_page
 from publisher.card.pipeline import render_spec
 from publisher.findings import Finding
@@ -31,15 +32,67 @@ def sources_version(spec_path: Path, templates_dir: Path) -> str:
     return digest.hexdigest()[:16]
 
 
-def build_page(spec_path: Path) -> tuple[str, list[Finding]]:
+class CheckpointMap:
+    """The precision map of a checkpoint folder, drawn again only when its files change."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.key: str | None = None
+        self.svg = ""
+        self.facts: CheckpointFacts | None = None
+        self.findings: list[Finding] = []
+
+    def _fingerprint(self) -> str:
+        digest = hashlib.sha256()
+        for path in sorted(self.folder.glob("*")):
+            if path.suffix in (".safetensors", ".json"):
+                stat = path.stat()
+                digest.update(f"{path.name}:{stat.st_mtime_ns}:{stat.st_size}".encode())
+        return digest.hexdigest()[:16]
+
+    def current(self) -> tuple[str, CheckpointFacts | None, list[Finding]]:
+        """(the map's SVG, the card's checkpoint facts with the map linked, findings)."""
+        from publisher.auditview import MAP_FILE, build_map, draw_svg
+        from publisher.card.pipeline import checkpoint_facts
+        from publisher.checkpoint.audit import audit_inventory
+        from publisher.checkpoint.integrity import check_checkpoint
+        from publisher.errors import PublisherError
+
+        try:
+            key = self._fingerprint()
+        except OSError as error:
+            return "", None, [Finding("CARD025", f"{self.folder}: {error.strerror}")]
+        if key == self.key:
+            return self.svg, self.facts, self.findings
+        try:
+            inventory, self.findings = check_checkpoint(self.folder)
+            view = build_map(audit_inventory(inventory), title=self.folder.name)
+            self.svg = draw_svg(view)
+            measured = checkpoint_facts(self.folder)
+            self.facts = CheckpointFacts(
+                measured.total_bytes, measured.files, (MAP_FILE, view.summary())
+            )
+        except PublisherError as error:
+            self.svg, self.facts, self.findings = "", None, [Finding("CARD025", str(error))]
+        self.key = key
+        return self.svg, self.facts, self.findings
+
+
+def build_page(
+    spec_path: Path, checkpoint: CheckpointMap | None = None
+) -> tuple[str, list[Finding]]:
     from publisher.card.check import check_card
     from publisher.card.render import find_templates_dir
     from publisher.errors import PublisherError
 
     findings: list[Finding] = []
     text: str | None = None
+    svg, facts = "", None
+    if checkpoint is not None:
+        svg, facts, checkpoint_findings = checkpoint.current()
+        findings.extend(checkpoint_findings)
     try:
-        result = render_spec(spec_path)
+        result = render_spec(spec_path, facts)
         findings.extend(result.findings)
         text = result.text
     except PublisherError as error:
@@ -47,16 +100,18 @@ def build_page(spec_path: Path) -> tuple[str, list[Finding]]:
     if text is not None:
         findings.extend(check_card(text, file="README.md"))
     version = sources_version(spec_path, find_templates_dir(spec_path))
-    return card_page(spec_path.stem, text, findings, version), findings
+    side = f"<section id='precision-map'><h2>Precision map</h2>{svg}</section>" if svg else ""
+    return card_page(spec_path.stem, text, findings, version, side), findings
 
 
 class PreviewServer:
     """Serves one spec's card on 127.0.0.1; the page polls /version and reloads on change."""
 
-    def __init__(self, spec_path: Path, port: int = 0):
+    def __init__(self, spec_path: Path, port: int = 0, checkpoint: Path | None = None):
         from publisher.card.render import find_templates_dir
 
         self.spec_path = spec_path
+        self.checkpoint = CheckpointMap(checkpoint) if checkpoint is not None else None
         self.templates_dir = find_templates_dir(spec_path)
         handler = self._handler()
         self.httpd = ThreadingHTTPServer(("127.0.0.1", port), handler)
@@ -76,8 +131,11 @@ class PreviewServer:
                     body = sources_version(server.spec_path, server.templates_dir).encode()
                     content_type = "text/plain"
                 elif self.path in ("/", "/index.html"):
-                    body = build_page(server.spec_path)[0].encode()
+                    body = build_page(server.spec_path, server.checkpoint)[0].encode()
                     content_type = "text/html; charset=utf-8"
+                elif self.path == "/precision_map.svg" and server.checkpoint is not None:
+                    body = server.checkpoint.current()[0].encode()  # the card's relative link
+                    content_type = "image/svg+xml"
                 else:
                     self.send_error(404)
                     return

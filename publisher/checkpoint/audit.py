@@ -59,6 +59,9 @@ class AuditResult:
     findings: list[Finding] = field(default_factory=list)
     # Why config.json gave no architecture (modules are then grouped by name); None if it did.
     unrecognised: str | None = None
+    # layer → (mixer label, feed-forward label), from the architecture profile (empty without one)
+    layer_kinds: dict[int, tuple[str, str]] = field(default_factory=dict)
+    mtp_modules: dict[str, str] = field(default_factory=dict)  # mtp.* module → precision
 
     @property
     def detected_format(self) -> str:
@@ -109,6 +112,12 @@ def audit_inventory(inventory: CheckpointInventory) -> AuditResult:
     findings += file_defects(modules, mtp, qc, inventory)
     result = result_from_modules(inventory, modules, labels, qc, profile_name, findings, kinds)
     result.unrecognised = unrecognised
+    result.layer_kinds = dict(enumerate(kinds))
+    result.mtp_modules = {
+        name: written_module(name, tensors).precision
+        for name, tensors in sorted(groups.items())
+        if name.startswith("mtp.")
+    }
     return result
 
 

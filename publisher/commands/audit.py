@@ -35,7 +35,15 @@ def configure(parser: argparse.ArgumentParser) -> None:
         metavar="MANIFEST",
         help="re-check the checkpoint against a quantization_audit.json",
     )
-    add_format_option(parser, ("text", "json", "markdown"))
+    add_format_option(parser, ("text", "json", "markdown", "html", "svg"))
+    parser.add_argument(
+        "-o",
+        "--output",
+        type=Path,
+        metavar="FILE",
+        help="write the report to FILE instead of standard output (html: a self-contained page"
+        " with the precision map; svg: the map alone, as push publishes it)",
+    )
 
 
 def load(target: str, revision: str | None) -> Any:
@@ -78,8 +86,46 @@ def run(args: argparse.Namespace) -> int:
         print(f"wrote {target} ({len(result.modules):,} modules)")
         return EXIT_OK
     changes = compare(result, load(args.against, None)) if args.against else None
-    sys.stdout.write(format_audit(result, args.format, changes, args.against))
+    if args.format in ("html", "svg"):
+        text = _picture(result, args.format, changes, args.against, args.checkpoint)
+    else:
+        text = format_audit(result, args.format, changes, args.against)
+    if args.output is not None:
+        _write_output(args.output, text)
+        print(f"wrote {args.output}")
+    else:
+        sys.stdout.write(text)
     return EXIT_FINDINGS if has_errors(result.findings) else EXIT_OK
+
+
+def _picture(
+    result: Any,
+    fmt: str,
+    changes: list[tuple[str, str, str]] | None,
+    against: str | None,
+    target: str,
+) -> str:
+    """The HTML report or the SVG map alone (drawn from the audit, never from a spec)."""
+    from publisher.auditview import build_map, draw_svg
+    from publisher.auditview.report import audit_page
+
+    title = Path(target).name if Path(target).exists() else target
+    view = build_map(result, title=title, changes=changes, against=against)
+    if fmt == "svg":
+        return draw_svg(view)
+    return audit_page(result, changes, against, title=title, view=view)
+
+
+def _write_output(path: Path, text: str) -> None:
+    """Write a report file; an existing folder or a missing parent is the user's to fix."""
+    if path.is_dir():
+        raise InputError("is a folder; give a file name such as report.html", where=str(path))
+    if not path.parent.is_dir():
+        raise InputError("its folder does not exist; create it first", where=str(path))
+    try:
+        write_atomically(path, text)
+    except OSError as error:
+        raise InputError(f"cannot write the report: {error.strerror}", where=str(path)) from None
 
 
 def _read_manifest(path: Path) -> dict[str, Any]:

@@ -19,6 +19,13 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--port", type=int, default=8766, help="port for --serve (default 8766; 0 picks one)"
     )
+    parser.add_argument(
+        "--checkpoint",
+        type=Path,
+        metavar="DIR",
+        help="with --serve: show the checkpoint's precision map beside the card, and the card"
+        " as push renders it with that checkpoint",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -27,8 +34,12 @@ def run(args: argparse.Namespace) -> int:
     if not args.spec.is_file():
         what = "is a folder; preview takes one spec file" if args.spec.is_dir() else "not found"
         raise InputError(what, where=str(args.spec), fix="pass the path of a spec (.yaml)")
+    if args.checkpoint is not None and not args.serve:
+        raise InputError("--checkpoint shows the precision map in the served page: add --serve")
+    if args.checkpoint is not None and not args.checkpoint.is_dir():
+        raise InputError("checkpoint folder not found", where=str(args.checkpoint))
     if args.serve:
-        server = _server(args.spec, args.port)
+        server = _server(args.spec, args.port, args.checkpoint)
         print(
             f"previewing {args.spec} at {server.url} (reloads when the spec or a template changes; Ctrl-C stops)"
         )
@@ -62,7 +73,7 @@ def run(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _server(spec: Path, port: int) -> Any:
+def _server(spec: Path, port: int, checkpoint: Path | None = None) -> Any:
     """The preview server on `port`; a port in use is a usage error that says what to do."""
     import errno
 
@@ -70,7 +81,7 @@ def _server(spec: Path, port: int) -> Any:
     from publisher.errors import UsageError
 
     try:
-        return PreviewServer(spec, port)
+        return PreviewServer(spec, port, checkpoint=checkpoint)
     except OSError as error:
         if error.errno == errno.EADDRINUSE:
             raise UsageError(

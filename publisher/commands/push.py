@@ -79,6 +79,12 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--dry-run", action="store_true", help="show the plan; send nothing")
     add_signing_options(parser, sign_flag=True)
     parser.add_argument(
+        "--precision-map",
+        action="store_true",
+        help="also publish precision_map.svg, drawn from the checkpoint's headers (without"
+        " CHECKPOINT: from the weights already on the Hub), and embed it in the card",
+    )
+    parser.add_argument(
         "-v",
         "--verbose",
         action="store_true",
@@ -118,6 +124,7 @@ def run(args: argparse.Namespace) -> int:
         dry_run=args.dry_run,
         include=tuple(args.include),
         progress=make_progress(),
+        precision_map=args.precision_map,
         signing=optional_signing_material(args),
     )
     if result.status == "blocked":

@@ -84,6 +84,12 @@ def configure(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--dry-run", action="store_true", help="do everything but the push")
     parser.add_argument(
+        "--precision-map",
+        action="store_true",
+        help="with a local checkpoint, also publish precision_map.svg (drawn from its headers)"
+        " and embed it in the card; the step summary links it",
+    )
+    parser.add_argument(
         "--summary",
         type=Path,
         metavar="FILE",
@@ -212,6 +218,7 @@ def _release(
         private=args.private,
         dry_run=args.dry_run,
         token=resolve_release_token(),
+        precision_map=args.precision_map,
         signing=optional_signing_material(args),
     )
     scrub.add(options.token)

@@ -74,12 +74,15 @@ from publisher.hub.secret_scan import SCAN_LIMIT, findings_for, is_text, scan_fi
 if TYPE_CHECKING:
     from huggingface_hub import CommitInfo, CommitOperationAdd, HfApi
 
+    from publisher.auditview.publish import PublishedMap
+    from publisher.card.facts import CheckpointFacts
     from publisher.card.verify_facts import CardSigner
     from publisher.provenance.keys import SigningMaterial
     from publisher.spec.loader import LoadedSpec
 
 CARD_FILE = "README.md"
 AUDIT_FILE = "quantization_audit.json"
+MAP_FILE = "precision_map.svg"  # = publisher.auditview.MAP_FILE (that module loads on demand)
 _AGAIN = "run the push again: it sends only what is still missing"
 
 
@@ -138,8 +141,12 @@ class Pusher:
         from publisher.card.pipeline import checkpoint_facts, render_spec
 
         facts = checkpoint_facts(self.checkpoint_dir) if self.checkpoint_dir else None
+        drawn = None
+        if self.options.precision_map:
+            drawn, facts = self._precision_map(facts)
         result = render_spec(self.spec_path, checkpoint=facts, signer=self._card_signer())
         gate = Gate(list(result.findings), unusable=result.unusable)
+        gate.precision_map = drawn.data if drawn is not None else None
         if result.text is None or result.spec is None:
             return gate
         if self.checkpoint_dir is not None:
@@ -148,6 +155,42 @@ class Pusher:
         gate.card = result.text
         self.repo_id = check_repo_id(self.options.repo_id or result.spec.repo_id)
         return gate
+
+    def _precision_map(
+        self, facts: CheckpointFacts | None
+    ) -> tuple[PublishedMap | None, CheckpointFacts | None]:
+        """precision_map.svg of the local checkpoint, else of the weights already on the Hub
+        (then their sizes are the card's checkpoint facts too), and the facts linking it."""
+        from dataclasses import replace
+
+        from publisher.auditview.publish import precision_map_for, precision_map_on_hub
+        from publisher.card.facts import CheckpointFacts
+        from publisher.errors import CheckpointError
+        from publisher.spec.loader import load_spec
+
+        title = self.spec_path.stem
+        if self.checkpoint_dir is not None and facts is not None:
+            drawn = precision_map_for(self.checkpoint_dir, title)
+            return drawn, replace(facts, precision_map=(drawn.path, drawn.alt))
+        spec = load_spec(self.spec_path).spec
+        if spec is None and not self.options.repo_id:
+            return None, facts  # the render says what is wrong with the spec
+        repo_id = check_repo_id(self.options.repo_id or (spec.repo_id if spec else ""))
+        nothing = UsageError(
+            f"--precision-map draws the map of a checkpoint: give CHECKPOINT, or push the"
+            f" weights to {repo_id} first"
+        )
+        with hub_errors(f"reading {repo_id}", repo_id=repo_id, token=self.token):
+            exists = make_api(self.token or False, self.endpoint).repo_exists(repo_id)
+        if not exists:
+            raise nothing
+        try:
+            drawn, total, files = precision_map_on_hub(
+                repo_id, self.options.revision, title, token=self.token, endpoint=self.endpoint
+            )
+        except CheckpointError:
+            raise nothing from None
+        return drawn, CheckpointFacts(total, files, (drawn.path, drawn.alt))
 
     # ---- plan ---------------------------------------------------------------------------
 
@@ -256,6 +299,8 @@ class Pusher:
         generated = {CARD_FILE: gate.card.encode()}
         if gate.manifest is not None:
             generated[AUDIT_FILE] = manifest_bytes(gate.manifest)
+        if gate.precision_map is not None:
+            generated[MAP_FILE] = gate.precision_map
         disk, skipped = self._disk_files(set(generated), card_images(gate.card))
         digests = self._hash([path for path, _ in disk.values()])
         files = [_generated_file(path, data) for path, data in generated.items()]
@@ -548,13 +593,16 @@ def push(
     token: str | None = None,
     endpoint: str | None = None,
     progress: Progress | None = None,
+    precision_map: bool = False,
     signing: SigningMaterial | None = None,
 ) -> PushResult:
     """Gate, plan and (unless `dry_run`) publish. With `signing`, the published files (and
     any the revision keeps) are signed into model.sig, which goes in the same commit.
 
     `checkpoint_dir` is validated against the spec and published with the card and the
-    audit manifest; `extra_files` is a folder published without validation. Of both, only
+    audit manifest (and, with `precision_map`, precision_map.svg, which the card embeds, drawn
+    from the checkpoint or, without one, from the weights already on the Hub); `extra_files`
+    is a folder published without validation. Of both, only
     what a model repository holds is published, plus what an `include` pattern names; a
     token-like string in any text file blocks the push (PUSH101). The
     token comes from `token`, else HF_TOKEN, else the stored login. Returns a PushResult
@@ -562,7 +610,16 @@ def push(
     the Hub or the network fails, InputError/UsageError (exit 2) for unusable input.
     """
     options = PushOptions(
-        repo_id, revision, create_pr, private, tag, message, delete, dry_run, include
+        repo_id,
+        revision,
+        create_pr,
+        private,
+        tag,
+        message,
+        delete,
+        dry_run,
+        include,
+        precision_map=precision_map,
     )
     pusher = Pusher(
         spec_path, checkpoint_dir, extra_files=extra_files, options=options, token=token,

@@ -59,6 +59,7 @@ class PushOptions:
     dry_run: bool = False
     include: tuple[str, ...] = ()
     """fnmatch patterns of files to publish beyond what a model repository holds."""
+    precision_map: bool = False  # publish precision_map.svg beside the weights, card links it
 
     def check(self) -> None:
         if self.tag and self.create_pr:
@@ -89,6 +90,7 @@ class Gate:
     unusable: bool = False
     card: str | None = None
     manifest: dict[str, Any] | None = None
+    precision_map: bytes | None = None  # precision_map.svg, drawn from the checkpoint's audit
 
     @property
     def blocked(self) -> bool:

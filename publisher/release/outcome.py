@@ -61,6 +61,7 @@ class ReleaseOptions:
     dry_run: bool = False
     token: str | None = None
     endpoint: str | None = None
+    precision_map: bool = False  # publish precision_map.svg with a local checkpoint
     signing: SigningMaterial | None = None  # sign the published files into model.sig
 
 

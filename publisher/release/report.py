@@ -44,6 +44,34 @@ def _hub_line(outcome: SpecOutcome) -> str:
     return ", ".join(parts) or result.status
 
 
+MAP_FILE = "precision_map.svg"
+
+
+def _map_line(outcome: SpecOutcome) -> str | None:
+    """The summary's link to the precision map the push published, or None."""
+    result = outcome.push
+    if result is None or result.plan is None or result.status == "blocked":
+        return None
+    if not any(f.local.path == MAP_FILE for f in result.plan.files):
+        return None
+    if result.status == "dry-run":
+        return f"`{MAP_FILE}` would be published beside the weights; the card embeds it"
+    remote = result.plan.remote
+    revision = result.commit or remote.head
+    if result.commit_url and "/commit/" in result.commit_url:
+        base = result.commit_url.split(f"/{remote.repo_id}/commit/", 1)[0]
+    else:
+        from huggingface_hub import constants
+
+        base = constants.ENDPOINT
+    if result.pr_url:
+        return f"[`{MAP_FILE}`]({result.pr_url}) in the pull request; the card embeds it"
+    if not revision:
+        return None
+    url = f"{base}/{remote.repo_id}/blob/{revision}/{MAP_FILE}"
+    return f"[`{MAP_FILE}`]({url}), embedded in the card"
+
+
 def spec_summary(outcome: SpecOutcome, root: Path) -> str:
     """The Markdown section of one spec: checks, component table, findings, Hub result."""
     from publisher.checkpoint.validation_report import format_report
@@ -67,6 +95,9 @@ def spec_summary(outcome: SpecOutcome, root: Path) -> str:
     hub = _hub_line(outcome)
     repo = f"`{outcome.repo_id}`: " if outcome.repo_id else ""
     lines.append(f"| Hub | {repo}{md_cell(hub) if outcome.push is None else hub} |")
+    precision_map = _map_line(outcome)
+    if precision_map:
+        lines.append(f"| Precision map | {precision_map} |")
     if outcome.push is not None and outcome.push.signer:
         lines.append(f"| Signed by | {md_cell(outcome.push.signer)} (`model.sig`, same commit) |")
     lines.append("")

@@ -99,6 +99,11 @@ def validate_remote(
     return report, f"weights on the Hub `{where}` (headers, {stats.requests} requests)"
 
 
+def _has_weights(outcome: SpecOutcome, checkpoint: Path | None) -> bool:
+    """A local checkpoint, or weights on the Hub that were validated: a map can be drawn."""
+    return checkpoint is not None or outcome.validation is not None
+
+
 def _push(
     outcome: SpecOutcome,
     checkpoint: Path | None,
@@ -124,6 +129,7 @@ def _push(
         token=options.token,
         endpoint=options.endpoint,
         progress=progress,
+        precision_map=options.precision_map and _has_weights(outcome, checkpoint),
         signing=options.signing,
     )
     outcome.push = result
