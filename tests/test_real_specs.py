@@ -27,6 +27,8 @@ REAL_SPECS = [
     "GLM-4.5-Air-NVFP4",
     "Gemma-3-27B-IT-NVFP4",
     "Nemotron-H-8B-Base-8K-NVFP4",
+    "gpt-oss-120b",
+    "GLM-5.1-NVFP4",
 ]
 
 

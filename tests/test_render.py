@@ -28,6 +28,8 @@ SPEC_NAMES = [
     "GLM-4.5-Air-NVFP4",
     "Gemma-3-27B-IT-NVFP4",
     "Nemotron-H-8B-Base-8K-NVFP4",
+    "gpt-oss-120b",
+    "GLM-5.1-NVFP4",
 ]
 
 

@@ -48,6 +48,7 @@ CASES = [
         "quantized_total is 30 but the quantized entries add up to 24",
     ),
     ("relation_without_quant.yaml", "SPEC053", 4, 3, 1, "no quantization section"),
+    ("quant_without_relation.yaml", "SPEC053", 2, 1, 1, "names a base model"),
     (
         "benchmark_width.yaml",
         "SPEC060",

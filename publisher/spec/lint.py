@@ -525,10 +525,13 @@ def _check_hub(spec: ModelSpec, loaded: LoadedSpec) -> Iterator[Finding]:
                 + (f"; did you mean '{hint}'?" if hint else ""),
                 loaded.locate("hub", key),
             )
-    if spec.quantization is not None and hub.base_model_relation != "quantized":
+    # A quantized spec naming a base model is a quantization of it; one naming none is a model
+    # its authors released in that format (gpt-oss in MXFP4), which has no base model.
+    if spec.quantization and hub.base_model and hub.base_model_relation != "quantized":
         yield Finding(
             "SPEC053",
-            "the spec has a quantization section, so hub.base_model_relation must be 'quantized'",
+            "the spec has a quantization section and names a base model, so "
+            "hub.base_model_relation must be 'quantized'",
             loaded.locate("hub", "base_model_relation"),
         )
     if spec.quantization is None and hub.base_model_relation == "quantized":
