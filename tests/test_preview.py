@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 import time
 import urllib.request
@@ -12,25 +11,10 @@ import pytest
 
 from publisher.card.preview import PreviewServer
 from publisher.cli import main
+from tests.chromium import FLAGS, chromium_path
 
-CHROMIUM_FLAGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-    "--disable-sync",
-    "--disable-quic",
-]
-
-
-def _chromium() -> str:
-    for name in ("chromium", "chromium-browser", "google-chrome"):
-        found = shutil.which(name)
-        if found:
-            return found
-    pytest.skip("no Chromium here: install Debian's 'chromium' package (.ci/run does)")
+# The flags of tests/chromium.py, less the DevTools pipe: this test uses --dump-dom instead.
+CHROMIUM_FLAGS = [flag for flag in FLAGS if flag != "--remote-debugging-pipe"]
 
 
 def test_terminal_preview_shows_the_card(
@@ -43,7 +27,7 @@ def test_terminal_preview_shows_the_card(
 
 
 def test_served_page_in_headless_chromium(repo_root: Path, tmp_path: Path) -> None:
-    chromium = _chromium()
+    chromium = chromium_path()
     server = PreviewServer(repo_root / "model_specs" / "Qwen3.5-27B-NVFP4.yaml", port=0)
     server.start()
     try:
