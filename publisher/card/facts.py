@@ -326,7 +326,7 @@ def format_storages(quant: Quantization) -> dict[str, str]:
     spec's own format under its name, each other quantized precision as the same exporter
     stores it."""
     from publisher.checkpoint import formats
-    from publisher.checkpoint.validate import STORAGE_BY_SPEC
+    from publisher.checkpoint.expectations import STORAGE_BY_SPEC
 
     own = STORAGE_BY_SPEC[(quant.format, quant.export_format)]
     block_format = getattr(formats, "block_format", None)  # the spec's own scale block

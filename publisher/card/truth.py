@@ -78,7 +78,7 @@ class ModelTruth:
 
 
 def truth_from_spec(spec: ModelSpec) -> ModelTruth:
-    from publisher.checkpoint.validate import STORAGE_BY_SPEC
+    from publisher.checkpoint.expectations import STORAGE_BY_SPEC
 
     truth = ModelTruth(profile=spec.architecture.profile, spec=spec)
     arch = spec.architecture

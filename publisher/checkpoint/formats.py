@@ -14,8 +14,6 @@ from dataclasses import dataclass, replace
 from functools import lru_cache
 from typing import Literal, NamedTuple
 
-from publisher.checkpoint.inventory import expected_nbytes
-
 Shape = tuple[int, ...]
 ModuleKind = Literal["linear", "router", "embedding", "conv", "norm", "param"]
 ShapeRule = Literal[
@@ -465,6 +463,8 @@ def transposed_shape(fmt: str, kind: str, weight_shape: Shape) -> Shape | None:
 @lru_cache(maxsize=4096)
 def tensor_nbytes(dtype: str, shape: Shape) -> int:
     """Bytes a tensor's data takes in a safetensors file (sizes from inventory.DTYPE_BITS)."""
+    from publisher.checkpoint.inventory import expected_nbytes  # (msgspec: not for cards)
+
     nbytes = expected_nbytes(dtype, shape)
     if nbytes is None:
         raise FormatError(f"{dtype} {list(shape)}: unknown dtype, or its bits fill no whole bytes")
