@@ -12,7 +12,6 @@ from pathlib import Path
 from publisher.errors import HubError, InputError, UsageError
 
 HUB = "hub"
-MAX_CARD_BYTES = 2 * 1024 * 1024  # a README beyond this is not a card we compare
 
 
 @dataclass(frozen=True)
@@ -57,35 +56,18 @@ def hub_card(repo_id: str, *, private: bool, token: str | None = None) -> str | 
     """The README.md the Hub serves on the repository's main branch, in one request; None when
     the repository or its README does not exist yet. Anonymous for a public repository; a
     private one (hub.private in the spec) is read with the token."""
-    from huggingface_hub import constants, hf_hub_url
-    from huggingface_hub.utils import build_hf_headers, get_session
+    from publisher.card.remote_card import read_remote_text
+    from publisher.hub.client import resolve_token
 
-    from publisher.hub.client import hub_errors, resolve_token, use_timeouts
-
-    use_timeouts()
     credential = resolve_token(token) if private else None
     if private and not credential:
         raise HubError(
             f"{repo_id} is private (hub.private: true) and no Hugging Face token was found",
             fix="set HF_TOKEN to a token that can read it",
         )
-    url = hf_hub_url(repo_id, "README.md", endpoint=constants.ENDPOINT)
-    headers = build_hf_headers(token=credential or False)
-    with hub_errors("reading the published card", repo_id=repo_id, token=credential):
-        response = get_session().get(
-            url, headers=headers, timeout=constants.HF_HUB_DOWNLOAD_TIMEOUT
-        )
-        if response.status_code in (401, 404) and not private:
-            return None  # no such public repository, or no card in it yet
-        if response.status_code == 404:
-            return None
-        from huggingface_hub.utils import hf_raise_for_status
-
-        hf_raise_for_status(response)
-        body = response.content
-    if len(body) > MAX_CARD_BYTES:
-        raise HubError(f"the README of {repo_id} is over {MAX_CARD_BYTES:,} bytes")
-    return body.decode("utf-8", errors="replace")
+    return read_remote_text(
+        repo_id, "README.md", None, token=credential, anonymous=not private, missing_repo_ok=True
+    )
 
 
 def file_card(path: Path) -> str | None:
