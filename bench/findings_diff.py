@@ -47,6 +47,11 @@ DEFAULT_TESTS = (
     "tests/test_profiles.py",
     "tests/test_quant_config.py",
     "tests/test_synth.py",
+    "tests/test_loader_defects.py",
+    "tests/test_families.py",
+    "tests/test_full_size_sparse.py",
+    "tests/test_fast_paths.py",
+    "tests/test_precision_map.py",
 )
 FUZZ_CASES = 20_000
 

@@ -110,7 +110,7 @@ def audit_inventory(inventory: CheckpointInventory) -> AuditResult:
         written = table_precisions(qc, {n: p for n, (_, p) in modules.items()}, inventory)
         findings += check_layer_table(qc, written, inventory.root)
     findings += file_defects(modules, mtp, qc, inventory)
-    result = result_from_modules(inventory, modules, labels, qc, profile_name, findings, kinds)
+    result = result_from_modules(inventory, modules, labels, qc, profile_name, findings, kinds, mtp)
     result.unrecognised = unrecognised
     result.layer_kinds = dict(enumerate(kinds))
     result.mtp_modules = {
@@ -155,6 +155,7 @@ def result_from_modules(
     profile_name: str | None,
     findings: list[Finding] | None = None,
     layer_kinds: list[tuple[str, str]] | None = None,
+    mtp: frozenset[str] | None = None,
 ) -> AuditResult:
     """Summaries, the layer matrix and the counts, for modules already classified.
 
@@ -181,7 +182,7 @@ def result_from_modules(
         bytes_by_dtype=dict(sorted(inventory.bytes_by_dtype().items())),
         stored_elements=stored,
         logical_parameters=logical,
-        mtp_tensors=len(mtp_tensor_names(inventory)),
+        mtp_tensors=len(mtp_tensor_names(inventory) if mtp is None else mtp),
         findings=list(findings or []),
     )
 
@@ -254,11 +255,11 @@ def _fallback_component(name: str) -> str:
 def _summaries(
     modules: dict[str, tuple[str, str]], labels: dict[str, str]
 ) -> list[ComponentSummary]:
-    counts: dict[str, Counter[str]] = {}
-    for component, precision in modules.values():
-        counts.setdefault(component, Counter())[precision] += 1
+    counts: dict[str, dict[str, int]] = {}
+    for (component, precision), n in Counter(modules.values()).items():  # counted in C
+        counts.setdefault(component, {})[precision] = n
     order = [c for c in labels if c in counts] + sorted(c for c in counts if c not in labels)
-    return [ComponentSummary(c, labels.get(c, c), dict(counts[c])) for c in order]
+    return [ComponentSummary(c, labels.get(c, c), counts[c]) for c in order]
 
 
 CELL = {"nvfp4": "Q4", "mxfp4": "M4", "fp8": "Q8", "bf16": "B", "f16": "H", "f32": "F"}
@@ -268,13 +269,13 @@ def _matrix(
     modules: dict[str, tuple[str, str]], order: list[str]
 ) -> tuple[list[str], list[tuple[int, list[str]]]]:
     """One row per layer, one column per per-layer component: which precision(s) it holds."""
-    cells: dict[int, dict[str, Counter[str]]] = {}
-    for name, (component, precision) in modules.items():
-        match = LAYER.search(name)
-        if match:
-            cells.setdefault(int(match.group(1)), {}).setdefault(component, Counter())[
-                precision
-            ] += 1
+    cells: dict[int, dict[str, set[str]]] = {}
+    layers = map(LAYER.search, modules)  # one C-level regex search per module
+    for layer, (component, precision) in Counter(
+        zip(map(_layer_number, layers), modules.values(), strict=True)
+    ):
+        if layer is not None:
+            cells.setdefault(layer, {}).setdefault(component, set()).add(precision)
     columns = [c for c in order if any(c in row for row in cells.values())]
     rows = []
     for layer in sorted(cells):
@@ -284,6 +285,10 @@ def _matrix(
             row.append("·" if not found else "/".join(CELL.get(p, p) for p in sorted(found)))
         rows.append((layer, row))
     return columns, rows
+
+
+def _layer_number(match: re.Match[str] | None) -> int | None:
+    return int(match[1]) if match else None
 
 
 def manifest(result: AuditResult, spec: dict[str, str] | None = None) -> dict[str, Any]:

@@ -29,8 +29,10 @@ STORAGE_BY_SPEC = {
 SOURCE_DTYPE = {"bf16": "BF16", "f16": "F16", "f32": "F32"}
 
 
-@dataclass
+@dataclass(slots=True)
 class Expectation:
+    """What the spec promises for one module (slotted: a 256-expert model has 30,000+)."""
+
     ref: ModuleRef
     precision: str  # nvfp4 | fp8 | bf16 | f16 | f32
     entry_label: str

@@ -10,8 +10,7 @@ import math
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from itertools import compress, repeat
-from operator import attrgetter, eq, itemgetter, sub
+from operator import attrgetter, itemgetter, sub
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 import msgspec
@@ -211,15 +210,16 @@ class CheckpointInventory:
         return dict(Counter(map(_DTYPE, self.tensors.values())))
 
     def bytes_by_dtype(self) -> dict[str, int]:
-        """Bytes by dtype, in order of first appearance (a C-level sum per dtype)."""
+        """Bytes by dtype, in order of first appearance. The (dtype, size) pairs are counted
+        in C; a checkpoint has a handful of distinct pairs, however many tensors."""
         tensors = list(self.tensors.values())
-        dtypes = list(map(_DTYPE, tensors))
         offsets = list(map(_OFFSETS, tensors))
-        sizes = list(map(sub, map(_SECOND, offsets), map(_FIRST, offsets)))
-        return {
-            dtype: sum(compress(sizes, map(eq, dtypes, repeat(dtype))))
-            for dtype in dict.fromkeys(dtypes)
-        }
+        sizes = map(sub, map(_SECOND, offsets), map(_FIRST, offsets))
+        pairs = Counter(zip(map(_DTYPE, tensors), sizes, strict=True))
+        totals: dict[str, int] = {}
+        for (dtype, size), count in pairs.items():
+            totals[dtype] = totals.get(dtype, 0) + size * count
+        return totals
 
     def add_shard(self, shard: ShardInfo) -> None:
         """Record a shard and index its tensors (first occurrence of a name wins)."""

@@ -67,50 +67,45 @@ def module_tensors(inventory: CheckpointInventory, module: str) -> list[TensorIn
 
 
 def written_module(name: str, tensors: Iterable[TensorInfo]) -> WrittenModule:
-    """Classify one module's tensors (a group from group_tensors)."""
+    """Classify one module's tensors (a group from group_tensors). The classification depends
+    only on the suffixes and dtypes, which 30,000 experts repeat: it is worked out once per
+    distinct pattern."""
     found = tuple(tensors)
     if not found:
         return WrittenModule(name, "missing", None, found)
-    suffixes = {t.name.rpartition(".")[2]: t for t in found}
-    weight = suffixes.get("weight") or suffixes.get("weight_packed")
-    storage = _storage(frozenset(suffixes))
-    if storage is None and set(suffixes) <= {"weight", "bias"}:
+    suffixes = tuple([t.name.rpartition(".")[2] for t in found])
+    precision, storage, detail = _classify(suffixes, tuple([t.dtype for t in found]))
+    return WrittenModule(name, precision, storage, found, detail)
+
+
+@lru_cache(maxsize=4096)
+def _classify(suffixes: tuple[str, ...], dtypes: tuple[str, ...]) -> tuple[str, str | None, str]:
+    """(precision, storage, detail) of a module whose tensors have these suffixes and dtypes."""
+    by_suffix = dict(zip(suffixes, dtypes, strict=True))
+    weight = by_suffix.get("weight") or by_suffix.get("weight_packed")
+    storage = _storage(frozenset(by_suffix))
+    if storage is None and set(by_suffix) <= {"weight", "bias"}:
         storage = "bf16"
     if weight is None:
-        return WrittenModule(name, "unknown", storage, found, "no weight tensor")
+        return "unknown", storage, "no weight tensor"
     if storage in ("modelopt_nvfp4", "ct_nvfp4"):
-        if weight.dtype != "U8":
-            detail = f"has NVFP4 scales but its weight is {weight.dtype}, not packed U8"
-            return WrittenModule(
-                name, FLOAT_PRECISION.get(weight.dtype, "unknown"), storage, found, detail
-            )
-        return WrittenModule(name, "nvfp4", storage, found)
+        if weight != "U8":
+            detail = f"has NVFP4 scales but its weight is {weight}, not packed U8"
+            return FLOAT_PRECISION.get(weight, "unknown"), storage, detail
+        return "nvfp4", storage, ""
     if storage in ("fp8", "ct_fp8", "fp8_block"):
-        if weight.dtype not in ("F8_E4M3", "F8_E5M2"):
-            detail = f"has FP8 scales but its weight is {weight.dtype}"
-            return WrittenModule(
-                name, FLOAT_PRECISION.get(weight.dtype, "unknown"), storage, found, detail
-            )
-        return WrittenModule(name, "fp8", storage, found)
+        if weight not in ("F8_E4M3", "F8_E5M2"):
+            detail = f"has FP8 scales but its weight is {weight}"
+            return FLOAT_PRECISION.get(weight, "unknown"), storage, detail
+        return "fp8", storage, ""
     if storage == "bf16":
-        return WrittenModule(name, FLOAT_PRECISION.get(weight.dtype, "unknown"), "bf16", found)
-    if (
-        weight.dtype == "U8"
-    ):  # packed FP4 with a scale missing or added: the tensor check says which
-        guess = "ct_nvfp4" if "weight_packed" in suffixes else "modelopt_nvfp4"
-        return WrittenModule(name, "nvfp4", guess, found)
-    if weight.dtype in ("F8_E4M3", "F8_E5M2"):
-        return WrittenModule(
-            name, "fp8", "fp8_block" if "weight_scale_inv" in suffixes else "fp8", found
-        )
-    extra = ", ".join(sorted(set(suffixes) - {"weight", "bias"}))
-    return WrittenModule(
-        name,
-        FLOAT_PRECISION.get(weight.dtype, "unknown"),
-        None,
-        found,
-        f"unrecognised scale tensors: {extra}",
-    )
+        return FLOAT_PRECISION.get(weight, "unknown"), "bf16", ""
+    if weight == "U8":  # packed FP4 with a scale missing or added: the tensor check says which
+        return "nvfp4", "ct_nvfp4" if "weight_packed" in by_suffix else "modelopt_nvfp4", ""
+    if weight in ("F8_E4M3", "F8_E5M2"):
+        return "fp8", "fp8_block" if "weight_scale_inv" in by_suffix else "fp8", ""
+    extra = ", ".join(sorted(set(by_suffix) - {"weight", "bias"}))
+    return FLOAT_PRECISION.get(weight, "unknown"), None, f"unrecognised scale tensors: {extra}"
 
 
 @lru_cache(maxsize=256)
