@@ -18,10 +18,11 @@ from publisher.checkpoint.inventory import CheckpointInventory
 from publisher.checkpoint.layer_table import check_layer_table, table_precisions
 from publisher.checkpoint.mtp import mtp_tensor_names
 from publisher.checkpoint.precision import (
+    TensorScan,
     WrittenModule,
-    group_tensors,
     logical_parameters,
     param_format_tensors,
+    scan_tensors,
     written_module,
     written_param,
 )
@@ -78,7 +79,8 @@ def audit_inventory(inventory: CheckpointInventory) -> AuditResult:
     )
     config = inventory.configs.get("config.json") or {}
     profile_name, refs, labels, unrecognised, kinds = _architecture_modules(config)
-    groups = group_tensors(inventory)
+    scan = scan_tensors(inventory)
+    groups = scan.groups
     modules: dict[str, tuple[str, str]] = {}
     if refs:
         for name, (component, kind) in refs.items():
@@ -100,7 +102,7 @@ def audit_inventory(inventory: CheckpointInventory) -> AuditResult:
         if name not in known and not name.startswith("mtp."):
             component = MTP_COMPONENT if tensors[0].name in mtp else _fallback_component(name)
             modules[name] = (component, written_module(name, tensors).precision)
-    for name in inventory.tensors:
+    for name in scan.ungrouped:  # a grouped tensor's parent is its group: nothing to add
         parent = name.rpartition(".")[0]
         if name in taken or name in known or parent in groups or name.startswith("mtp."):
             continue
@@ -109,8 +111,10 @@ def audit_inventory(inventory: CheckpointInventory) -> AuditResult:
     if qc.layers is not None:
         written = table_precisions(qc, {n: p for n, (_, p) in modules.items()}, inventory)
         findings += check_layer_table(qc, written, inventory.root)
-    findings += file_defects(modules, mtp, qc, inventory)
-    result = result_from_modules(inventory, modules, labels, qc, profile_name, findings, kinds, mtp)
+    findings += file_defects(modules, mtp, qc, inventory, scan)
+    result = result_from_modules(
+        inventory, modules, labels, qc, profile_name, findings, kinds, mtp, scan.suffixes
+    )
     result.unrecognised = unrecognised
     result.layer_kinds = dict(enumerate(kinds))
     result.mtp_modules = {
@@ -126,6 +130,7 @@ def file_defects(
     mtp: frozenset[str],
     qc: QuantConfig,
     inventory: CheckpointInventory,
+    scan: TensorScan | None = None,
 ) -> list[Finding]:
     """Loader defects the files and their configs show without a spec: MTP layers the config
     contradicts (VAL253/254), quantized routers (VAL255), expert counts (VAL256)."""
@@ -143,7 +148,7 @@ def file_defects(
     return (
         check_mtp_precision(mtp, precisions, qc, inventory)
         + format_rules.quantized_routers(routers, precisions, inventory)
-        + format_rules.check_expert_counts(inventory)
+        + format_rules.check_expert_counts(inventory, scan)
     )
 
 
@@ -156,11 +161,13 @@ def result_from_modules(
     findings: list[Finding] | None = None,
     layer_kinds: list[tuple[str, str]] | None = None,
     mtp: frozenset[str] | None = None,
+    suffixes: list[str] | None = None,
 ) -> AuditResult:
     """Summaries, the layer matrix and the counts, for modules already classified.
 
     `layer_kinds` (mixer label, feed-forward label) per layer adds the matrix's `mixer` and
-    `ffn` columns, so dense and MoE layers show apart."""
+    `ffn` columns, so dense and MoE layers show apart. `mtp` (the MTP tensor names) and
+    `suffixes` (`scan_tensors`') are reused when the caller has them."""
     summaries = _summaries(modules, labels)
     header, matrix = _matrix(modules, [s.component for s in summaries])
     if layer_kinds:
@@ -169,7 +176,7 @@ def result_from_modules(
             (layer, [*(layer_kinds[layer] if layer < len(layer_kinds) else ("·", "·")), *cells])
             for layer, cells in matrix
         ]
-    stored, logical = logical_parameters(inventory)
+    stored, logical = logical_parameters(inventory, suffixes)
     return AuditResult(
         root=inventory.root,
         profile=profile_name,

@@ -14,7 +14,7 @@ members of kind/component "router"), where config.json gives the expert count
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from fnmatch import translate
 from functools import lru_cache
 from pathlib import Path
@@ -27,7 +27,7 @@ from publisher.checkpoint.formats import (
     transposed_shape,
 )
 from publisher.checkpoint.inventory import CheckpointInventory, TensorInfo
-from publisher.checkpoint.precision import LABELS, WrittenModule
+from publisher.checkpoint.precision import LABELS, TensorScan, WrittenModule
 from publisher.checkpoint.quant_config import QuantConfig
 from publisher.findings import Finding, Location
 from publisher.spec.model import Quantization
@@ -53,6 +53,7 @@ ROUTER_PATTERNS: tuple[str, ...] = (
 )
 # config.json keys giving the routed-expert count (Qwen/Mixtral-style, DeepSeek/GLM/Kimi, gpt-oss).
 EXPERT_COUNT_KEYS: tuple[str, ...] = ("num_experts", "n_routed_experts", "num_local_experts")
+FUSED_EXPERTS = ".experts"
 EXPERTS = ".experts."  # `<block>.experts.<E>.<proj>` per expert, `<block>.experts.<param>` fused
 MAX_NAMED = 3
 
@@ -229,13 +230,20 @@ def config_expert_count(config: Mapping[str, Any] | None) -> tuple[str, int] | N
     return None
 
 
-def experts_in_files(inventory: CheckpointInventory) -> dict[str, int]:
+def experts_in_files(
+    inventory: CheckpointInventory, scan: TensorScan | None = None
+) -> dict[str, int]:
     """MoE block → how many experts its tensors hold: distinct `experts.{E}.` indices, or the
-    first dimension of fused 3-D (or MXFP4 4-D) expert tensors."""
+    first dimension of fused 3-D (or MXFP4 4-D) expert tensors.
+
+    With `scan` (the names already grouped by module), a module's name stands for its
+    tensors: `<block>.experts.<E>.<proj>` names expert E whatever the suffix, and a module
+    named `<block>.experts` is a fused one. A quarter as many names are split."""
     indices: dict[str, set[str]] = {}
     fused: dict[str, int] = {}
     tensors = inventory.tensors
-    for name in tensors:
+    names: Iterable[str] = tensors if scan is None else scan.ungrouped
+    for name in names:
         layer, found, rest = name.partition(EXPERTS)  # string work: 100,000+ names
         if not found:
             continue
@@ -244,19 +252,32 @@ def experts_in_files(inventory: CheckpointInventory) -> dict[str, int]:
             indices.setdefault(layer, set()).add(expert)
         elif not dot and len(shape := tensors[name].shape) >= 3:  # fused [experts, ...]
             fused[layer] = max(fused.get(layer, 0), shape[0])
+    for module, members in (scan.groups if scan is not None else {}).items():
+        layer, found, rest = module.partition(EXPERTS)
+        if found:  # a member's name continues `.<suffix>`: the expert is rest's first part
+            expert = rest.partition(".")[0]
+            if expert.isdigit():
+                indices.setdefault(layer, set()).add(expert)
+        elif module.endswith(FUSED_EXPERTS):  # `<block>.experts.<suffix>`: fused tensors
+            layer = module[: -len(FUSED_EXPERTS)]
+            for tensor in members:
+                if len(tensor.shape) >= 3:
+                    fused[layer] = max(fused.get(layer, 0), tensor.shape[0])
     counts = {layer: len(found) for layer, found in indices.items()}
     for layer, count in fused.items():
         counts.setdefault(layer, count)
     return counts
 
 
-def check_expert_counts(inventory: CheckpointInventory) -> list[Finding]:
+def check_expert_counts(
+    inventory: CheckpointInventory, scan: TensorScan | None = None
+) -> list[Finding]:
     """VAL256: MoE blocks holding another number of experts than config.json says."""
     stated = config_expert_count(inventory.configs.get("config.json"))
     if stated is None:
         return []
     key, want = stated
-    counts = experts_in_files(inventory)
+    counts = experts_in_files(inventory, scan)
     wrong = sorted((layer for layer, n in counts.items() if n != want), key=_natural)
     if not wrong:
         return []

@@ -168,10 +168,13 @@ def _index_agrees(inv: CheckpointInventory, readable: list[ShardInfo]) -> bool:
     weight_map = inv.index.weight_map
     if not declared == len(weight_map) == len(inv.tensors):
         return False
-    homes: dict[str, str] = {}
-    for shard in readable:
-        homes.update(dict.fromkeys(map(_NAME, shard.tensors), shard.name))
-    return homes == weight_map
+    # Names are unique across shards and as many as the index lists: the two maps are equal
+    # when the index maps every tensor of every shard to that shard (C-level lookups).
+    lookup = weight_map.get
+    return all(
+        all(map(eq, map(lookup, map(_NAME, shard.tensors)), repeat(shard.name)))
+        for shard in readable
+    )
 
 
 def _check_shard_against_index(

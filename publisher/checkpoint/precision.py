@@ -7,8 +7,11 @@ own module.
 
 from __future__ import annotations
 
+import math
+from collections import Counter
 from collections.abc import Iterable
 from functools import lru_cache
+from operator import attrgetter
 from typing import NamedTuple
 
 from publisher.checkpoint.formats import (
@@ -50,14 +53,30 @@ class WrittenModule(NamedTuple):
     detail: str = ""
 
 
-def group_tensors(inventory: CheckpointInventory) -> dict[str, list[TensorInfo]]:
-    """module name → its tensors, for names ending in a known suffix."""
+class TensorScan(NamedTuple):
+    """One pass over a checkpoint's names: the module groups, the names no group takes, and
+    every tensor's last name part (in inventory order), for the counts that need it."""
+
+    groups: dict[str, list[TensorInfo]]
+    ungrouped: list[str]
+    suffixes: list[str]
+
+
+def scan_tensors(inventory: CheckpointInventory) -> TensorScan:
+    """module name → its tensors (names ending in a known suffix), and from the same pass over
+    100,000+ names, the names no module takes and every name's last part."""
     groups: dict[str, list[TensorInfo]] = {}
+    ungrouped: list[str] = []
+    suffixes: list[str] = []
+    keep_suffix = suffixes.append
     for name, tensor in inventory.tensors.items():
         parent, _, suffix = name.rpartition(".")
+        keep_suffix(suffix)
         if suffix in MODULE_SUFFIXES and parent:
             groups.setdefault(parent, []).append(tensor)
-    return groups
+        else:
+            ungrouped.append(name)
+    return TensorScan(groups, ungrouped, suffixes)
 
 
 def module_tensors(inventory: CheckpointInventory, module: str) -> list[TensorInfo]:
@@ -67,7 +86,7 @@ def module_tensors(inventory: CheckpointInventory, module: str) -> list[TensorIn
 
 
 def written_module(name: str, tensors: Iterable[TensorInfo]) -> WrittenModule:
-    """Classify one module's tensors (a group from group_tensors). The classification depends
+    """Classify one module's tensors (a group from scan_tensors). The classification depends
     only on the suffixes and dtypes, which 30,000 experts repeat: it is worked out once per
     distinct pattern."""
     found = tuple(tensors)
@@ -164,25 +183,45 @@ def param_format_tensors(inventory: CheckpointInventory) -> dict[str, list[Tenso
     return groups
 
 
-def logical_parameters(inventory: CheckpointInventory) -> tuple[int, int]:
+def logical_parameters(
+    inventory: CheckpointInventory, suffixes: list[str] | None = None
+) -> tuple[int, int]:
     """(stored elements, logical parameters): the Hub's panel counts a packed U8 byte as one
-    element; logically it holds two FP4 weights. Scales are not parameters."""
+    element; logically it holds two FP4 weights. Scales are not parameters.
+
+    Tensors are counted by (suffix, dtype, shape), a handful of kinds however many experts;
+    only a U8 tensor whose suffix does not say whether it is packed is looked at by name.
+    `suffixes`: each tensor's last name part in inventory order, if already split."""
+    tensors = inventory.tensors
+    if suffixes is None:
+        suffixes = [name.rpartition(".")[2] for name in tensors]
+    values = list(tensors.values())
+    kinds = Counter(zip(suffixes, map(_DTYPE, values), map(_SHAPE, values), strict=True))
     stored = 0
     logical = 0
-    for name, tensor in inventory.tensors.items():
-        numel = tensor.numel
-        stored += numel
-        suffix = name.rpartition(".")[2]
+    by_name: set[tuple[str, tuple[int, ...]]] = set()
+    for (suffix, dtype, shape), count in kinds.items():
+        numel = math.prod(shape)
+        stored += numel * count
         if suffix in SCALE_SUFFIXES:
             continue
-        if tensor.dtype == "U8" and suffix.endswith("_scales"):  # MXFP4's E8M0 exponents
+        if dtype == "U8" and suffix.endswith("_scales"):  # MXFP4's E8M0 exponents
             continue
         if suffix.endswith(FUSED_SCALE_TAILS):  # a fused parameter's NVFP4 scales
             continue
-        packed = (
-            suffix in ("weight", "weight_packed")
-            or suffix.endswith("_blocks")
-            or f"{name}_weight_scale" in inventory.tensors  # a fused parameter, packed
-        )
-        logical += numel * 2 if tensor.dtype == "U8" and packed else numel
+        if dtype != "U8":
+            logical += numel * count
+        elif suffix in ("weight", "weight_packed") or suffix.endswith("_blocks"):
+            logical += numel * 2 * count
+        else:
+            by_name.add((suffix, shape))  # packed only if it is a fused parameter's weight
+    if by_name:
+        for name, tensor, suffix in zip(tensors, values, suffixes, strict=True):
+            if tensor.dtype == "U8" and (suffix, tensor.shape) in by_name:
+                packed = f"{name}_weight_scale" in tensors  # a fused parameter, packed
+                logical += tensor.numel * 2 if packed else tensor.numel
     return stored, logical
+
+
+_DTYPE = attrgetter("dtype")
+_SHAPE = attrgetter("shape")
