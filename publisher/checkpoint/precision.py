@@ -69,9 +69,11 @@ def scan_tensors(inventory: CheckpointInventory) -> TensorScan:
     ungrouped: list[str] = []
     suffixes: list[str] = []
     keep_suffix = suffixes.append
+    shared: dict[str, str] = {}
+    one_copy = shared.setdefault  # a dozen distinct suffixes: kept once each, not once a tensor
     for name, tensor in inventory.tensors.items():
         parent, _, suffix = name.rpartition(".")
-        keep_suffix(suffix)
+        keep_suffix(one_copy(suffix, suffix))
         if suffix in MODULE_SUFFIXES and parent:
             groups.setdefault(parent, []).append(tensor)
         else:
