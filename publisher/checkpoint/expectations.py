@@ -50,12 +50,12 @@ def expectations(
             label = entry.label or (component.label if component else entry.component)
             for ref in model.select(entry.component, entry.modules):
                 result.setdefault(ref.name, Expectation(ref, entry.precision, label))
+    labels: dict[str, str] = {}
+    for component in profile.components:  # the first of an id, as `profile.component` finds
+        labels.setdefault(component.id, component.label)
     for ref in model.all_modules():
         if ref.name not in result:
-            component = profile.component(ref.component)
-            result[ref.name] = Expectation(
-                ref, "bf16", component.label if component else ref.component
-            )
+            result[ref.name] = Expectation(ref, "bf16", labels.get(ref.component, ref.component))
     return result
 
 
