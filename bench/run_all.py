@@ -12,6 +12,7 @@ BENCHES = [
     ["bench_render.py", "--readme"],
     ["bench_headers.py", "--readme"],
     ["bench_validate.py", "--readme"],
+    ["bench_phases.py", "--readme"],
     ["bench_precision_map.py", "--readme"],
     ["bench_scale.py", "--readme"],
     ["bench_remote_audit.py", "--readme"],
