@@ -21,6 +21,7 @@ from publisher.checkpoint import integrity as integrity_mod
 from publisher.checkpoint.integrity import CODES, check_checkpoint
 from publisher.checkpoint.inventory import (
     DTYPE_BITS,
+    ByteRange,
     CheckpointInventory,
     IndexInfo,
     ShardInfo,
@@ -452,7 +453,10 @@ def test_fast_index_check_agrees_with_the_full_one(
     """The shortcut for consistent checkpoints may only skip what the full check clears."""
     infos = [
         ShardInfo(
-            f"s{i}", f"s{i}", 8, tensors=[TensorInfo("U8", (), (0, 0), n, f"s{i}") for n in ns]
+            f"s{i}",
+            f"s{i}",
+            8,
+            tensors=[TensorInfo("U8", (), ByteRange(0, 0), n, f"s{i}") for n in ns],
         )
         for i, ns in enumerate(shards)
     ]

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from publisher.checkpoint import header as header_mod
 from publisher.checkpoint.header import FindingCollector, ParsedHeader, parse_header
 from publisher.checkpoint.integrity import _check_tensors, _sound, check_shard
-from publisher.checkpoint.inventory import ShardInfo, TensorInfo
+from publisher.checkpoint.inventory import ByteRange, ShardInfo, TensorInfo
 
 ENTRY = {"dtype": "F32", "shape": [2, 2], "data_offsets": [0, 16]}
 SECOND = {"dtype": "BF16", "shape": [4], "data_offsets": [16, 24]}
@@ -36,7 +36,7 @@ def _summary(result: Any) -> Any:
         return [(f.code, f.message, f.location.pointer) for f in result]
     assert isinstance(result, ParsedHeader)
     return (
-        [(t.name, t.dtype, t.shape, t.data_offsets, t.shard) for t in result.tensors],
+        [(t.name, t.dtype, t.shape, t.byte_range, t.shard) for t in result.tensors],
         result.metadata,
         sorted(result.invalid_names),
         [(f.code, f.message, f.location.pointer) for f in result.findings],
@@ -117,7 +117,11 @@ def test_the_decoder_takes_the_usual_header_and_refuses_the_odd_one() -> None:
 def _shard(ranges: list[tuple[int, int]], dtypes: list[str], data_size: int) -> ShardInfo:
     tensors = [
         TensorInfo(
-            dtype, ((end - begin) // (2 if dtype == "BF16" else 1),), (begin, end), f"t{i}", "s"
+            dtype,
+            ((end - begin) // (2 if dtype == "BF16" else 1),),
+            ByteRange(begin, end),
+            f"t{i}",
+            "s",
         )
         for i, ((begin, end), dtype) in enumerate(zip(ranges, dtypes, strict=True))
     ]

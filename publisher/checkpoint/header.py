@@ -15,13 +15,12 @@ import struct
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from itertools import starmap
 from operator import attrgetter, le
 from typing import Any
 
 import msgspec
 
-from publisher.checkpoint.inventory import DTYPE_BITS, TensorInfo
+from publisher.checkpoint.inventory import DTYPE_BITS, ByteRange, TensorInfo
 from publisher.findings import Finding, Location, Severity
 
 SAFETENSORS_MAX_HEADER_BYTES = 100_000_000  # safetensors refuses larger headers
@@ -302,7 +301,7 @@ def _tensors(
         except (KeyError, TypeError, ValueError, IndexError):
             ok = False
         if ok:
-            append(TensorInfo(dtype, tuple(shape), (begin, end), name, shard))
+            append(TensorInfo(dtype, tuple(shape), ByteRange(begin, end), name, shard))
             continue
         kept = _triage(name, entry, shard, source, out)
         if kept is None:
@@ -324,7 +323,7 @@ def _triage(
     if _entry_problem({**entry, "dtype": "U8"}) is not None:
         return None
     begin, end = entry["data_offsets"]
-    return TensorInfo(entry["dtype"], tuple(entry["shape"]), (begin, end), name, shard)
+    return TensorInfo(entry["dtype"], tuple(entry["shape"]), ByteRange(begin, end), name, shard)
 
 
 def _size_warnings(n: int, source: str, out: FindingCollector) -> None:
@@ -354,7 +353,8 @@ _CLOSE = re.compile(rb"[ \t\n\r]*\}[ \t\n\r]*\Z")
 _METADATA_FIRST = re.compile(
     rb'[ \t\n\r]*\{[ \t\n\r]*"__metadata__"[ \t\n\r]*:[ \t\n\r]*(\{[^{}]*\})[ \t\n\r]*(,?)'
 )
-_OFFSETS = attrgetter("data_offsets")
+_BEGIN = attrgetter("data_offsets.begin")
+_END = attrgetter("data_offsets.end")
 
 
 def _decode_sound(
@@ -392,7 +392,7 @@ def _decode_sound(
     tensors = list(entries.values())
     if (
         _METADATA_KEY in entries  # a second `__metadata__` shaped like a tensor
-        or not all(starmap(le, map(_OFFSETS, tensors)))  # CKPT012: begin <= end
+        or not all(map(le, map(_BEGIN, tensors), map(_END, tensors)))  # CKPT012: begin <= end
         or buf.count(b'"data_offsets"', max(start, 0)) != len(tensors)  # CKPT013: repeated key
     ):
         return None

@@ -9,8 +9,9 @@ from __future__ import annotations
 import math
 import os
 from bisect import bisect_left
+from collections.abc import Mapping
 from itertools import accumulate, compress, count, repeat
-from operator import attrgetter, eq, gt, itemgetter, lt, mul, ne, not_, sub
+from operator import attrgetter, eq, gt, lt, mul, ne, not_, sub
 
 from publisher.checkpoint.header import (
     DEFAULT_MAX_HEADER_BYTES,
@@ -18,7 +19,13 @@ from publisher.checkpoint.header import (
     FindingCollector,
     gc_paused,
 )
-from publisher.checkpoint.inventory import DTYPE_BITS, CheckpointInventory, ShardInfo, TensorInfo
+from publisher.checkpoint.inventory import (
+    DTYPE_BITS,
+    CheckpointInventory,
+    ShardInfo,
+    ShardOfTensor,
+    TensorInfo,
+)
 from publisher.checkpoint.reader import READER_CODES, read_checkpoint
 from publisher.findings import Finding, Severity, sorted_findings
 
@@ -38,8 +45,8 @@ _OFFSETS = attrgetter("data_offsets")
 _SHAPE = attrgetter("shape")
 _DTYPE = attrgetter("dtype")
 _NAME = attrgetter("name")
-_FIRST = itemgetter(0)
-_SECOND = itemgetter(1)
+_FIRST = attrgetter("begin")  # of a ByteRange
+_SECOND = attrgetter("end")
 
 CODES: dict[str, str] = dict(sorted({**HEADER_CODES, **READER_CODES, **INTEGRITY_CODES}.items()))
 """Every CKPT code → its one-line meaning."""
@@ -180,7 +187,7 @@ def _index_agrees(inv: CheckpointInventory, readable: list[ShardInfo]) -> bool:
 def _check_shard_against_index(
     shard: ShardInfo,
     listed: list[str],
-    weight_map: dict[str, str],
+    weight_map: Mapping[str, str],
     home: dict[str, str],
     out: FindingCollector,
 ) -> None:
@@ -215,7 +222,10 @@ def check_index(inv: CheckpointInventory) -> list[Finding]:
     names, and the index's total size. Without an index only duplicates are checked."""
     out = FindingCollector()
     readable = [s for s in inv.shards.values() if s.readable]
-    if not _index_agrees(inv, readable):
+    agrees = _index_agrees(inv, readable)
+    if agrees and inv.index is not None:
+        inv.index.weight_map = ShardOfTensor(inv.tensors)  # the same map: keep one copy
+    if not agrees:
         home = _homes(readable, out)
         if inv.index is not None:
             weight_map = inv.index.weight_map
