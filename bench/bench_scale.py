@@ -1,16 +1,17 @@
 """Benchmark: validate and audit as the tensor count grows, beside safetensors' own listing.
 
-Four sparse header sets in the Qwen3.5-MoE layout (ModelOpt NVFP4 default recipe, real names
-and shapes, no weights on disk), from about 10,000 to 370,000 tensors:
+Sparse header sets (ModelOpt NVFP4 default recipe, real names and shapes, no weights on disk),
+from about 10,000 to 370,000 tensors:
 
-    ~10k   40 layers x  16 experts
-    ~30k   40 layers x  64 experts
-    124k   40 layers x 256 experts   (Qwen3.5-35B-A3B itself)
-    370k   60 layers x 512 experts   (the layout scaled up; a stand-in for Kimi-K2 / DeepSeek-V3
-                                       class checkpoints until a profile for them exists)
+    ~10k   Qwen3.5-MoE layout, 40 layers x  16 experts
+    ~30k   Qwen3.5-MoE layout, 40 layers x  64 experts
+    124k   Qwen3.5-MoE layout, 40 layers x 256 experts   (Qwen3.5-35B-A3B itself)
+    279k   Kimi-K2 (DeepSeek-V3 architecture: 61 layers, 384 experts, MLA), 117 shards, from
+           its public config.json, validated against model_specs/Kimi-K2-Instruct-NVFP4.yaml
+    371k   Qwen3.5-MoE layout, 60 layers x 512 experts   (the layout scaled up)
 
-Each checkpoint gets its spec from `publisher init` (so validate compares every tensor with a
-spec that promises exactly this layout). Contestants are whole fresh processes, run in turns
+Each Qwen-layout checkpoint gets its spec from `publisher init` (so validate compares every
+tensor with a spec that promises exactly this layout). Contestants are whole fresh processes, run in turns
 (A, B, C, A, B, C, ...) after one warm-up each, so a busy moment on a shared machine falls on
 all of them alike:
 
@@ -41,7 +42,19 @@ from benchlib import bytecode_env, machine_line, write_section
 ROOT = Path(__file__).resolve().parents[1]
 CACHE = ROOT / ".cache" / "bench-scale"
 SECTION = "Validation as the checkpoint grows"
-SIZES = {"10k": (40, 16), "30k": (40, 64), "124k": (40, 256), "370k": (60, 512)}
+SIZES = {"10k": (40, 16), "30k": (40, 64), "124k": (40, 256), "kimi-k2": (0, 0), "370k": (60, 512)}
+KIMI_SPEC = ROOT / "model_specs" / "Kimi-K2-Instruct-NVFP4.yaml"
+WRITE_KIMI = """
+import json, sys
+from pathlib import Path
+from publisher.testkit.full_size import write_published_sparse
+from publisher.testkit.sparse import plan_by_name
+folder = Path(sys.argv[1])
+w = write_published_sparse(
+    folder / "ckpt", "kimi_k2", "modelopt_nvfp4", plan_by_name("modelopt-default"), with_mtp=False
+)
+(folder / "written.json").write_text(json.dumps({"tensors": w.tensor_count, "shards": len(w.shards)}))
+"""
 
 WRITE = """
 import json, sys
@@ -74,14 +87,13 @@ for shard in sorted(Path(sys.argv[1]).glob("*.safetensors")):
 def prepare(size: str) -> tuple[Path, Path, dict[str, int]]:
     """The sparse checkpoint and its spec, written once and kept in .cache/bench-scale."""
     layers, experts = SIZES[size]
-    folder = CACHE / f"{layers}x{experts}"
+    folder = CACHE / (size if size == "kimi-k2" else f"{layers}x{experts}")
     written = folder / "written.json"
-    spec = folder / "spec.yaml"
+    spec = KIMI_SPEC if size == "kimi-k2" else folder / "spec.yaml"
     if not written.exists():
         folder.mkdir(parents=True, exist_ok=True)
-        subprocess.run(
-            [sys.executable, "-c", WRITE, str(folder), str(layers), str(experts)], check=True
-        )
+        write = [WRITE_KIMI] if size == "kimi-k2" else [WRITE, str(layers), str(experts)]
+        subprocess.run([sys.executable, "-c", write[0], str(folder), *write[1:]], check=True)
     if not spec.exists():
         publisher = [sys.executable, "-m", "publisher"]
         subprocess.run(
@@ -157,11 +169,14 @@ def table(results: list[dict[str, object]], repeat: int) -> str:
             ratios.append(
                 f"{s['wall'] / base['wall']:.2f}, {s['cpu'] / base['cpu']:.2f}, {s['peak'] / base['peak']:.2f}"
             )
-        lines.append(f"| {r['tensors']:,} ({r['shards']}) | " + " | ".join(cells + ratios) + " |")
+        label = f"{r['tensors']:,} ({r['shards']})" + (" Kimi-K2" if r["size"] == "kimi-k2" else "")
+        lines.append(f"| {label} | " + " | ".join(cells + ratios) + " |")
     return (
-        "`bench/bench_scale.py`: sparse header sets in the Qwen3.5-MoE layout (ModelOpt NVFP4), "
-        "10k to 370k tensors (the largest: 60 layers x 512 experts), each with the spec `publisher "
-        f"init` writes for it. Whole processes, medians of {repeat} runs in turns after a warm-up; "
+        "`bench/bench_scale.py`: sparse header sets (ModelOpt NVFP4), 10k to 371k tensors: the "
+        "Qwen3.5-MoE layout with 16, 64 and 256 experts x 40 layers and 512 x 60, each with the "
+        "spec `publisher init` writes for it, and Kimi-K2 in 117 shards (DeepSeek-V3 "
+        "architecture from its public config.json, 278,799 tensors) against "
+        f"`model_specs/Kimi-K2-Instruct-NVFP4.yaml`. Whole processes, medians of {repeat} runs in turns after a warm-up; "
         "CPU is user + system time of the process, peak its maximum resident set.\n\n"
         + "\n".join(lines)
         + f"\n\nMachine: {machine_line()}."

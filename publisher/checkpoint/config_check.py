@@ -2,7 +2,11 @@
 
 config.json is read as JSON. `save_pretrained` leaves out keys equal to their defaults, so
 when a key the check needs is absent, the defaults come from transformers' own config class
-for that model type (imported only then: it pulls in torch, seconds of start-up).
+for that model type (imported only then: it pulls in torch, seconds of start-up). Which keys
+the check needs is the profile's data: each value it reads from config.json and the spec
+states (unless the profile gives it a default of its own), the per-layer kinds key of a
+hybrid, and the profile's `layout_keys`. A config.json that states them all, as published
+ones do, is checked without transformers.
 """
 
 from __future__ import annotations
@@ -16,22 +20,28 @@ from publisher.spec.model import ModelSpec
 from publisher.spec.profile import Profile, load_profile
 from publisher.spec.variables import config_value, resolve_values, spec_path, spec_value
 
-TEXT_KEYS = (
-    "num_hidden_layers",
-    "hidden_size",
-    "num_attention_heads",
-    "num_key_value_heads",
-    "head_dim",
-    "vocab_size",
-    "max_position_embeddings",
-    "layer_types",
-)
+
+def needed_keys(spec: ModelSpec, profile: Profile) -> list[str | list[str]]:
+    """The config.json keys (each: one key, or alternatives) the check compares or lays
+    layers out by, for this spec and profile."""
+    values, _ = resolve_values(spec.architecture, profile)
+    keys: list[str | list[str]] = [
+        variable.config
+        for name, variable in profile.all_variables().items()
+        if variable.config is not None and variable.default is None and name in values
+    ]
+    if len(profile.mixers) > 1:
+        keys.append(profile.layer_types_key)
+    keys += profile.layout_keys
+    return keys
 
 
-def resolved_config(config: dict[str, Any]) -> dict[str, Any]:
-    """config.json with transformers' defaults filled in where keys are absent."""
-    text = config.get("text_config", config)
-    if isinstance(text, dict) and all(key in text for key in TEXT_KEYS):
+def resolved_config(
+    config: dict[str, Any], needed: list[str | list[str]] | None = None
+) -> dict[str, Any]:
+    """config.json with transformers' defaults filled in where a `needed` key is absent
+    (None: every key is needed, so transformers is always asked)."""
+    if needed is not None and all(config_value(config, keys) is not None for keys in needed):
         return config
     model_type = config.get("model_type")
     if not isinstance(model_type, str):
@@ -53,11 +63,11 @@ def check_config_json(spec: ModelSpec, config: dict[str, Any] | None, where: str
     location = str(Path(where) / "config.json")
     if config is None:
         return [Finding("VAL020", "config.json is missing; loaders need it", Location(location))]
-    config = resolved_config(config)
+    profile = load_profile(spec.architecture.profile)
+    config = resolved_config(config, needed_keys(spec, profile))
     text = config.get("text_config", config)
     if not isinstance(text, dict):
         return [Finding("VAL020", "config.json text_config is not an object", Location(location))]
-    profile = load_profile(spec.architecture.profile)
     pairs = _profile_value_pairs(spec, profile, config) + _lm_head_pair(spec, config, text)
     findings = [
         Finding(

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 from collections import Counter
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import ItemsView, Iterable, Iterator, Mapping, ValuesView
 from dataclasses import dataclass, field
 from operator import attrgetter, sub
 from typing import TYPE_CHECKING, Annotated, Any, Literal
@@ -180,6 +180,32 @@ class ShardOfTensor(Mapping[str, str]):
 
     def __len__(self) -> int:
         return len(self._tensors)
+
+    def values(self) -> ValuesView[str]:
+        return _ShardNames(self)
+
+    def items(self) -> ItemsView[str, str]:
+        return _NamesAndShards(self)
+
+
+_SHARD = attrgetter("shard")
+
+
+class _ShardNames(ValuesView[str]):
+    """The shard of each tensor, read in C (a view's own iteration looks up name by name)."""
+
+    _mapping: ShardOfTensor
+
+    def __iter__(self) -> Iterator[str]:
+        return map(_SHARD, self._mapping._tensors.values())
+
+
+class _NamesAndShards(ItemsView[str, str]):
+    _mapping: ShardOfTensor
+
+    def __iter__(self) -> Iterator[tuple[str, str]]:
+        tensors = self._mapping._tensors
+        return zip(tensors, map(_SHARD, tensors.values()), strict=True)
 
 
 @dataclass(slots=True)

@@ -67,9 +67,39 @@ def check_profile_against_transformers(name_or_path: str) -> ProfileCheck:
         )
     config = small_config(profile)
     saved = checkpoint_tensors(model_class, config, torch)
-    return ProfileCheck(
-        profile, model_class.__name__, len(saved), compare(profile, config.to_dict(), saved)
-    )
+    differences = compare(profile, config.to_dict(), saved)
+    wanted = layout_keys_from_transformers(profile.model_type, transformers)
+    if set(profile.layout_keys) != set(wanted):
+        differences.append(
+            f"layout_keys: transformers defaults {', '.join(wanted) or 'no per-layer key'} to "
+            f"a value that is not what its absence means; the profile lists "
+            f"{', '.join(profile.layout_keys) or 'none'}"
+        )
+    return ProfileCheck(profile, model_class.__name__, len(saved), differences)
+
+
+# Per-layer FFN keys config.json may carry, and what leaving one out means to the check (no
+# dense layers first, none listed, every layer MoE). mlp_layer_types is not listed: where
+# transformers has it, it derives it from first_k_dense_replace.
+FFN_LAYOUT_KEYS: dict[str, Any] = {
+    "first_k_dense_replace": 0,
+    "mlp_only_layers": [],
+    "decoder_sparse_step": 1,
+    "moe_layer_freq": 1,
+}
+
+
+def layout_keys_from_transformers(model_type: str, transformers: Any) -> list[str]:
+    """The per-layer FFN keys whose transformers default for this family differs from what
+    their absence means: what a profile's `layout_keys` must list."""
+    defaults = transformers.AutoConfig.for_model(model_type).to_dict()
+    text = defaults.get("text_config")
+    defaults = text if isinstance(text, dict) else defaults
+    return [
+        key
+        for key, absent in FFN_LAYOUT_KEYS.items()
+        if key in defaults and defaults[key] is not None and defaults[key] != absent
+    ]
 
 
 def small_config(profile: Profile) -> Any:
