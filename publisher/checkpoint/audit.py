@@ -23,8 +23,8 @@ from publisher.checkpoint.precision import (
     logical_parameters,
     param_format_tensors,
     scan_tensors,
-    written_module,
     written_param,
+    written_precision,
 )
 from publisher.checkpoint.quant_config import QuantConfig, load_quant_config
 from publisher.findings import Finding
@@ -84,13 +84,13 @@ def audit_inventory(inventory: CheckpointInventory) -> AuditResult:
     modules: dict[str, tuple[str, str]] = {}
     if refs:
         for name, (component, kind) in refs.items():
-            found = (
-                written_param(name, inventory)
+            precision = (
+                written_param(name, inventory).precision
                 if kind == "param"
-                else written_module(name, groups.get(name, ()))
+                else written_precision(groups.get(name, ()))
             )
-            if found.precision != "missing":
-                modules[name] = (component, found.precision)
+            if precision != "missing":
+                modules[name] = (component, precision)
     known = set(modules)
     mtp = mtp_tensor_names(inventory)
     in_param_format = param_format_tensors(inventory)
@@ -101,7 +101,7 @@ def audit_inventory(inventory: CheckpointInventory) -> AuditResult:
     for name, tensors in groups.items():
         if name not in known and not name.startswith("mtp."):
             component = MTP_COMPONENT if tensors[0].name in mtp else _fallback_component(name)
-            modules[name] = (component, written_module(name, tensors).precision)
+            modules[name] = (component, written_precision(tensors))
     for name in scan.ungrouped:  # a grouped tensor's parent is its group: nothing to add
         parent = name.rpartition(".")[0]
         if name in taken or name in known or parent in groups or name.startswith("mtp."):
@@ -118,9 +118,8 @@ def audit_inventory(inventory: CheckpointInventory) -> AuditResult:
     result.unrecognised = unrecognised
     result.layer_kinds = dict(enumerate(kinds))
     result.mtp_modules = {
-        name: written_module(name, tensors).precision
-        for name, tensors in sorted(groups.items())
-        if name.startswith("mtp.")
+        name: written_precision(groups[name])
+        for name in sorted(name for name in groups if name.startswith("mtp."))
     }
     return result
 
@@ -177,6 +176,7 @@ def result_from_modules(
             for layer, cells in matrix
         ]
     stored, logical = logical_parameters(inventory, suffixes)
+    counts, sizes = inventory.dtype_totals()
     return AuditResult(
         root=inventory.root,
         profile=profile_name,
@@ -185,8 +185,8 @@ def result_from_modules(
         components=summaries,
         matrix_header=header,
         matrix=matrix,
-        tensors_by_dtype=dict(sorted(inventory.counts_by_dtype().items())),
-        bytes_by_dtype=dict(sorted(inventory.bytes_by_dtype().items())),
+        tensors_by_dtype=dict(sorted(counts.items())),
+        bytes_by_dtype=dict(sorted(sizes.items())),
         stored_elements=stored,
         logical_parameters=logical,
         mtp_tensors=len(mtp_tensor_names(inventory) if mtp is None else mtp),

@@ -262,19 +262,25 @@ class CheckpointInventory:
         return findings
 
     def counts_by_dtype(self) -> dict[str, int]:
-        return dict(Counter(map(_DTYPE, self.tensors.values())))
+        return self.dtype_totals()[0]
 
     def bytes_by_dtype(self) -> dict[str, int]:
-        """Bytes by dtype, in order of first appearance. The (dtype, size) pairs are counted
-        in C; a checkpoint has a handful of distinct pairs, however many tensors."""
+        """Bytes by dtype, in order of first appearance."""
+        return self.dtype_totals()[1]
+
+    def dtype_totals(self) -> tuple[dict[str, int], dict[str, int]]:
+        """(tensors, bytes) by dtype, in order of first appearance. The (dtype, size) pairs are
+        counted in C; a checkpoint has a handful of distinct pairs, however many tensors."""
         tensors = list(self.tensors.values())
         offsets = list(map(_OFFSETS, tensors))
         sizes = map(sub, map(_SECOND, offsets), map(_FIRST, offsets))
         pairs = Counter(zip(map(_DTYPE, tensors), sizes, strict=True))
+        counts: dict[str, int] = {}
         totals: dict[str, int] = {}
         for (dtype, size), count in pairs.items():
+            counts[dtype] = counts.get(dtype, 0) + count
             totals[dtype] = totals.get(dtype, 0) + size * count
-        return totals
+        return counts, totals
 
     def add_shard(self, shard: ShardInfo) -> None:
         """Record a shard and index its tensors (first occurrence of a name wins)."""

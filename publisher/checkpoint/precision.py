@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from functools import lru_cache
 from operator import attrgetter
 from typing import NamedTuple
@@ -94,9 +94,18 @@ def written_module(name: str, tensors: Iterable[TensorInfo]) -> WrittenModule:
     found = tuple(tensors)
     if not found:
         return WrittenModule(name, "missing", None, found)
-    suffixes = tuple([t.name.rpartition(".")[2] for t in found])
-    precision, storage, detail = _classify(suffixes, tuple([t.dtype for t in found]))
+    precision, storage, detail = _classify(*_pattern(found))
     return WrittenModule(name, precision, storage, found, detail)
+
+
+def written_precision(tensors: Sequence[TensorInfo]) -> str:
+    """`written_module(...).precision` alone, for the audit of 100,000+ modules."""
+    return _classify(*_pattern(tensors))[0] if tensors else "missing"
+
+
+def _pattern(tensors: Sequence[TensorInfo]) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """What a module's classification depends on: its tensors' suffixes and dtypes."""
+    return tuple([t.name.rpartition(".")[2] for t in tensors]), tuple([t.dtype for t in tensors])
 
 
 @lru_cache(maxsize=4096)
