@@ -20,16 +20,13 @@ them; the bytecode cache is warm, as for an installed package), 7 rounds in turn
 from __future__ import annotations
 
 import argparse
-import json
-import shutil
 import statistics
 import subprocess
 import sys
-import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_validate import WRITE
+from bench_validate import sparse_35b
 from benchlib import bytecode_env, machine_line, write_section
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -121,14 +118,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeat", type=int, default=7)
     parser.add_argument("--readme", action="store_true")
     args = parser.parse_args(argv)
-    folder = Path(tempfile.mkdtemp(prefix="publisher-bench-phases-"))
-    try:
-        subprocess.run([sys.executable, "-c", WRITE.format(folder=str(folder))], check=True)
-        written = json.loads((folder / "written.json").read_text())
-        (folder / "written.json").unlink()
+    with sparse_35b() as (folder, written):
         times = run_in_turns(phases(folder), args.repeat)
-    finally:
-        shutil.rmtree(folder)
     rows = "\n".join(
         f"| {label} | {statistics.median(t):.3f} s | {min(t):.3f} s |" for label, t in times.items()
     )

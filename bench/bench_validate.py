@@ -21,6 +21,8 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -42,6 +44,21 @@ Path({folder!r}, "written.json").write_text(json.dumps({{"tensors": w.tensor_cou
 
 
 LISTING = "safetensors safe_open listing"
+
+
+@contextmanager
+def sparse_35b() -> Iterator[tuple[Path, dict[str, int]]]:
+    """The 35B-A3B sparse header set in a temporary folder, and what was written (tensors,
+    shards, bytes). Written by a child process: this one stays small (no torch), so the
+    processes it starts do not inherit a large resident set in their peak-memory figures."""
+    folder = Path(tempfile.mkdtemp(prefix="publisher-bench-35b-"))
+    try:
+        subprocess.run([sys.executable, "-c", WRITE.format(folder=str(folder))], check=True)
+        written = json.loads((folder / "written.json").read_text())
+        (folder / "written.json").unlink()
+        yield folder, written
+    finally:
+        shutil.rmtree(folder)
 
 
 def contestants(folder: Path) -> dict[str, str]:
@@ -105,16 +122,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeat", type=int, default=7)
     parser.add_argument("--readme", action="store_true")
     args = parser.parse_args(argv)
-    folder = Path(tempfile.mkdtemp(prefix="publisher-bench-35b-"))
-    try:
-        # Written by a child process: this one stays small (no torch), so the contestants it
-        # starts do not inherit a large resident set in their peak-memory figures.
-        subprocess.run([sys.executable, "-c", WRITE.format(folder=str(folder))], check=True)
-        written = json.loads((folder / "written.json").read_text())
-        (folder / "written.json").unlink()
+    with sparse_35b() as (folder, written):
         results = run_in_turns(contestants(folder), args.repeat)
-    finally:
-        shutil.rmtree(folder)
     base_times, base_peak = results[LISTING]
     base = statistics.median(base_times)
     rows = []
