@@ -55,6 +55,8 @@ def test_the_needed_keys_come_from_the_profile(repo_root: Path) -> None:
     assert ["n_routed_experts", "num_experts"] in keys and "q_lora_rank" in keys
     assert "head_dim" not in keys  # the profile derives it (qk_rope_head_dim)
     assert "layer_types" not in keys  # one kind of layer
+    qwen3_moe = load_profile("qwen3_moe")  # a hybrid profile whose family computes no kinds
+    assert len(qwen3_moe.mixers) > 1 and qwen3_moe.layout_keys == []
     assert resolved_config(config, keys) is config
 
 
@@ -73,10 +75,13 @@ def test_a_left_out_layout_key_takes_transformers_default(repo_root: Path) -> No
 @pytest.mark.parametrize("name", available_profiles())
 def test_layout_keys_are_the_layer_keys_transformers_defaults_otherwise(name: str) -> None:
     """A profile lists every per-layer FFN key whose transformers default is not what its
-    absence means to the check (first_k_dense_replace 0, no mlp_only_layers, step 1)."""
+    absence means to the check (first_k_dense_replace 0, no mlp_only_layers, step 1), and a
+    hybrid's layer-kinds key when transformers computes it."""
     transformers = pytest.importorskip("transformers")
     profile = load_profile(name)
-    wanted = layout_keys_from_transformers(profile.model_type, transformers)
+    wanted = layout_keys_from_transformers(profile, transformers)
     assert set(profile.layout_keys) == set(wanted)
     if name == "deepseek_v3":  # the rule is not vacuous
         assert wanted == ["first_k_dense_replace"]
+    if name == "qwen3_5":
+        assert wanted == ["layer_types"]

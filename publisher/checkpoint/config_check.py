@@ -4,8 +4,9 @@ config.json is read as JSON. `save_pretrained` leaves out keys equal to their de
 when a key the check needs is absent, the defaults come from transformers' own config class
 for that model type (imported only then: it pulls in torch, seconds of start-up). Which keys
 the check needs is the profile's data: each value it reads from config.json and the spec
-states (unless the profile gives it a default of its own), the per-layer kinds key of a
-hybrid, and the profile's `layout_keys`. A config.json that states them all, as published
+states (unless the profile gives it a default of its own), and the profile's `layout_keys`
+(the per-layer keys transformers fills in: a hybrid's layer kinds, DeepSeek's
+first_k_dense_replace). A config.json that states them all, as published
 ones do, is checked without transformers.
 """
 
@@ -30,9 +31,10 @@ def needed_keys(spec: ModelSpec, profile: Profile) -> list[str | list[str]]:
         for name, variable in profile.all_variables().items()
         if variable.config is not None and variable.default is None and name in values
     ]
-    if len(profile.mixers) > 1:
-        keys.append(profile.layer_types_key)
-    keys += profile.layout_keys
+    layer_keys = profile.layer_types_key
+    alternatives = [layer_keys] if isinstance(layer_keys, str) else list(layer_keys)
+    for key in profile.layout_keys:  # a per-layer kinds key: any of the profile's will do
+        keys.append(layer_keys if key in alternatives else key)
     return keys
 
 

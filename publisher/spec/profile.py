@@ -122,9 +122,10 @@ class Profile(BaseModel):
     """config.json key(s) giving each layer's kind: a list, or a string of one character a
     layer; the first key present wins"""
     layout_keys: list[str] = Field(default_factory=list)
-    """config.json keys the per-layer FFN kinds depend on whose transformers default is not
-    'absent' (DeepSeek-V3's first_k_dense_replace defaults to 3): when config.json leaves one
-    out, validation reads transformers' default instead of assuming none"""
+    """config.json keys the per-layer kinds depend on that transformers fills in when they are
+    left out: the layer-kinds key of a hybrid whose config class computes it, FFN keys whose
+    default is not 'absent' (DeepSeek-V3's first_k_dense_replace: 3). When config.json omits
+    one, validation reads transformers' default instead of assuming none"""
     dense_label: str = "FFN"
     moe_label: str = "MoE"
     vocab_note: str | None = None

@@ -68,7 +68,7 @@ def check_profile_against_transformers(name_or_path: str) -> ProfileCheck:
     config = small_config(profile)
     saved = checkpoint_tensors(model_class, config, torch)
     differences = compare(profile, config.to_dict(), saved)
-    wanted = layout_keys_from_transformers(profile.model_type, transformers)
+    wanted = layout_keys_from_transformers(profile, transformers)
     if set(profile.layout_keys) != set(wanted):
         differences.append(
             f"layout_keys: transformers defaults {', '.join(wanted) or 'no per-layer key'} to "
@@ -89,17 +89,26 @@ FFN_LAYOUT_KEYS: dict[str, Any] = {
 }
 
 
-def layout_keys_from_transformers(model_type: str, transformers: Any) -> list[str]:
-    """The per-layer FFN keys whose transformers default for this family differs from what
-    their absence means: what a profile's `layout_keys` must list."""
-    defaults = transformers.AutoConfig.for_model(model_type).to_dict()
+def layout_keys_from_transformers(profile: Profile, transformers: Any) -> list[str]:
+    """What a profile's `layout_keys` must list: the per-layer FFN keys whose transformers
+    default for the family differs from what their absence means, and, for a hybrid, the
+    layer-kinds keys its config class fills in."""
+    defaults = transformers.AutoConfig.for_model(profile.model_type).to_dict()
     text = defaults.get("text_config")
     defaults = text if isinstance(text, dict) else defaults
-    return [
+    keys = [
         key
         for key, absent in FFN_LAYOUT_KEYS.items()
         if key in defaults and defaults[key] is not None and defaults[key] != absent
     ]
+    layer_keys = profile.layer_types_key
+    if len(profile.mixers) > 1:
+        keys += [
+            key
+            for key in ([layer_keys] if isinstance(layer_keys, str) else layer_keys)
+            if defaults.get(key) is not None
+        ]
+    return keys
 
 
 def small_config(profile: Profile) -> Any:
