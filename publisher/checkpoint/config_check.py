@@ -6,8 +6,8 @@ for that model type (imported only then: it pulls in torch, seconds of start-up)
 the check needs is the profile's data: each value it reads from config.json and the spec
 states (unless the profile gives it a default of its own), and the profile's `layout_keys`
 (the per-layer keys transformers fills in: a hybrid's layer kinds, DeepSeek's
-first_k_dense_replace). A config.json that states them all, as published
-ones do, is checked without transformers.
+first_k_dense_replace). A config.json that states them all (the published DeepSeek-V3 and
+Kimi-K2 ones do) is checked without transformers.
 """
 
 from __future__ import annotations
