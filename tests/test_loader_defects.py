@@ -16,6 +16,8 @@ import pytest
 
 from publisher.checkpoint.audit import audit_inventory
 from publisher.checkpoint.formats import TensorSpec, expected_tensors
+from publisher.checkpoint.integrity import check_checkpoint
+from publisher.checkpoint.mtp import read_side_files
 from publisher.checkpoint.reader import read_checkpoint
 from publisher.checkpoint.validate import ValidationReport, validate_checkpoint
 from publisher.cli import main
@@ -241,6 +243,14 @@ def test_nextn_layer_in_a_side_file_the_index_does_not_list(
     assert ("CKPT251", "warning") in codes and ("VAL253", "error") in codes
     assert "CKPT038" not in {c for c, _ in codes}  # CKPT251 explains the unlisted file
     assert report.mtp_tensors == 14  # 11 of the decoder layer, eh_proj, enorm, hnorm
+    # the side file's tensors join the inventory, not the index's weight map
+    inventory, _ = check_checkpoint(variant)
+    read_side_files(variant, inventory)
+    assert len(inventory.tensors) == len(main_tensors) + len(side)
+    assert inventory.index is not None
+    assert dict(inventory.index.weight_map.items()) == index["weight_map"]
+    assert list(inventory.index.weight_map) == list(index["weight_map"])
+    assert inventory.index.shard_names() == [shard]
 
 
 # --- routers and experts (MoE) ----------------------------------------------------------------

@@ -224,7 +224,8 @@ def check_index(inv: CheckpointInventory) -> list[Finding]:
     readable = [s for s in inv.shards.values() if s.readable]
     agrees = _index_agrees(inv, readable)
     if agrees and inv.index is not None:
-        inv.index.weight_map = ShardOfTensor(inv.tensors)  # the same map: keep one copy
+        # the same map: keep one copy
+        inv.index.weight_map = ShardOfTensor(inv.tensors, (s.name for s in readable))
     if not agrees:
         home = _homes(readable, out)
         if inv.index is not None:

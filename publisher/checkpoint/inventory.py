@@ -10,6 +10,7 @@ import math
 from collections import Counter
 from collections.abc import ItemsView, Iterable, Iterator, Mapping, ValuesView
 from dataclasses import dataclass, field
+from itertools import compress
 from operator import attrgetter, sub
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
@@ -165,21 +166,31 @@ class ShardInfo:
 class ShardOfTensor(Mapping[str, str]):
     """An index's weight map once the integrity check has found it equal to the shards' own
     contents (every tensor in the shard the index names, nothing more or less): read from the
-    tensors, so a 124,000-tensor checkpoint does not keep a second 5 MB table of its names."""
+    tensors, so a 124,000-tensor checkpoint does not keep a second 5 MB table of its names.
+    Only tensors of the index's own shards are in it, whatever is added to the inventory
+    later (an MTP side file's tensors, say)."""
 
-    __slots__ = ("_tensors",)
+    __slots__ = ("_shards", "_tensors")
 
-    def __init__(self, tensors: Mapping[str, TensorInfo]) -> None:
+    def __init__(self, tensors: Mapping[str, TensorInfo], shards: Iterable[str]) -> None:
         self._tensors = tensors
+        self._shards = frozenset(shards)
 
     def __getitem__(self, name: str) -> str:
-        return self._tensors[name].shard
+        shard = self._tensors[name].shard
+        if shard not in self._shards:
+            raise KeyError(name)
+        return shard
 
     def __iter__(self) -> Iterator[str]:
-        return iter(self._tensors)
+        return compress(self._tensors, self._listed())
 
     def __len__(self) -> int:
-        return len(self._tensors)
+        return sum(self._listed())
+
+    def _listed(self) -> Iterator[bool]:
+        """For each tensor in turn: is it in one of the index's shards? (in C)"""
+        return map(self._shards.__contains__, map(_SHARD, self._tensors.values()))
 
     def values(self) -> ValuesView[str]:
         return _ShardNames(self)
@@ -197,15 +208,17 @@ class _ShardNames(ValuesView[str]):
     _mapping: ShardOfTensor
 
     def __iter__(self) -> Iterator[str]:
-        return map(_SHARD, self._mapping._tensors.values())
+        view = self._mapping
+        return compress(map(_SHARD, view._tensors.values()), view._listed())
 
 
 class _NamesAndShards(ItemsView[str, str]):
     _mapping: ShardOfTensor
 
     def __iter__(self) -> Iterator[tuple[str, str]]:
-        tensors = self._mapping._tensors
-        return zip(tensors, map(_SHARD, tensors.values()), strict=True)
+        view = self._mapping
+        pairs = zip(view._tensors, map(_SHARD, view._tensors.values()), strict=True)
+        return compress(pairs, view._listed())
 
 
 @dataclass(slots=True)
