@@ -38,12 +38,9 @@ def needed_keys(spec: ModelSpec, profile: Profile) -> list[str | list[str]]:
     return keys
 
 
-def resolved_config(
-    config: dict[str, Any], needed: list[str | list[str]] | None = None
-) -> dict[str, Any]:
-    """config.json with transformers' defaults filled in where a `needed` key is absent
-    (None: every key is needed, so transformers is always asked)."""
-    if needed is not None and all(config_value(config, keys) is not None for keys in needed):
+def resolved_config(config: dict[str, Any], needed: list[str | list[str]]) -> dict[str, Any]:
+    """config.json with transformers' defaults filled in when a `needed` key is absent."""
+    if all(config_value(config, keys) is not None for keys in needed):
         return config
     model_type = config.get("model_type")
     if not isinstance(model_type, str):

@@ -243,6 +243,7 @@ def experts_in_files(
     fused: dict[str, int] = {}
     tensors = inventory.tensors
     names: Iterable[str] = tensors if scan is None else scan.ungrouped
+    groups = {} if scan is None else scan.groups
     for name in names:
         layer, found, rest = name.partition(EXPERTS)  # string work: 100,000+ names
         if not found:
@@ -252,7 +253,7 @@ def experts_in_files(
             indices.setdefault(layer, set()).add(expert)
         elif not dot and len(shape := tensors[name].shape) >= 3:  # fused [experts, ...]
             fused[layer] = max(fused.get(layer, 0), shape[0])
-    for module, members in (scan.groups if scan is not None else {}).items():
+    for module, members in groups.items():
         layer, found, rest = module.partition(EXPERTS)
         if found:  # a member's name continues `.<suffix>`: the expert is rest's first part
             expert = rest.partition(".")[0]

@@ -60,6 +60,18 @@ def config_layers(config: dict[str, Any], profile: Profile) -> list[tuple[str, s
     return [(m, _ffn_kind(i, m, text, profile)) for i, m in enumerate(mixers)]
 
 
+FFN_KEYS_ABSENT: dict[str, Any] = {
+    "first_k_dense_replace": 0,
+    "mlp_only_layers": [],
+    "decoder_sparse_step": 1,
+    "moe_layer_freq": 1,
+}
+"""The per-layer FFN keys `_ffn_kind` reads, and what it takes a left-out key to mean (no dense
+layers first, none listed, every layer MoE). A family whose transformers default differs
+lists the key in its profile's `layout_keys`. (mlp_layer_types is not here: where transformers
+has it, it derives it from first_k_dense_replace.)"""
+
+
 def _ffn_kind(index: int, mixer: str, text: dict[str, Any], profile: Profile) -> str:
     whole = profile.mixers[mixer].whole_layer
     if whole is not None:

@@ -13,6 +13,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from publisher.spec.from_config import FFN_KEYS_ABSENT
 from publisher.spec.profile import Profile, load_profile
 
 SMALL_EXPERTS = 4
@@ -78,17 +79,6 @@ def check_profile_against_transformers(name_or_path: str) -> ProfileCheck:
     return ProfileCheck(profile, model_class.__name__, len(saved), differences)
 
 
-# Per-layer FFN keys config.json may carry, and what leaving one out means to the check (no
-# dense layers first, none listed, every layer MoE). mlp_layer_types is not listed: where
-# transformers has it, it derives it from first_k_dense_replace.
-FFN_LAYOUT_KEYS: dict[str, Any] = {
-    "first_k_dense_replace": 0,
-    "mlp_only_layers": [],
-    "decoder_sparse_step": 1,
-    "moe_layer_freq": 1,
-}
-
-
 def layout_keys_from_transformers(profile: Profile, transformers: Any) -> list[str]:
     """What a profile's `layout_keys` must list: the per-layer FFN keys whose transformers
     default for the family differs from what their absence means, and, for a hybrid, the
@@ -98,7 +88,7 @@ def layout_keys_from_transformers(profile: Profile, transformers: Any) -> list[s
     defaults = text if isinstance(text, dict) else defaults
     keys = [
         key
-        for key, absent in FFN_LAYOUT_KEYS.items()
+        for key, absent in FFN_KEYS_ABSENT.items()
         if key in defaults and defaults[key] is not None and defaults[key] != absent
     ]
     layer_keys = profile.layer_types_key
